@@ -1,0 +1,16 @@
+"""Sandboxed autograder for numpy implementations of CNN layers.
+
+The pipeline, one module per step:
+
+    taskspec   a task's YAML spec, validated, with its files resolved
+    cases      the spec's parameter space -> seeded random cases and their inputs
+    submission the student's file -> a module source (whole file or spliced block)
+    sandbox    launches the runner under bubblewrap or the process backend
+    runner     (inside the sandbox) imports the student module, calls it, streams arrays back
+    channel    the framing of the streams between the two sides, parsed defensively
+    compare    trusted layered checks of each output against the reference's
+    feedback   the JSON answer, with messages from the zh/en catalogs
+"""
+
+__version__ = "0.1.0"
+SCHEMA_VERSION = "1.0"

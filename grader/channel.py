@@ -1,0 +1,205 @@
+"""The trusted side of the two streams between the grader and the sandbox.
+
+Owns the framing (see ``runner.py`` for the format) and the defensive parsing of
+everything that comes back: only JSON records of bounded size and ``.npy``
+frames loaded with ``allow_pickle=False`` are accepted; anything else makes the
+stream "corrupt" from that point on. Nothing received here is ever executed,
+unpickled, or turned into text with str()/repr() of a foreign object.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_RECORD = 256 * 1024
+NUMERIC_KINDS = "iuf"  # signed, unsigned, floating: bool, complex, object and text are refused
+
+
+def frame(payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + payload
+
+
+def encode_request(header: dict, arrays: list[np.ndarray]) -> bytes:
+    parts = [frame(json.dumps(header).encode("utf-8"))]
+    for array in arrays:
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        parts.append(frame(buffer.getvalue()))
+    return b"".join(parts)
+
+
+@dataclass
+class ReceivedOutput:
+    """One output as the sandbox described it; ``array`` only when it sent numeric data."""
+
+    kind: str
+    array: np.ndarray | None = None
+    dtype: str | None = None
+    type_name: str | None = None
+    convertible: bool = True
+    rejected_dtype: str | None = None
+
+
+@dataclass
+class CaseResult:
+    index: int
+    outputs: dict[str, ReceivedOutput] = field(default_factory=dict)
+    error: dict | None = None
+    stdout: str = ""
+    stdout_dropped: int = 0
+
+
+@dataclass
+class Results:
+    ready: bool = False
+    compile_error: dict | None = None
+    imported: bool = False  # an "import" record arrived (with or without an error)
+    import_error: dict | None = None
+    import_stdout: str = ""
+    started: list[int] = field(default_factory=list)
+    cases: dict[int, CaseResult] = field(default_factory=dict)
+    done: bool = False
+    corrupt: str | None = None
+
+
+def _text(value, limit: int = 4000) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _clean_error(error) -> dict | None:
+    """Keep only the fields we know, as plain bounded strings and ints."""
+    if not isinstance(error, dict):
+        return None
+    clean = {"exception": _text(error.get("exception"), 200) or "Exception", "message": _text(error.get("message"))}
+    for key in ("line", "column"):
+        if isinstance(error.get(key), int) and not isinstance(error.get(key), bool):
+            clean[key] = error[key]
+    for key in ("file", "text"):
+        if isinstance(error.get(key), str):
+            clean[key] = _text(error[key], 500)
+    frames = []
+    for item in error.get("frames", [])[:8] if isinstance(error.get("frames"), list) else []:
+        if isinstance(item, dict) and isinstance(item.get("line"), int):
+            frames.append({"file": _text(item.get("file"), 200), "line": item["line"],
+                           "function": _text(item.get("function"), 200), "text": _text(item.get("text"), 500)})
+    clean["frames"] = frames
+    return clean
+
+
+def load_npy(payload: bytes) -> np.ndarray:
+    """Parse one .npy frame; raise ValueError unless it is plain numeric data of the stated size."""
+    stream = io.BytesIO(payload)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream, max_header_size=10000)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream, max_header_size=10000)
+    else:
+        raise ValueError("unsupported .npy version")
+    if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
+        raise ValueError("non-plain dtype")
+    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+    data = payload[stream.tell():]
+    if len(data) != count * dtype.itemsize:
+        raise ValueError("size does not match the header")
+    array = np.frombuffer(data, dtype=dtype, count=count)
+    return array.reshape(shape, order="F" if fortran else "C").copy()
+
+
+class ResultParser:
+    """Incremental parser of the result stream, fed chunks as they arrive."""
+
+    def __init__(self):
+        self.results = Results()
+        self._buffer = bytearray()
+        self._pending: list[tuple[CaseResult, str]] = []
+
+    def feed(self, chunk: bytes) -> None:
+        if self.results.corrupt:
+            return
+        self._buffer += chunk
+        while len(self._buffer) >= 4:
+            (size,) = struct.unpack(">I", self._buffer[:4])
+            if not self._pending and size > MAX_RECORD:
+                self._corrupt("a record is larger than allowed")
+                return
+            if len(self._buffer) < 4 + size:
+                return
+            payload = bytes(self._buffer[4:4 + size])
+            del self._buffer[:4 + size]
+            if self._pending:
+                self._take_array(payload)
+            else:
+                self._take_record(payload)
+            if self.results.corrupt:
+                return
+
+    def _corrupt(self, why: str) -> None:
+        self.results.corrupt = why
+        self._buffer.clear()
+
+    def _take_array(self, payload: bytes) -> None:
+        case, name = self._pending.pop(0)
+        try:
+            array = load_npy(payload)
+        except ValueError:
+            self._corrupt("an array frame could not be read")
+            return
+        output = case.outputs[name]
+        if array.dtype.kind not in NUMERIC_KINDS:
+            output.rejected_dtype = array.dtype.str
+        else:
+            output.array = array
+        output.dtype = array.dtype.name if array.dtype.kind in NUMERIC_KINDS + "bc" else array.dtype.str
+
+    def _take_record(self, payload: bytes) -> None:
+        try:
+            record = json.loads(payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            self._corrupt("a record is not valid JSON")
+            return
+        if not isinstance(record, dict):
+            self._corrupt("a record is not an object")
+            return
+        kind = record.get("type")
+        results = self.results
+        if kind == "ready":
+            results.ready = True
+        elif kind == "compile":
+            results.compile_error = _clean_error(record.get("error")) or {"exception": "SyntaxError", "message": "", "frames": []}
+        elif kind == "import":
+            results.imported = True
+            results.import_error = _clean_error(record.get("error"))
+            results.import_stdout = _text(record.get("stdout"), 1 << 20)
+        elif kind == "start" and isinstance(record.get("case"), int):
+            results.started.append(record["case"])
+        elif kind == "case" and isinstance(record.get("case"), int):
+            index = record["case"]
+            if index in results.cases:
+                self._corrupt("a case was reported twice")
+                return
+            case = CaseResult(index=index, error=_clean_error(record.get("error")),
+                              stdout=_text(record.get("stdout"), 1 << 20),
+                              stdout_dropped=record.get("stdout_dropped") if isinstance(record.get("stdout_dropped"), int) else 0)
+            outputs = record.get("outputs") if isinstance(record.get("outputs"), dict) else {}
+            for name, meta in outputs.items():
+                if not isinstance(name, str) or not isinstance(meta, dict):
+                    continue
+                case.outputs[name] = ReceivedOutput(
+                    kind=_text(meta.get("kind"), 20) or "other",
+                    type_name=_text(meta.get("type"), 100) or None,
+                    convertible=meta.get("convertible") is not False,
+                    rejected_dtype="object" if meta.get("dtype") == "object" else None,
+                )
+                if meta.get("frame") is True:
+                    self._pending.append((case, name))
+            results.cases[index] = case
+        elif kind == "done":
+            results.done = True
+        else:
+            self._corrupt("an unknown record")

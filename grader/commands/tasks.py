@@ -1,0 +1,47 @@
+"""``grader list`` and ``grader template TASK``: what students can see of the tasks."""
+
+from __future__ import annotations
+
+import sys
+
+from .. import cli, config, taskspec, yamldoc
+
+
+def register(sub) -> None:
+    listing = sub.add_parser("list", help="list the tasks")
+    listing.add_argument("--lang", choices=["zh", "en"], default=None)
+    listing.set_defaults(run=run_list)
+    template = sub.add_parser("template", help="print a task's student template")
+    template.add_argument("task")
+    template.set_defaults(run=run_template)
+
+
+def _settings(args) -> config.Settings:
+    try:
+        return config.load(args.config, args.root)
+    except yamldoc.DocumentError as exc:
+        raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
+
+
+def run_list(args) -> int:
+    settings = _settings(args)
+    lang = args.lang or settings.language
+    status = cli.EXIT_OK
+    for task_id in taskspec.task_ids(settings.root):
+        try:
+            task = taskspec.load(task_id, settings.root)
+            print(f"{task_id}\t{task.spec['title'][lang]}")
+        except taskspec.TaskError as exc:
+            print(f"{task_id}\t(broken spec: {exc.problems[0]})")
+            status = cli.EXIT_INTERNAL
+    return status
+
+
+def run_template(args) -> int:
+    settings = _settings(args)
+    try:
+        task = taskspec.load(args.task, settings.root)
+    except taskspec.TaskError as exc:
+        raise cli.UsageError(f"grader template: {exc}") from None
+    sys.stdout.write(task.template_source())
+    return cli.EXIT_OK

@@ -1,0 +1,242 @@
+"""The runner: the only grader code that runs inside the sandbox, next to the student's code.
+
+It is started as ``python -I -B -S -c RUNNER NUMPY_DIR RESULT_FD`` with the request on
+stdin and the result channel on the inherited descriptor RESULT_FD. It must stay self-contained (the grader package is
+not in the sandbox) and must never be trusted: the student's code runs in this
+process and can change anything here. The trusted side therefore takes from it
+only raw arrays and short texts, and decides every verdict itself.
+
+Frames on both streams: a 4-byte big-endian length, then the payload.
+Request (stdin): a JSON header, then one .npy frame per entry of header["arrays"].
+Results (RESULT_FD): JSON records {"type": "ready"|"compile"|"import"|"start"|"case"|"done", ...};
+a "case" record is followed by one .npy frame per output whose "frame" is true.
+"""
+
+import io
+import json
+import os
+import struct
+import sys
+import traceback
+
+MAX_TEXT = 2000
+
+
+class MissingEntry(Exception):
+    """The module does not define the function or class the task calls."""
+
+
+def read_exact(stream, size):
+    chunks = []
+    while size:
+        chunk = stream.read(size)
+        if not chunk:
+            raise EOFError("request ended early")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(stream):
+    (size,) = struct.unpack(">I", read_exact(stream, 4))
+    return read_exact(stream, size)
+
+
+class ResultChannel:
+    def __init__(self, fd):
+        self.stream = os.fdopen(fd, "wb", buffering=0)
+
+    def frame(self, payload):
+        self.stream.write(struct.pack(">I", len(payload)) + payload)
+
+    def record(self, record):
+        self.frame(json.dumps(record).encode("utf-8"))
+
+
+class CappedText(io.TextIOBase):
+    """A stdout/stderr replacement that keeps the first `limit` characters."""
+
+    def __init__(self, limit):
+        self.limit = limit
+        self.parts = []
+        self.kept = 0
+        self.dropped = 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        room = self.limit - self.kept
+        if room > 0:
+            self.parts.append(text[:room])
+            self.kept += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def value(self):
+        return "".join(self.parts), self.dropped
+
+
+def clip(text):
+    text = str(text)
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "..."
+
+
+def describe_error(exc, student_files):
+    frames = []
+    for frame in traceback.extract_tb(exc.__traceback__):
+        if os.path.basename(frame.filename) in student_files:
+            frames.append({"file": os.path.basename(frame.filename), "line": frame.lineno,
+                           "function": clip(frame.name), "text": clip(frame.line or "")})
+    try:
+        message = clip(str(exc))
+    except BaseException:
+        message = "(the exception's message could not be shown)"
+    return {"exception": clip(type(exc).__name__), "message": message, "frames": frames[-8:]}
+
+
+def describe_syntax_error(exc, file_name):
+    return {"exception": type(exc).__name__, "message": clip(getattr(exc, "msg", "") or str(exc)),
+            "file": file_name, "line": getattr(exc, "lineno", None), "column": getattr(exc, "offset", None),
+            "text": clip(getattr(exc, "text", "") or ""), "frames": []}
+
+
+def serialise(value, numpy):
+    """Describe a student value and, where it is numeric data, encode it as .npy bytes."""
+    if value is None:
+        return {"kind": "none"}, None
+    kind = "ndarray"
+    if isinstance(value, (list, tuple)):
+        kind = "list" if isinstance(value, list) else "tuple"
+        try:
+            value = numpy.array(value, dtype=float)
+        except BaseException:
+            return {"kind": kind, "convertible": False}, None
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"kind": "scalar"}, None
+    elif type(value) is not numpy.ndarray:
+        if not isinstance(value, numpy.ndarray):
+            return {"kind": "other", "type": clip(type(value).__name__)}, None
+        return {"kind": "subclass", "type": clip(type(value).__name__)}, None
+    if value.dtype.hasobject:
+        return {"kind": kind, "dtype": "object"}, None
+    buffer = io.BytesIO()
+    numpy.lib.format.write_array(buffer, numpy.ascontiguousarray(value), allow_pickle=False)
+    return {"kind": kind, "frame": True}, buffer.getvalue()
+
+
+def arguments(names, values):
+    return [tuple(values[n] for n in name) if isinstance(name, list) else values[name] for name in names]
+
+
+def main():
+    numpy_dir, result_fd = sys.argv[1], int(sys.argv[2])
+    request_stream = sys.stdin.buffer
+    header = json.loads(read_frame(request_stream))
+    raw_arrays = [read_frame(request_stream) for _ in header["arrays"]]
+    sys.stdin.close()
+    channel = ResultChannel(result_fd)
+    channel.record({"type": "ready"})
+
+    sys.path[:0] = [os.getcwd(), numpy_dir]
+    import numpy
+
+    arrays = {}
+    for (case_index, name), raw in zip(header["arrays"], raw_arrays):
+        arrays[(case_index, name)] = numpy.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+
+    for file_name, source in header["files"].items():
+        with open(file_name, "w", encoding="utf-8") as handle:
+            handle.write(source)
+    module_name = header["module"]
+    module_file = module_name + ".py"
+    student_files = set(header["files"])
+    output_cap = header["output_cap"]
+    real_stdout, real_stderr = sys.stdout, sys.stderr
+
+    try:
+        code = compile(header["files"][module_file], module_file, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        channel.record({"type": "compile", "error": describe_syntax_error(exc, module_file)})
+        return
+
+    import types
+
+    module = types.ModuleType(module_name)
+    module.__file__ = os.path.join(os.getcwd(), module_file)
+    sys.modules[module_name] = module
+    captured = CappedText(output_cap)
+    sys.stdout = sys.stderr = captured
+    try:
+        exec(code, module.__dict__)
+        import_error = None
+    except BaseException as exc:
+        import_error = describe_error(exc, student_files)
+    finally:
+        sys.stdout, sys.stderr = real_stdout, real_stderr
+    text, dropped = captured.value()
+    channel.record({"type": "import", "error": import_error, "stdout": text, "stdout_dropped": dropped})
+    if import_error:
+        return
+
+    entry = header["entry"]
+    for case in header["cases"]:
+        index = case["index"]
+        channel.record({"type": "start", "case": index})
+        values = dict(case["values"])
+        for name in case["arrays"]:
+            values[name] = arrays[(index, name)].copy()
+        outputs, frames, error = {}, [], None
+        captured = CappedText(output_cap)
+        sys.stdout = sys.stderr = captured
+        try:
+            results = {}
+            if "function" in entry:
+                function = getattr(module, entry["function"], None)
+                if function is None:
+                    raise MissingEntry(entry["function"])
+                results[entry["returns"]] = function(*arguments(entry["args"], values))
+            else:
+                cls = getattr(module, entry["class"], None)
+                if cls is None:
+                    raise MissingEntry(entry["class"])
+                instance = cls(*arguments(entry.get("init", []), values))
+                for step in entry["steps"]:
+                    method = getattr(instance, step["call"])
+                    returned = method(*arguments(step.get("args", []), values))
+                    if step.get("returns"):
+                        results[step["returns"]] = serialise(returned, numpy)
+                for attribute in entry.get("attributes", []):
+                    if hasattr(instance, attribute):
+                        results[attribute] = serialise(getattr(instance, attribute), numpy)
+                    else:
+                        results[attribute] = ({"kind": "missing"}, None)
+            for name in header["outputs"]:
+                if name not in results:
+                    continue
+                described = results[name] if isinstance(results[name], tuple) else serialise(results[name], numpy)
+                meta, payload = described
+                outputs[name] = meta
+                if payload is not None:
+                    frames.append(payload)
+        except MissingEntry as exc:
+            error = {"exception": "MissingEntry", "message": exc.args[0], "frames": []}
+        except BaseException as exc:
+            error = describe_error(exc, student_files)
+        finally:
+            sys.stdout, sys.stderr = real_stdout, real_stderr
+        text, dropped = captured.value()
+        if error:
+            outputs, frames = {}, []
+        channel.record({"type": "case", "case": index, "outputs": outputs, "error": error,
+                        "stdout": text, "stdout_dropped": dropped})
+        for payload in frames:
+            channel.frame(payload)
+    channel.record({"type": "done"})
+
+
+if __name__ == "__main__":
+    main()
+    sys.stdout.flush()
+    os._exit(0)

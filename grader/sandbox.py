@@ -1,0 +1,483 @@
+"""The sandbox: where and how student code runs, and what it is denied.
+
+Read top to bottom, this module is the list of what the student's process gets.
+Two backends, chosen by ``sandbox: auto|bwrap|process`` (auto = bwrap when it works):
+
+bwrap   (bubblewrap) a new mount, pid, net, ipc, uts and cgroup namespace; the filesystem is
+        empty but for read-only binds of /usr and /lib* (shared libraries), the Python
+        installation and numpy's folder alone; every site-packages folder is covered by an
+        empty tmpfs (so neither the grader package nor any other installed code is
+        importable); a size-limited private tmpfs is the only writable place. The task's
+        reference, tests and the grader's files are never mounted.
+process fallback where namespaces are not allowed (e.g. Docker's default seccomp profile):
+        Landlock allow-list (read-only Python, numpy and system libraries; writable scratch
+        folder only; no TCP; no signals outside), a new network namespace where unshare
+        is allowed, an empty environment, a private scratch folder.
+
+Both: a new session; rlimits (CPU, address space, processes, file size, open files, no core);
+when the grader runs as root, the student code runs as a uid/gid of its own taken from
+``sandbox_uids`` (root would ignore RLIMIT_NPROC and could read everything); a wall-clock
+kill of the whole process group; -I -B -S so no environment, bytecode cache or .pth file
+is honoured. The feedback records which backend ran and what it enforced; it never
+falls back silently to no isolation.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import importlib.util
+import os
+import resource
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from . import landlock
+from .channel import ResultParser, Results
+
+RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
+SANDBOX_PYTHON_PREFIX = "/opt/python"
+SANDBOX_SITE = "/opt/site"
+SANDBOX_SCRATCH = "/tmp/work"
+SLOT_DIR = Path(tempfile.gettempdir()) / "cnn-grader-slots"
+# numpy's BLAS starts a thread per core and reserves memory per thread, which fails under
+# RLIMIT_AS; one thread keeps the student's numpy inside the address-space limit.
+SANDBOX_ENV = {
+    "PATH": "/usr/bin:/bin",
+    "HOME": SANDBOX_SCRATCH,
+    "LANG": "C.UTF-8",
+    "PYTHONIOENCODING": "utf-8",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+_CLONE_NEWNET, _CLONE_NEWIPC, _CLONE_NEWUTS = 0x40000000, 0x08000000, 0x04000000
+
+
+class SandboxUnavailable(RuntimeError):
+    """The requested backend cannot run on this machine."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    cpu_seconds: int
+    wall_seconds: float
+    memory_mb: int
+    processes: int
+    file_size_mb: int
+    scratch_mb: int
+    open_files: int
+    output_kb: int
+    result_mb: int
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "Limits":
+        return cls(**{name: values[name] for name in cls.__dataclass_fields__})
+
+
+@dataclass
+class Outcome:
+    """What happened in the sandbox; verdicts are decided elsewhere."""
+
+    backend: str
+    enforced: list[str]
+    results: Results
+    returncode: int | None = None
+    timed_out: bool = False
+    result_limited: bool = False
+    stdout: str = ""
+    stderr: str = ""
+    dropped: int = 0
+    elapsed: float = 0.0
+    runner_failed: bool = False
+
+    @property
+    def signal(self) -> int | None:
+        return -self.returncode if self.returncode is not None and self.returncode < 0 else None
+
+
+# --- what the sandbox is allowed to see --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    python_prefix: Path  # the interpreter's installation (stdlib, lib-dynload)
+    python_executable: Path
+    numpy_dirs: tuple[Path, ...]  # numpy and, in wheels, numpy.libs (its bundled OpenBLAS)
+    site_dirs: tuple[Path, ...]  # every site-packages folder: covered, never shown
+
+
+@lru_cache(maxsize=1)
+def layout() -> Layout:
+    prefix = Path(sys.base_prefix).resolve()
+    executable = Path(os.path.realpath(sys.executable))
+    if not executable.is_relative_to(prefix):
+        executable = prefix / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    numpy_spec = importlib.util.find_spec("numpy")
+    numpy_dir = Path(numpy_spec.origin).resolve().parent
+    numpy_dirs = [numpy_dir] + [p for p in [numpy_dir.parent / "numpy.libs"] if p.is_dir()]
+    site_dirs = set()
+    for scheme_vars in ({"base": sys.base_prefix, "platbase": sys.base_prefix}, {"base": sys.prefix, "platbase": sys.prefix}):
+        paths = sysconfig.get_paths(vars=scheme_vars)
+        site_dirs.update(Path(paths[key]).resolve() for key in ("purelib", "platlib"))
+    site_dirs.add(numpy_dir.parent)
+    return Layout(prefix, executable, tuple(numpy_dirs), tuple(sorted(p for p in site_dirs if p.is_dir())))
+
+
+def _inside(path: Path, layout_: Layout) -> str:
+    """Where a host path under the Python prefix or /usr appears inside the bwrap sandbox."""
+    if path.is_relative_to(layout_.python_prefix) and not layout_.python_prefix.is_relative_to("/usr"):
+        return str(Path(SANDBOX_PYTHON_PREFIX) / path.relative_to(layout_.python_prefix))
+    return str(path)
+
+
+# --- uid slots: one uid per concurrent grading when running as root ----------------------
+
+
+class Slot:
+    """An exclusive uid/gid for one grading, held by a lock file until released."""
+
+    def __init__(self, first: int, count: int):
+        SLOT_DIR.mkdir(mode=0o755, exist_ok=True)
+        for offset in range(count):
+            handle = open(SLOT_DIR / f"{first + offset}.lock", "a")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            self.uid = first + offset
+            self._handle = handle
+            return
+        raise SandboxUnavailable(f"all {count} sandbox uids are busy")
+
+    def release(self) -> None:
+        kill_all_of_uid(self.uid)
+        self._handle.close()
+
+
+def kill_all_of_uid(uid: int) -> None:
+    """SIGKILL every process of ``uid``: a child becomes that uid and calls kill(-1)."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        os._exit(0)
+    os.waitpid(pid, 0)
+
+
+# --- limits --------------------------------------------------------------------------------
+
+
+def _rlimits(limits: Limits) -> list[tuple[int, int]]:
+    mib = 1024 * 1024
+    return [
+        (resource.RLIMIT_CPU, limits.cpu_seconds),
+        (resource.RLIMIT_AS, limits.memory_mb * mib),
+        (resource.RLIMIT_NPROC, limits.processes),
+        (resource.RLIMIT_FSIZE, limits.file_size_mb * mib),
+        (resource.RLIMIT_NOFILE, limits.open_files),
+        (resource.RLIMIT_CORE, 0),
+    ]
+
+
+def _apply_rlimits(limits: Limits) -> None:
+    for which, value in _rlimits(limits):
+        resource.setrlimit(which, (value, value))
+
+
+# --- backends ------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4)
+def bwrap_problem(as_root: bool) -> str | None:
+    """None when bwrap can start a sandbox here, else why not (probed once per process)."""
+    bwrap = shutil.which("bwrap")
+    if not bwrap:
+        return "bubblewrap (bwrap) is not installed"
+    if as_root and not shutil.which("setpriv"):
+        return "setpriv (util-linux) is not installed"
+    command = [bwrap, *_namespace_flags(as_root), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
+    try:
+        probe = subprocess.run(command, capture_output=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap failed to start: {exc}"
+    if probe.returncode != 0:
+        return "bwrap cannot create namespaces here: " + probe.stderr.decode("utf-8", "replace").strip()[:300]
+    return None
+
+
+def _namespace_flags(as_root: bool) -> list[str]:
+    common = ["--die-with-parent", "--new-session", "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+    # As root, bwrap mounts without a user namespace; the uid is dropped inside (setpriv),
+    # so the student is an ordinary uid on the host and RLIMIT_NPROC applies.
+    return common if as_root else ["--unshare-user", *common]
+
+
+def choose_backend(requested: str) -> tuple[str, str | None]:
+    """(backend, why bwrap was not used). Raises SandboxUnavailable if bwrap was demanded."""
+    as_root = os.geteuid() == 0
+    if requested == "process":
+        return "process", None
+    problem = bwrap_problem(as_root)
+    if problem is None:
+        return "bwrap", None
+    if requested == "bwrap":
+        raise SandboxUnavailable(problem)
+    return "process", problem
+
+
+def _bwrap_command(limits: Limits, uid: int | None, result_fd: int) -> list[str]:
+    lay = layout()
+    args = [shutil.which("bwrap"), *_namespace_flags(uid is not None), "--clearenv"]
+    for name, value in SANDBOX_ENV.items():
+        args += ["--setenv", name, value]
+    # Shared libraries and the dynamic loader; nothing else of the host.
+    args += ["--ro-bind", "/usr", "/usr"]
+    for link in ("lib", "lib64", "bin"):
+        if os.path.islink(f"/{link}"):
+            args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
+        elif os.path.isdir(f"/{link}"):
+            args += ["--ro-bind", f"/{link}", f"/{link}"]
+    if os.path.exists("/etc/ld.so.cache"):
+        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    # The interpreter, and numpy alone; intermediate folders must be listable by the student uid.
+    args += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", SANDBOX_SITE]
+    if not lay.python_prefix.is_relative_to("/usr"):
+        args += ["--ro-bind", str(lay.python_prefix), SANDBOX_PYTHON_PREFIX]
+    for directory in lay.numpy_dirs:
+        args += ["--ro-bind", str(directory), f"{SANDBOX_SITE}/{directory.name}"]
+    # Every site-packages folder visible through the binds above is hidden under an empty tmpfs.
+    for site_dir in lay.site_dirs:
+        inside = _inside(site_dir, lay)
+        if site_dir.is_relative_to("/usr") or site_dir.is_relative_to(lay.python_prefix):
+            args += ["--tmpfs", inside]
+    args += ["--proc", "/proc", "--dev", "/dev"]
+    # The only writable place: a private tmpfs of bounded size, gone when the sandbox ends.
+    args += ["--size", str(limits.scratch_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp",
+             "--perms", "0777", "--dir", SANDBOX_SCRATCH, "--chdir", SANDBOX_SCRATCH]
+    python = [_inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", RUNNER_SOURCE, SANDBOX_SITE, str(result_fd)]
+    if uid is not None:
+        args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+                 shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", *python]
+    else:
+        args += ["--", *python]
+    return args
+
+
+def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int):
+    """The process backend's command and the function the child runs before exec."""
+    lay = layout()
+    numpy_site = scratch.parent / "site"
+    numpy_site.mkdir()
+    for directory in lay.numpy_dirs:
+        (numpy_site / directory.name).symlink_to(directory)
+    abi = landlock.abi_version()
+    read_only: list[tuple[int, bool]] = []
+    stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix, "installed_base": sys.base_prefix})["stdlib"]).resolve()
+    visible = [lay.python_executable, *lay.numpy_dirs, numpy_site]
+    visible += [entry for entry in stdlib.iterdir() if entry.name not in ("site-packages", "dist-packages")]
+    visible += [p for p in (lay.python_prefix / "lib").glob("libpython*")]
+    visible += [Path(p) for p in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/dev/null", "/dev/urandom") if os.path.exists(p)]
+    opened: list[int] = []
+    if abi:
+        for path in visible:
+            try:
+                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+            except OSError:
+                continue
+            opened.append(fd)
+            read_only.append((fd, os.path.isdir(path)))
+        scratch_fd = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
+        opened.append(scratch_fd)
+    enforced = ["rlimits", "new-session", "empty-environment", "private-scratch"]
+    if uid is not None:
+        enforced.append("own-uid")
+    enforced += landlock.what_it_enforces(abi)
+    as_root = uid is not None
+    libc = ctypes.CDLL(None, use_errno=True)
+    status_read, status_write = os.pipe()
+
+    def before_exec():
+        notes = []
+        if as_root and libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS) == 0:
+            notes.append("new-network-namespace")
+        _apply_rlimits(limits)
+        if as_root:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+        os.chdir(scratch)
+        if abi:
+            landlock.restrict(abi, read_only, [scratch_fd])
+        os.write(status_write, ",".join(notes).encode())
+        os.close(status_write)
+
+    python = [str(lay.python_executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, str(numpy_site), str(result_fd)]
+    return python, before_exec, enforced, opened, (status_read, status_write)
+
+
+# --- running ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Launch:
+    process: subprocess.Popen
+    backend: str
+    enforced: list[str]
+    limits: Limits
+    result_read: int
+    started: float
+    cleanup: list = field(default_factory=list)
+
+
+def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
+    """Start the runner in the sandbox; it waits for its request on stdin."""
+    as_root = os.geteuid() == 0
+    slot = Slot(uid_range["first"], uid_range["count"]) if as_root else None
+    uid = slot.uid if slot else None
+    cleanup: list = [slot.release] if slot else []
+    result_read, result_write = os.pipe()
+    preexec, extra_fds, status_pipe = None, [], None
+    workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
+    cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+    try:
+        if backend == "bwrap":
+            command = _bwrap_command(limits, uid, result_write)
+            enforced = ["bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment"]
+            if uid is not None:
+                enforced.append("own-uid")
+
+            def preexec():
+                _apply_rlimits(limits)
+        else:
+            scratch = workdir / "work"
+            scratch.mkdir()
+            os.chmod(workdir, 0o755)
+            if uid is not None:
+                os.chown(scratch, uid, uid)
+            scratch.chmod(0o700)
+            command, preexec, enforced, opened, status_pipe = _process_plan(limits, uid, scratch, result_write)
+            cleanup.extend(lambda fd=fd: os.close(fd) for fd in opened)
+            extra_fds = [fd for fd in opened] + [status_pipe[1]]
+        env = dict(SANDBOX_ENV)
+        if backend == "process":
+            env["HOME"] = str(workdir / "work")
+        process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            env=env, close_fds=True, pass_fds=(result_write, *extra_fds), start_new_session=True,
+            preexec_fn=preexec,
+        )
+    except BaseException:
+        os.close(result_read)
+        os.close(result_write)
+        for step in reversed(cleanup):
+            step()
+        raise
+    os.close(result_write)
+    if status_pipe:
+        os.close(status_pipe[1])
+        notes = os.read(status_pipe[0], 200).decode()
+        os.close(status_pipe[0])
+        enforced += [n for n in notes.split(",") if n]
+    return Launch(process, backend, enforced, limits, result_read, time.monotonic(), cleanup)
+
+
+def finish(launch: Launch, request: bytes) -> Outcome:
+    """Send the request, collect every stream within the limits, then make sure nothing is left."""
+    limits = launch.limits
+    process = launch.process
+    parser = ResultParser()
+    output_cap = limits.output_kb * 1024
+    result_cap = limits.result_mb * 1024 * 1024
+    captured = {"stdout": bytearray(), "stderr": bytearray()}
+    dropped = 0
+    result_bytes = 0
+    timed_out = result_limited = False
+
+    writer = threading.Thread(target=_write_request, args=(process.stdin, request), daemon=True)
+    writer.start()
+    selector = selectors.DefaultSelector()
+    selector.register(process.stdout, selectors.EVENT_READ, "stdout")
+    selector.register(process.stderr, selectors.EVENT_READ, "stderr")
+    selector.register(launch.result_read, selectors.EVENT_READ, "result")
+    deadline = launch.started + limits.wall_seconds
+    try:
+        while selector.get_map():
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            for key, _ in selector.select(timeout=min(remaining, 0.5)):
+                fd = key.fd if key.data == "result" else key.fileobj.fileno()
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fileobj)
+                    continue
+                if key.data == "result":
+                    result_bytes += len(chunk)
+                    if result_bytes > result_cap:
+                        result_limited = True
+                        selector.unregister(key.fileobj)
+                        _kill(launch)
+                        continue
+                    parser.feed(chunk)
+                else:
+                    buffer = captured[key.data]
+                    room = output_cap - len(buffer)
+                    buffer += chunk[:max(room, 0)]
+                    dropped += max(0, len(chunk) - max(room, 0))
+    finally:
+        selector.close()
+        _kill(launch)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        for stream in (process.stdout, process.stderr, process.stdin):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        os.close(launch.result_read)
+        for step in reversed(launch.cleanup):
+            step()
+    returncode = process.returncode
+    return Outcome(
+        backend=launch.backend, enforced=launch.enforced, results=parser.results, returncode=returncode,
+        timed_out=timed_out, result_limited=result_limited,
+        stdout=captured["stdout"].decode("utf-8", "replace"), stderr=captured["stderr"].decode("utf-8", "replace"),
+        dropped=dropped, elapsed=time.monotonic() - launch.started,
+    )
+
+
+def _write_request(stream, request: bytes) -> None:
+    try:
+        stream.write(request)
+        stream.close()
+    except (BrokenPipeError, OSError, ValueError):
+        pass
+
+
+def _kill(launch: Launch) -> None:
+    """Kill the sandbox's whole process group (bwrap's pid namespace takes the rest with it)."""
+    try:
+        os.killpg(launch.process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
