@@ -281,19 +281,50 @@ def _bwrap_command(limits: Limits, uid: int | None, result_fd: int) -> list[str]
     return args
 
 
+def _reachable_by_others(path: Path) -> bool:
+    """Whether a uid with no special rights can reach ``path`` (every folder above it o+x)."""
+    try:
+        if not path.stat().st_mode & 0o005:
+            return False
+        return all(parent.stat().st_mode & 0o001 for parent in path.parents)
+    except OSError:
+        return False
+
+
+def process_interpreter(as_root: bool) -> tuple[Path, Path]:
+    """(executable, stdlib folder) the process backend runs the student with.
+
+    As root the student runs as another uid, which must be able to reach the interpreter:
+    an installation under a private home (e.g. pyenv in /root) is replaced by a system
+    Python of the same version.
+    """
+    lay = layout()
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    own_stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix, "installed_base": sys.base_prefix})["stdlib"]).resolve()
+    candidates = [(lay.python_executable, own_stdlib)]
+    if as_root:
+        candidates += [(Path(f"{prefix}/bin/python{version}"), Path(f"{prefix}/lib/python{version}")) for prefix in ("/usr/local", "/usr")]
+    for executable, stdlib in candidates:
+        if not as_root or (_reachable_by_others(executable) and _reachable_by_others(stdlib / "os.py")):
+            if executable.exists() and (stdlib / "os.py").exists():
+                return executable, stdlib
+    raise SandboxUnavailable(f"no Python {version} installation is readable by the sandbox uid (the grader's own is under a private folder); "
+                             f"install python{version} system-wide or use the bwrap backend")
+
+
 def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int):
     """The process backend's command and the function the child runs before exec."""
     lay = layout()
+    executable, stdlib = process_interpreter(uid is not None)
     numpy_site = scratch.parent / "site"
     numpy_site.mkdir()
     for directory in lay.numpy_dirs:
         (numpy_site / directory.name).symlink_to(directory)
     abi = landlock.abi_version()
     read_only: list[tuple[int, bool]] = []
-    stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix, "installed_base": sys.base_prefix})["stdlib"]).resolve()
-    visible = [lay.python_executable, *lay.numpy_dirs, numpy_site]
+    visible = [executable, *lay.numpy_dirs, numpy_site]
     visible += [entry for entry in stdlib.iterdir() if entry.name not in ("site-packages", "dist-packages")]
-    visible += [p for p in (lay.python_prefix / "lib").glob("libpython*")]
+    visible += list(stdlib.parent.glob("libpython*"))
     visible += [Path(p) for p in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/dev/null", "/dev/urandom") if os.path.exists(p)]
     opened: list[int] = []
     if abi:
@@ -316,20 +347,25 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
 
     def before_exec():
         notes = []
-        if as_root and libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS) == 0:
-            notes.append("new-network-namespace")
-        _apply_rlimits(limits)
-        if as_root:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-        os.chdir(scratch)
-        if abi:
-            landlock.restrict(abi, read_only, [scratch_fd])
+        try:
+            if as_root and libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS) == 0:
+                notes.append("new-network-namespace")
+            # Landlock first: the rule fds would not fit under the open-files limit.
+            if abi:
+                landlock.restrict(abi, read_only, [scratch_fd])
+            _apply_rlimits(limits)
+            if as_root:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+            os.chdir(scratch)
+        except BaseException as exc:
+            os.write(status_write, f"failed:{type(exc).__name__}: {exc}".encode()[:400])
+            raise
         os.write(status_write, ",".join(notes).encode())
         os.close(status_write)
 
-    python = [str(lay.python_executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, str(numpy_site), str(result_fd)]
+    python = [str(executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, str(numpy_site), str(result_fd)]
     return python, before_exec, enforced, opened, (status_read, status_write)
 
 
@@ -354,7 +390,7 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
     uid = slot.uid if slot else None
     cleanup: list = [slot.release] if slot else []
     result_read, result_write = os.pipe()
-    preexec, extra_fds, status_pipe = None, [], None
+    preexec, status_pipe = None, None
     workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
     cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
     try:
@@ -375,20 +411,25 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
             scratch.chmod(0o700)
             command, preexec, enforced, opened, status_pipe = _process_plan(limits, uid, scratch, result_write)
             cleanup.extend(lambda fd=fd: os.close(fd) for fd in opened)
-            extra_fds = [fd for fd in opened] + [status_pipe[1]]
         env = dict(SANDBOX_ENV)
         if backend == "process":
             env["HOME"] = str(workdir / "work")
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, close_fds=True, pass_fds=(result_write, *extra_fds), start_new_session=True,
+            env=env, close_fds=True, pass_fds=(result_write,), start_new_session=True,
             preexec_fn=preexec,
         )
-    except BaseException:
+    except BaseException as exc:
         os.close(result_read)
         os.close(result_write)
         for step in reversed(cleanup):
             step()
+        if status_pipe:
+            os.close(status_pipe[1])
+            why = os.read(status_pipe[0], 500).decode("utf-8", "replace")
+            os.close(status_pipe[0])
+            if why.startswith("failed:"):
+                raise SandboxUnavailable(f"the process backend could not set up: {why[7:]}") from exc
         raise
     os.close(result_write)
     if status_pipe:
