@@ -131,3 +131,93 @@ def test_splice_accepts_dedented_and_indented_blocks():
         layer = module.Relu()
         layer.forward(np.array([-1.0, 2.0]))
         np.testing.assert_array_equal(layer.backward(np.array([3.0, 4.0])), [0.0, 4.0])
+
+
+# Textbook-style answers for the tasks without examples/: each template must be
+# completable (its given code and blanks fit together) into something the grader accepts.
+TEXTBOOK_BLOCKS = {
+    "conv_forward": ["""
+FN, C, FH, FW = self.W.shape
+N, C, H, W = x.shape
+out_h = (H + 2 * self.pad - FH) // self.stride + 1
+out_w = (W + 2 * self.pad - FW) // self.stride + 1
+
+col = im2col(x, FH, FW, self.stride, self.pad)
+col_W = self.W.reshape(FN, -1).T
+out = np.dot(col, col_W) + self.b
+out = out.reshape(N, out_h, out_w, -1).transpose(0, 3, 1, 2)
+
+self.x = x
+self.col = col
+self.col_W = col_W
+return out
+"""],
+    "maxpool_forward": ["""
+N, C, H, W = x.shape
+out_h = (H + 2 * self.pad - self.pool_h) // self.stride + 1
+out_w = (W + 2 * self.pad - self.pool_w) // self.stride + 1
+
+col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad)
+col = col.reshape(-1, self.pool_h * self.pool_w)
+
+arg_max = np.argmax(col, axis=1)
+out = np.max(col, axis=1)
+out = out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
+
+self.x = x
+self.arg_max = arg_max
+return out
+"""],
+    "avgpool_backward": ["""
+dout = dout.transpose(0, 2, 3, 1)
+pool_size = self.pool_h * self.pool_w
+dcol = np.repeat(dout.reshape(-1, 1) / pool_size, pool_size, axis=1)
+dcol = dcol.reshape(-1, self.x.shape[1] * pool_size)
+dx = col2im(dcol, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
+return dx
+"""],
+    "conv_transpose": ["""
+C_in, C_out, FH, FW = self.W.shape
+N, _, H, W = x.shape
+out_h = (H - 1) * self.stride - 2 * self.pad + FH
+out_w = (W - 1) * self.stride - 2 * self.pad + FW
+
+col = np.dot(x.transpose(0, 2, 3, 1).reshape(-1, C_in), self.W.reshape(C_in, -1))
+out = col2im(col, (N, C_out, out_h, out_w), FH, FW, self.stride, self.pad)
+out = out + self.b.reshape(1, -1, 1, 1)
+
+self.x = x
+return out
+""", """
+C_in, C_out, FH, FW = self.W.shape
+N, _, H, W = self.x.shape
+dcol = im2col(dout, FH, FW, self.stride, self.pad)
+x_row = self.x.transpose(0, 2, 3, 1).reshape(-1, C_in)
+
+self.db = np.sum(dout, axis=(0, 2, 3))
+self.dW = np.dot(x_row.T, dcol).reshape(C_in, C_out, FH, FW)
+dx = np.dot(dcol, self.W.reshape(C_in, -1).T)
+return dx.reshape(N, H, W, C_in).transpose(0, 3, 1, 2)
+"""],
+    "relu_backward": ["""
+dx = dout.copy()
+dx[self.mask] = 0
+return dx
+"""],
+    "affine_backward": ["""
+dx = np.dot(dout, self.W.T)
+self.dW = np.dot(self.x.T, dout)
+self.db = np.sum(dout, axis=0)
+
+dx = dx.reshape(*self.original_x_shape)
+return dx
+"""],
+}
+
+
+@pytest.mark.parametrize("task", sorted(TEXTBOOK_BLOCKS))
+def test_template_completed_with_a_textbook_answer_passes(task):
+    module = H.load_student_source(H.splice(H.template_source(task), TEXTBOOK_BLOCKS[task]), task)
+    for cfg in H.configs_for(task):
+        problem = H.graded_mismatch(task, module, cfg, H.make_inputs(task, cfg, seed=4))
+        assert problem is None, f"{task} on {cfg}: {problem}"
