@@ -127,6 +127,9 @@ def build(grading, lang: str) -> dict:
             "message": case_message(lang, grading, verdict) if visible or verdict.passed else text(lang, "test.hidden_failed", code=verdict.code),
             "checks": [_check_entry(lang, check, visible) for check in verdict.checks],
         }
+        named = [d.id for d in grading.diagnoses if case.name in d.cases]
+        if named:
+            entry["diagnoses"] = named
         if case.title:
             entry["title"] = case.title[lang]
         if visible:
@@ -171,6 +174,8 @@ def build(grading, lang: str) -> dict:
         "tests": tests,
         "timing": {"total_seconds": _number(grading.elapsed), "sandbox_seconds": _number(grading.sandbox_elapsed)},
     }
+    if grading.diagnoses:
+        document["diagnoses"] = [{"id": d.id, "message": d.message[lang], "cases": d.cases} for d in grading.diagnoses]
     if grading.import_stdout:
         document["import_stdout"] = grading.import_stdout
     return document

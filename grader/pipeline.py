@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import cases as cases_mod
-from . import channel, compare, reference, sandbox
+from . import channel, compare, misconceptions, reference, sandbox
 from .config import Settings
 from .submission import Submission, prepare
 from .taskspec import Task
@@ -51,6 +51,7 @@ class Grading:
     limits: sandbox.Limits
     tolerance: dict
     gradable: bool = True
+    diagnoses: list[misconceptions.Diagnosis] = field(default_factory=list)
     import_stdout: str = ""
     sandbox_output: str = ""
     elapsed: float = 0.0
@@ -86,8 +87,21 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None) ->
         grading.sandbox_output = (outcome.stdout + outcome.stderr)[: limits.output_kb * 1024]
         grading.import_stdout = outcome.results.import_stdout
         _judge(grading, outcome, order)
+        grading.diagnoses = _diagnose(grading)
     grading.elapsed = time.monotonic() - started
     return grading
+
+
+def _diagnose(grading: Grading) -> list[misconceptions.Diagnosis]:
+    """Name the known mistakes that explain a failing submission's outputs."""
+    task = grading.task
+    if not task.spec.get("misconceptions") or all(v.passed for v in grading.verdicts):
+        return []
+    got = {v.case.index: v.got for v in grading.verdicts if len(v.got) == len(task.output_names)}
+    if not got:
+        return []
+    tolerances = {name: task.tolerance(name, grading.tolerance) for name in task.output_names}
+    return misconceptions.recognise(task, grading.cases, grading.expected, got, tolerances)
 
 
 def _request(task: Task, submission: Submission, order: list[cases_mod.Case], limits: sandbox.Limits) -> bytes:
