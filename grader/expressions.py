@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import operator
+from functools import lru_cache
 from typing import Mapping
 
 _BINARY = {
@@ -35,6 +36,8 @@ class ExpressionError(ValueError):
     """An expression in a spec is malformed or uses something not allowed."""
 
 
+# A run evaluates the same few expressions hundreds of times; the tree is never modified.
+@lru_cache(maxsize=None, typed=True)
 def parse(text: str | int) -> ast.expr:
     if isinstance(text, bool):
         raise ExpressionError(f"expected an integer expression, got {text!r}")

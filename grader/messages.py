@@ -6,7 +6,7 @@ import string
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
+from . import doccache
 
 LANGUAGES = ("zh", "en")
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
@@ -14,7 +14,14 @@ CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"
 
 @lru_cache(maxsize=None)
 def catalog(lang: str) -> dict:
-    return yaml.safe_load((CATALOG_DIR / f"{lang}.yaml").read_text(encoding="utf-8"))
+    data = (CATALOG_DIR / f"{lang}.yaml").read_bytes()
+    return doccache.cached("catalog", data, lambda: _parse(data))
+
+
+def _parse(data: bytes) -> dict:
+    import yaml
+
+    return yaml.safe_load(data.decode("utf-8"))
 
 
 class _Lenient(dict):

@@ -12,12 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-try:
-    _Loader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml is optional in PyYAML
-    _Loader = yaml.SafeLoader
+from . import doccache
 
 
 @dataclass
@@ -58,16 +53,43 @@ def validator(schema_name: str):
     return Draft202012Validator(load_schema(schema_name), registry=_registry())
 
 
+@lru_cache(maxsize=1)
+def _loader():
+    """PyYAML's C loader when libyaml is there; imported only when a document is parsed."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@lru_cache(maxsize=None)
+def _schemas_digest() -> str:
+    return doccache.digest(*(p.read_bytes() for p in sorted(SCHEMA_DIR.glob("*.schema.json"))))
+
+
 def load(path: Path, schema_name: str) -> dict:
-    """Parse and validate ``path``; raise DocumentError with located problems."""
+    """Parse and validate ``path``; raise DocumentError with located problems.
+
+    A document already validated with the same content and schemas comes from ``doccache``.
+    """
     display = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(display, [f"{display}: cannot read: {exc}"]) from None
+    kind = f"yamldoc:{schema_name}:{_schemas_digest()}"
+    return doccache.cached(kind, data, lambda: _parse_and_validate(display, data, schema_name))
+
+
+def _parse_and_validate(display: str, raw: bytes, schema_name: str) -> dict:
+    import yaml
+
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise DocumentError(display, [f"{display}: cannot read: {exc}"]) from None
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)
+        node = yaml.compose(text, Loader=_loader())
+        data = yaml.load(text, Loader=_loader())
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{display}:{mark.line + 1}" if mark else display
@@ -99,6 +121,8 @@ def _describe(display: str, error, lines: dict[tuple, int]) -> str:
 
 def _line_index(node, path: tuple = ()) -> dict[tuple, int]:
     """Map every document path to the 1-based line where its value starts."""
+    import yaml
+
     index: dict[tuple, int] = {}
     if node is None:
         return index

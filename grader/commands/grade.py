@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import traceback
 from pathlib import Path
 
-from .. import cli, config, feedback, pipeline, sandbox, taskspec, yamldoc
+from .. import cli, config, feedback, sandbox, taskspec, yamldoc
 from ..messages import LANGUAGES
 from ..submission import MAX_BYTES
+
+
+def _imported_on_first_use(name: str):
+    """The module ``name``, executed only when one of its attributes is first used."""
+    spec = importlib.util.find_spec(name)
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+# The pipeline imports numpy (about as long as the sandboxed interpreter takes to start):
+# it is loaded after the sandbox was started, so that the two overlap.
+pipeline = sys.modules.get("grader.pipeline") or _imported_on_first_use("grader.pipeline")
 
 
 def register(sub) -> None:
@@ -45,6 +61,13 @@ def load_context(args) -> tuple[config.Settings, taskspec.Task]:
     return settings, task
 
 
+def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Launch:
+    """The sandbox this grading will use, started before numpy is imported on this side."""
+    backend, _ = sandbox.choose_backend(settings.sandbox)
+    limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
+    return sandbox.start(limits, backend, settings.values["sandbox_uids"])
+
+
 def run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader grade: --seed must be between 0 and 2**63-1")
@@ -53,7 +76,8 @@ def run(args) -> int:
     try:
         settings, task = load_context(args)
         lang = args.lang or settings.language
-        grading = pipeline.run(task, data, settings, seed=args.seed)
+        launch = start_sandbox(settings, task)
+        grading = pipeline.run(task, data, settings, seed=args.seed, launch=launch)
         cli.print_json(feedback.build(grading, lang))
         return cli.EXIT_OK
     except cli.UsageError:
