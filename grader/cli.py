@@ -12,10 +12,10 @@ import json
 import os
 import sys
 
-from .commands import grade, tasks
+from .commands import batch, grade, tasks
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 2, 3
-COMMANDS = [grade, tasks]
+COMMANDS = [grade, tasks, batch]
 
 
 class UsageError(Exception):

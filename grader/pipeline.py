@@ -58,15 +58,20 @@ class Grading:
     sandbox_elapsed: float = 0.0
 
 
-def run(task: Task, data: bytes, settings: Settings, seed: int | None = None) -> Grading:
+def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
+        launch: sandbox.Launch | None = None) -> Grading:
+    """Grade ``data``. ``launch``: a sandbox the caller already started with this task's limits
+    and backend (``grade`` does, so that the sandboxed interpreter starts while numpy loads here)."""
     started = time.monotonic()
     seed = cases_mod.new_seed() if seed is None else seed
     limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
     tolerance = dict(settings.values["tolerance"])
     submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"])
     backend, fallback_reason = sandbox.choose_backend(settings.sandbox)
-    launch = None
-    if submission.source is not None:
+    if submission.source is None and launch is not None:
+        sandbox.finish(launch, b"")
+        launch = None
+    elif submission.source is not None and launch is None:
         launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
     try:
         cases = cases_mod.generate(task, seed, cases_mod.random_count(task, settings.values["cases"]))
@@ -77,22 +82,44 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None) ->
         raise
     grading = Grading(task, seed, submission, cases, expected, [], backend, [], fallback_reason, limits, tolerance)
     if launch is None:
-        grading.gradable = False
-        grading.verdicts = [CaseVerdict(case, submission.problem["code"], detail=submission.problem) for case in cases]
+        mark_not_gradable(grading)
     else:
-        order = sorted(cases, key=lambda c: c.size)
+        order = run_order(cases)
         outcome = sandbox.finish(launch, _request(task, submission, order, limits))
-        grading.enforced = outcome.enforced
-        grading.sandbox_elapsed = outcome.elapsed
-        grading.sandbox_output = (outcome.stdout + outcome.stderr)[: limits.output_kb * 1024]
-        grading.import_stdout = outcome.results.import_stdout
-        _judge(grading, outcome, order)
-        grading.diagnoses = _diagnose(grading)
+        conclude(grading, outcome, order)
     grading.elapsed = time.monotonic() - started
     return grading
 
 
-def _diagnose(grading: Grading) -> list[misconceptions.Diagnosis]:
+def run_order(cases: list[cases_mod.Case]) -> list[cases_mod.Case]:
+    """The order the sandbox runs the cases in: smallest first, so a slow submission fails
+    the large case rather than every case."""
+    return sorted(cases, key=lambda c: c.size)
+
+
+def mark_not_gradable(grading: Grading) -> None:
+    """The submission could not be turned into a module: every case fails with its problem."""
+    problem = grading.submission.problem
+    grading.gradable = False
+    grading.verdicts = [CaseVerdict(case, problem["code"], detail=problem) for case in grading.cases]
+
+
+def conclude(grading: Grading, outcome: sandbox.Outcome, order: list[cases_mod.Case], variants: dict | None = None) -> None:
+    """Judge a finished sandbox run into ``grading``: a verdict per case, then the diagnoses.
+
+    ``variants``: the misconception variants' outputs (``misconceptions.variant_outputs``) when
+    the caller computed them once for many gradings of the same cases (batch grading does).
+    """
+    limits = grading.limits
+    grading.enforced = outcome.enforced
+    grading.sandbox_elapsed = outcome.elapsed
+    grading.sandbox_output = (outcome.stdout + outcome.stderr)[: limits.output_kb * 1024]
+    grading.import_stdout = outcome.results.import_stdout
+    _judge(grading, outcome, order)
+    grading.diagnoses = _diagnose(grading, variants)
+
+
+def _diagnose(grading: Grading, variants: dict | None = None) -> list[misconceptions.Diagnosis]:
     """Name the known mistakes that explain a failing submission's outputs."""
     task = grading.task
     if not task.spec.get("misconceptions") or all(v.passed for v in grading.verdicts):
@@ -101,12 +128,19 @@ def _diagnose(grading: Grading) -> list[misconceptions.Diagnosis]:
     if not got:
         return []
     tolerances = {name: task.tolerance(name, grading.tolerance) for name in task.output_names}
-    return misconceptions.recognise(task, grading.cases, grading.expected, got, tolerances)
+    return misconceptions.recognise(task, grading.cases, grading.expected, got, tolerances, variants)
 
 
 def _request(task: Task, submission: Submission, order: list[cases_mod.Case], limits: sandbox.Limits) -> bytes:
+    header, arrays = request_parts(task, order, limits)
+    header["files"][f"{task.module_name}.py"] = submission.source
+    return channel.encode_request(header, arrays)
+
+
+def request_parts(task: Task, order: list[cases_mod.Case], limits: sandbox.Limits) -> tuple[dict, list[np.ndarray]]:
+    """The runner's request header and input arrays, without the student's module (whose
+    source goes in ``header["files"]``): the part every submission of a batch shares."""
     files = dict(task.support_files())
-    files[f"{task.module_name}.py"] = submission.source
     arrays, names = [], []
     request_cases = []
     for case in order:
@@ -116,7 +150,7 @@ def _request(task: Task, submission: Submission, order: list[cases_mod.Case], li
             arrays.append(array)
     header = {"module": task.module_name, "files": files, "entry": task.entry, "outputs": task.output_names,
               "cases": request_cases, "arrays": names, "output_cap": limits.output_kb * 1024}
-    return channel.encode_request(header, arrays)
+    return header, arrays
 
 
 class SandboxFailure(RuntimeError):

@@ -132,19 +132,30 @@ def arguments(names, values):
 
 def main():
     numpy_dir, result_fd = sys.argv[1], int(sys.argv[2])
+    # numpy is imported while the trusted side is still computing the reference.
+    sys.path[:0] = [os.getcwd(), numpy_dir]
+    import numpy
+
     request_stream = sys.stdin.buffer
     header = json.loads(read_frame(request_stream))
     raw_arrays = [read_frame(request_stream) for _ in header["arrays"]]
     sys.stdin.close()
-    channel = ResultChannel(result_fd)
-    channel.record({"type": "ready"})
+    serve(header, read_arrays(header, raw_arrays, numpy), ResultChannel(result_fd))
 
-    sys.path[:0] = [os.getcwd(), numpy_dir]
-    import numpy
 
+def read_arrays(header, raw_arrays, numpy):
     arrays = {}
     for (case_index, name), raw in zip(header["arrays"], raw_arrays):
         arrays[(case_index, name)] = numpy.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+    return arrays
+
+
+def serve(header, arrays, channel):
+    """Run one request whose input arrays are already read. A warm worker's children come here
+    directly, with the arrays their worker read once for every submission of a batch."""
+    import numpy
+
+    channel.record({"type": "ready"})
 
     for file_name, source in header["files"].items():
         with open(file_name, "w", encoding="utf-8") as handle:

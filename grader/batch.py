@@ -1,0 +1,212 @@
+"""Batch grading: many submissions of one task, on the same cases, in warm sandboxes.
+
+Owns what makes regrading a whole class fast and safe to interrupt:
+
+* the cases, the reference's outputs and the misconception variants' outputs are computed
+  once, for the batch's seed: every student is graded on the same inputs, and any one grading
+  can be replayed alone with ``grader grade --seed``;
+* each submission runs in a fresh child of a warm worker (``pool``); where warm workers cannot
+  run (the process backend) each gets a sandbox of its own, as in ``grader grade``;
+* the verdict of each submission is decided exactly as in a single grading
+  (``pipeline.conclude``, ``feedback.build``);
+* one JSON line per submission is appended to the results file as soon as it is graded and
+  flushed: a batch that is interrupted, even killed, resumes where it stopped: a file with a
+  line is not graded again, a file without one is (a line with status "error", the grader's
+  own failure, is retried).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import cases as cases_mod
+from . import channel, feedback, misconceptions, pipeline, pool, reference, sandbox
+from .batchinput import Entry
+from .config import Settings
+from .submission import Submission, prepare
+from .taskspec import Task
+
+
+class ResultsError(Exception):
+    """The results file cannot be continued (another task or seed, or an unreadable line)."""
+
+
+@dataclass
+class Plan:
+    """Everything the submissions of one batch share."""
+
+    task: Task
+    seed: int
+    cases: list[cases_mod.Case]
+    order: list[cases_mod.Case]
+    expected: dict
+    variants: dict
+    limits: sandbox.Limits
+    tolerance: dict
+    backend: str
+    fallback_reason: str | None
+    uid_range: dict
+
+
+def make_plan(task: Task, settings: Settings, seed: int) -> Plan:
+    limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
+    backend, fallback_reason = sandbox.choose_backend(settings.sandbox)
+    cases = cases_mod.generate(task, seed, cases_mod.random_count(task, settings.values["cases"]))
+    expected = reference.expected_outputs(task, cases)
+    variants = misconceptions.variant_outputs(task, cases) if task.spec.get("misconceptions") else {}
+    return Plan(task, seed, cases, pipeline.run_order(cases), expected, variants, limits,
+                dict(settings.values["tolerance"]), backend, fallback_reason, settings.values["sandbox_uids"])
+
+
+class Sandboxes:
+    """Runs requests: in warm workers when the backend allows, else one sandbox per request."""
+
+    def __init__(self, plan: Plan, jobs: int, warm: bool):
+        self.plan = plan
+        self.header, self.arrays = pipeline.request_parts(plan.task, plan.order, plan.limits)
+        self.pool = None
+        if warm and plan.backend == "bwrap":
+            self.pool = pool.Pool(jobs, plan.limits, plan.uid_range, channel.encode_request(self.header, self.arrays))
+
+    @property
+    def kind(self) -> str:
+        return "warm workers" if self.pool else f"one {self.plan.backend} sandbox per submission"
+
+    def run(self, submission: Submission) -> sandbox.Outcome:
+        module_files = {f"{self.plan.task.module_name}.py": submission.source}
+        if self.pool:
+            return self.pool.run(module_files)
+        header = dict(self.header, files=dict(self.header["files"], **module_files))
+        launch = sandbox.start(self.plan.limits, self.plan.backend, self.plan.uid_range)
+        return sandbox.finish(launch, channel.encode_request(header, self.arrays))
+
+    def close(self) -> None:
+        if self.pool:
+            self.pool.close()
+
+
+def grade(plan: Plan, sandboxes: Sandboxes, data: bytes, lang: str) -> dict:
+    """One submission's feedback document, decided exactly as ``grader grade`` decides it."""
+    task = plan.task
+    submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"])
+    grading = pipeline.Grading(task, plan.seed, submission, plan.cases, plan.expected, [], plan.backend, [],
+                               plan.fallback_reason, plan.limits, plan.tolerance)
+    if submission.source is None:
+        pipeline.mark_not_gradable(grading)
+    else:
+        outcome = sandboxes.run(submission)
+        pipeline.conclude(grading, outcome, plan.order, plan.variants)
+    return feedback.build(grading, lang)
+
+
+def grade_entry(plan: Plan, sandboxes: Sandboxes, entry: Entry, lang: str) -> tuple[dict, dict]:
+    """(results line, feedback document) of one submission; a grader failure becomes an
+    "error" line (retried on resume), never an exception."""
+    try:
+        data = entry.read()
+    except Exception as exc:  # a corrupt archive member, a file gone: this line only
+        document = feedback.error_document(lang, f"the submission could not be read: {exc}", plan.task.id, plan.seed)
+        return results_line(entry.name, None, document), document
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        document = grade(plan, sandboxes, data, lang)
+    except (pipeline.SandboxFailure, pool.WorkerLost, sandbox.SandboxUnavailable) as exc:
+        document = feedback.error_document(lang, f"the sandbox failed: {exc}", plan.task.id, plan.seed)
+    except Exception as exc:  # the grader's own failure on this submission must not stop the class
+        traceback.print_exc(file=sys.stderr)
+        document = feedback.error_document(lang, f"internal error: {type(exc).__name__}: {exc}", plan.task.id, plan.seed)
+    return results_line(entry.name, digest, document), document
+
+
+def results_line(name: str, digest: str | None, document: dict) -> dict:
+    tests = document.get("tests", [])
+    line = {
+        "file": name,
+        "sha256": digest,
+        "task": document["task"],
+        "seed": document["seed"],
+        "status": document["status"],
+        "gradable": document["gradable"],
+        "score": document["score"],
+        "max_score": document["max_score"],
+        "passed_tests": sum(1 for t in tests if t["status"] == "passed"),
+        "tests": len(tests),
+        "codes": sorted({t["code"] for t in tests if t.get("code")}),
+        "diagnoses": [d["id"] for d in document.get("diagnoses", [])],
+    }
+    if document["status"] == "error":
+        line["error"] = document.get("error", "")
+    return line
+
+
+class ResultsFile:
+    """The JSON-lines results of a batch, appended to and flushed line by line."""
+
+    def __init__(self, path: Path, task_id: str):
+        self.path = path
+        self.lines: dict[str, dict] = {}  # file -> its last line
+        self.seed: int | None = None
+        self._read(task_id)
+        self._stream = None
+
+    def _read(self, task_id: str) -> None:
+        if not self.path.exists():
+            return
+        data = self.path.read_bytes()
+        complete = data[: data.rfind(b"\n") + 1]
+        if len(complete) != len(data):
+            # The last line was cut by an interruption: it is dropped, and that file graded again.
+            with self.path.open("r+b") as handle:
+                handle.truncate(len(complete))
+        for number, raw in enumerate(complete.splitlines(), 1):
+            try:
+                line = json.loads(raw)
+                name, task, seed = line["file"], line["task"], line["seed"]
+            except (ValueError, KeyError, TypeError):
+                raise ResultsError(f"{self.path}:{number}: not a results line of `grader batch`; "
+                                   "give another --out or remove the file") from None
+            if task != task_id:
+                raise ResultsError(f"{self.path} holds results of task {task!r}, not {task_id!r}; give another --out")
+            if isinstance(seed, int):
+                if self.seed is not None and seed != self.seed:
+                    raise ResultsError(f"{self.path} mixes the seeds {self.seed} and {seed}")
+                self.seed = seed
+            self.lines[name] = line
+
+    def done(self, name: str) -> bool:
+        line = self.lines.get(name)
+        return line is not None and line["status"] != "error"
+
+    def append(self, line: dict) -> None:
+        if self._stream is None:
+            self._stream = self.path.open("a", encoding="utf-8")
+        self._stream.write(json.dumps(line, ensure_ascii=False, allow_nan=False) + "\n")
+        self._stream.flush()
+        self.lines[line["file"]] = line
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.flush()
+            os.fsync(self._stream.fileno())
+            self._stream.close()
+            self._stream = None
+
+
+def feedback_writer(folder: Path | None) -> Callable[[str, dict], None]:
+    """Writes each submission's full feedback to FOLDER/<file>.json when a folder is given."""
+
+    def write(name: str, document: dict) -> None:
+        if folder is None:
+            return
+        target = folder / f"{name}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n", encoding="utf-8")
+
+    return write

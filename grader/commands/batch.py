@@ -1,0 +1,122 @@
+"""``grader batch``: grade a whole class (a folder or .zip), resumably, and summarise it.
+
+Writes one JSON line per submission to --out (appending; a rerun continues where an
+interrupted one stopped), shows a progress bar on stderr, and ends with the class summary in
+Markdown (printed, and written next to the results). Exit 0 when every submission got a
+verdict, 3 when some got a grader error (rerun to retry them), 2 on a usage error, 130 when
+interrupted (rerun to continue).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import sys
+from pathlib import Path
+
+from .. import batch, batchinput, cli, classsummary, config, sandbox, taskspec, yamldoc
+from ..cases import new_seed
+from ..messages import LANGUAGES
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("batch", help="grade every submission in a folder or .zip; one JSON line each")
+    parser.add_argument("--task", required=True, help="task id (see `grader list`)")
+    parser.add_argument("source", metavar="DIR_OR_ZIP", help="a folder or .zip holding the .py submissions")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="submissions graded at once (default: the number of CPUs)")
+    parser.add_argument("--out", default="results.jsonl", help="results, one JSON line per submission (default: results.jsonl)")
+    parser.add_argument("--summary", help="where the Markdown class summary goes (default: --out with the suffix .md)")
+    parser.add_argument("--feedback-dir", help="also write each submission's full feedback JSON here, as <file>.json")
+    parser.add_argument("--seed", type=int, help="the batch's seed (default: a new one, or the one of the results file being continued)")
+    parser.add_argument("--lang", choices=LANGUAGES, help="feedback language (default from grader.yaml)")
+    parser.add_argument("--sandbox-per-submission", action="store_true",
+                        help="start a fresh sandbox for every submission instead of forking it from a warm worker (slower)")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    if args.jobs < 1:
+        raise cli.UsageError("grader batch: --jobs must be at least 1")
+    if args.seed is not None and not 0 <= args.seed < 2**63:
+        raise cli.UsageError("grader batch: --seed must be between 0 and 2**63-1")
+    try:
+        settings = config.load(args.config, args.root)
+        task = taskspec.load(args.task, settings.root)
+    except yamldoc.DocumentError as exc:
+        raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
+    except taskspec.TaskError as exc:
+        if exc.unknown:
+            raise cli.UsageError(f"grader batch: {exc}") from None
+        print(f"grader batch: the task {args.task!r} is broken: {exc}", file=sys.stderr)
+        return cli.EXIT_INTERNAL
+    try:
+        inputs = batchinput.collect(args.source)
+        results = batch.ResultsFile(Path(args.out), task.id)
+    except (batchinput.InputError, batch.ResultsError) as exc:
+        raise cli.UsageError(f"grader batch: {exc}") from None
+    except OSError as exc:
+        raise cli.UsageError(f"grader batch: cannot use {exc.filename}: {exc.strerror}") from None
+    if args.seed is not None and results.seed is not None and args.seed != results.seed:
+        raise cli.UsageError(f"grader batch: {args.out} continues a batch with seed {results.seed}, not {args.seed}; "
+                             "give another --out to start a new batch")
+    seed = results.seed if results.seed is not None else (args.seed if args.seed is not None else new_seed())
+    lang = args.lang or settings.language
+    for note in inputs.notes():
+        print(f"grader batch: {note}", file=sys.stderr)
+    todo = [entry for entry in inputs.entries if not results.done(entry.name)]
+    try:
+        status = _grade_all(args, settings, task, seed, lang, todo, results, len(inputs.entries))
+    finally:
+        results.close()
+    names = {entry.name for entry in inputs.entries}
+    summary = classsummary.render(task, [line for name, line in results.lines.items() if name in names], lang)
+    summary_path = Path(args.summary) if args.summary else Path(args.out).with_suffix(".md")
+    summary_path.write_text(summary + "\n", encoding="utf-8")
+    sys.stdout.write(summary + "\n")
+    print(f"grader batch: results in {args.out}, summary in {summary_path}", file=sys.stderr)
+    return status
+
+
+def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
+    already = total - len(todo)
+    if not todo:
+        print(f"grader batch: all {total} submissions are already graded in {args.out}", file=sys.stderr)
+        return cli.EXIT_OK
+    try:
+        plan = batch.make_plan(task, settings, seed)
+        sandboxes = batch.Sandboxes(plan, min(args.jobs, len(todo)), warm=not args.sandbox_per_submission)
+    except (sandbox.SandboxUnavailable, batch.pool.WorkerLost) as exc:
+        print(f"grader batch: no sandbox can run here: {exc}", file=sys.stderr)
+        return cli.EXIT_INTERNAL
+    print(f"grader batch: grading {len(todo)} of {total} submissions of {task.id} (seed {seed}; "
+          f"{already} already in {args.out}) with {sandboxes.kind}, {args.jobs} at once", file=sys.stderr)
+    write_feedback = batch.feedback_writer(Path(args.feedback_dir) if args.feedback_dir else None)
+    errors = 0
+    from tqdm import tqdm  # imported here: only a batch draws a progress bar
+
+    progress = tqdm(total=total, initial=already, unit="sub", file=sys.stderr, dynamic_ncols=True)
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
+    try:
+        futures = {executor.submit(batch.grade_entry, plan, sandboxes, entry, lang): entry for entry in todo}
+        for future in concurrent.futures.as_completed(futures):
+            line, document = future.result()
+            results.append(line)
+            write_feedback(line["file"], document)
+            errors += line["status"] == "error"
+            progress.update(1)
+    except KeyboardInterrupt:
+        print(f"\ngrader batch: interrupted; {len(results.lines)} results are in {args.out}; "
+              "run the same command again to continue", file=sys.stderr)
+        raise
+    finally:
+        # Gradings still running when interrupted end at once (their lines are not written).
+        executor.shutdown(wait=False, cancel_futures=True)
+        sandboxes.close()
+        executor.shutdown(wait=True)
+        progress.close()
+    if errors:
+        print(f"grader batch: {errors} submissions got a grader error; run the same command again to retry them",
+              file=sys.stderr)
+        return cli.EXIT_INTERNAL
+    return cli.EXIT_OK

@@ -1,0 +1,375 @@
+"""A pool of warm workers: sandboxes that import numpy once and fork a fresh child per submission.
+
+Owns the trusted side of batch grading's sandboxes. A worker is started exactly like a single
+grading's bwrap sandbox (``sandbox._bwrap_command``: same namespaces, mounts, environment and
+rlimits; as root, the submissions run as a uid slot of their own), but its program is
+``warm_worker.py`` instead of the runner; see there for what isolates one submission from the
+next. A worker serves one batch: it receives, once, the part of the runner's request every
+submission shares (the cases and their input arrays, ``pipeline.request_parts``). Then, per
+submission, the trusted side makes four fresh pipes, hands their sandbox ends to the worker
+over the control socket, writes the student's module to the request pipe and reads the results
+itself - the worker never sees a byte of either - and enforces the wall-clock limit. A worker
+that dies, hangs, or reports that it could not clean up is discarded and replaced.
+
+Only the bwrap backend has warm workers: the process backend has no namespace of its own to
+keep a worker in (batch grading then starts one sandbox per submission).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import resource
+import selectors
+import signal
+import socket
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import sandbox
+from .channel import ResultParser, frame
+
+_SOURCES = Path(__file__).resolve().parent
+WORKER_SOURCE = (_SOURCES / "warm_worker.py").read_text(encoding="utf-8")
+LANDLOCK_SOURCE = (_SOURCES / "landlock.py").read_text(encoding="utf-8")
+STARTUP_SECONDS = 60.0
+REPORT_GRACE_SECONDS = 5.0  # how long a worker may take to report once asked to kill its child
+_CONTROL_MESSAGE = 4096
+
+
+class WorkerLost(RuntimeError):
+    """A worker died, hung or could not start; its sandbox was killed."""
+
+
+def child_rlimits(limits: sandbox.Limits) -> list[tuple[int, int]]:
+    """A single grading's rlimits, plus no POSIX message queue (it would outlive the child)."""
+    return [*sandbox._rlimits(limits), (resource.RLIMIT_MSGQUEUE, 0)]
+
+
+def _worker_rlimits(limits: sandbox.Limits) -> None:
+    """The worker's own limits: a single grading's but CPU time (the worker lives for many
+    submissions; each child gets the CPU limit afresh)."""
+    for which, value in sandbox._rlimits(limits):
+        if which != resource.RLIMIT_CPU:
+            resource.setrlimit(which, (value, value))
+
+
+def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: int) -> list[str]:
+    """A single grading's bwrap command (namespaces, mounts, environment, the capabilities to
+    drop to ``child_uid``), running the warm worker instead of the runner."""
+    single = sandbox._bwrap_command(limits, child_uid, control_fd)
+    options = single[:single.index("--")]
+    lay = sandbox.layout()
+    settings = {"child_uid": child_uid, "rlimits": child_rlimits(limits)}
+    return [*options, "--",
+            sandbox._inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", WORKER_SOURCE,
+            sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, LANDLOCK_SOURCE]
+
+
+@dataclass
+class Worker:
+    limits: sandbox.Limits
+    process: subprocess.Popen
+    control: socket.socket
+    slot: sandbox.Slot | None
+    enforced: list[str] = field(default_factory=list)
+    jobs: int = 0
+    usable: bool = True
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def launch(cls, limits: sandbox.Limits, uid_range: dict, shared_request: bytes) -> "Worker":
+        """Start a worker's sandbox and send it the batch's shared request; ``wait_ready`` next.
+
+        Call from a thread that outlives the worker: bwrap dies with the thread that started it.
+        """
+        problem = sandbox.bwrap_problem(os.geteuid() == 0)
+        if problem:
+            raise sandbox.SandboxUnavailable(problem)
+        slot = sandbox.Slot(uid_range["first"], uid_range["count"]) if os.geteuid() == 0 else None
+        trusted_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            process = subprocess.Popen(
+                worker_command(limits, slot.uid if slot else None, worker_end.fileno()),
+                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                close_fds=True, pass_fds=(worker_end.fileno(),), start_new_session=True,
+                preexec_fn=lambda: _worker_rlimits(limits),
+            )
+        except BaseException:
+            trusted_end.close()
+            if slot:
+                slot.release()
+            raise
+        finally:
+            worker_end.close()
+        threading.Thread(target=_feed, args=(process.stdin, shared_request), daemon=True).start()
+        return cls(limits, process, trusted_end, slot)
+
+    def wait_ready(self) -> "Worker":
+        """Wait until the worker has numpy and the shared request loaded; WorkerLost if it fails."""
+        try:
+            hello = self._receive(STARTUP_SECONDS)
+        except WorkerLost:
+            self.close()
+            raise
+        self.enforced = ["bwrap-namespaces", "read-only-system", "no-network", "rlimits", "empty-environment",
+                         "warm-worker", "fresh-fork-per-submission", "private-scratch"]
+        if self.slot:
+            self.enforced.append("own-uid")
+        abi = hello.get("landlock_abi", 0)
+        if isinstance(abi, int) and abi >= 1:
+            self.enforced.append("landlock-filesystem")
+            self.enforced += ["landlock-scoped-signals-and-sockets"] if abi >= 6 else []
+        return self
+
+    def run(self, module_files: dict[str, str]) -> sandbox.Outcome:
+        """Run one submission (its module's files, added to the shared request) in a fresh
+        child; WorkerLost if the worker failed."""
+        with self._lock:
+            if not self.usable:
+                raise WorkerLost("this worker was discarded")
+            self.jobs += 1
+            return self._run(self.jobs, frame(json.dumps(module_files).encode("utf-8")))
+
+    def _run(self, job: int, request: bytes) -> sandbox.Outcome:
+        limits = self.limits
+        request_read, request_write = os.pipe()
+        result_read, result_write = os.pipe()
+        stdout_read, stdout_write = os.pipe()
+        stderr_read, stderr_write = os.pipe()
+        try:
+            # In the order of the child's descriptors 0, 1, 2 and 3 (the runner's result fd).
+            socket.send_fds(self.control, [json.dumps({"job": job}).encode()],
+                            [request_read, stdout_write, stderr_write, result_write])
+        except OSError as exc:
+            for fd in (request_write, result_read, stdout_read, stderr_read):
+                os.close(fd)
+            self._discard()
+            raise WorkerLost(f"the worker does not answer: {exc}") from None
+        finally:
+            for fd in (request_read, result_write, stdout_write, stderr_write):
+                os.close(fd)
+        started = time.monotonic()
+        _send(request_write, request)
+        parser = ResultParser()
+        captured = {"stdout": bytearray(), "stderr": bytearray()}
+        output_cap, result_cap = limits.output_kb * 1024, limits.result_mb * 1024 * 1024
+        dropped = result_bytes = 0
+        timed_out = result_limited = killed = False
+        report = None
+        selector = selectors.DefaultSelector()
+        for fd, name in ((result_read, "result"), (stdout_read, "stdout"), (stderr_read, "stderr")):
+            selector.register(fd, selectors.EVENT_READ, name)
+        selector.register(self.control, selectors.EVENT_READ, "control")
+        deadline = started + limits.wall_seconds
+        try:
+            # Until the worker reports (its child and everything it started are gone by then)
+            # and every stream has ended: nothing the submission wrote is left unread.
+            while report is None or len(selector.get_map()) > 0:
+                now = time.monotonic()
+                if now >= deadline:
+                    if report is not None:
+                        # Reported clean, yet something still holds the child's pipes.
+                        self._discard()
+                        break
+                    if killed:
+                        self._discard()
+                        raise WorkerLost("the worker did not report after killing its child")
+                    timed_out = True
+                    killed = self._kill(job)
+                    deadline = now + REPORT_GRACE_SECONDS
+                for key, _ in selector.select(timeout=max(min(deadline - now, 0.5), 0.01)):
+                    if key.data == "control":
+                        report = self._take_report(job)
+                        selector.unregister(key.fileobj)
+                        deadline = min(deadline, time.monotonic() + REPORT_GRACE_SECONDS)
+                        continue
+                    chunk = os.read(key.fd, 65536)
+                    if not chunk:
+                        selector.unregister(key.fd)
+                    elif key.data != "result":
+                        buffer = captured[key.data]
+                        kept = chunk[:max(output_cap - len(buffer), 0)]
+                        buffer += kept
+                        dropped += len(chunk) - len(kept)
+                    elif result_bytes + len(chunk) > result_cap:
+                        result_limited = True
+                        selector.unregister(key.fd)
+                        killed = self._kill(job)
+                    else:
+                        result_bytes += len(chunk)
+                        parser.feed(chunk)
+        except (OSError, ValueError):
+            if self.usable:
+                raise
+            raise WorkerLost("the worker was closed during the run") from None
+        finally:
+            selector.close()
+            for fd in (result_read, stdout_read, stderr_read):
+                os.close(fd)
+        if not report.get("clean", False):
+            self._discard()
+        returncode = report.get("returncode")
+        return sandbox.Outcome(
+            backend="bwrap", enforced=list(self.enforced), results=parser.results,
+            returncode=returncode if isinstance(returncode, int) else None,
+            timed_out=timed_out, result_limited=result_limited,
+            stdout=captured["stdout"].decode("utf-8", "replace"), stderr=captured["stderr"].decode("utf-8", "replace"),
+            dropped=dropped, elapsed=time.monotonic() - started,
+        )
+
+    def _take_report(self, job: int) -> dict:
+        try:
+            message = self.control.recv(_CONTROL_MESSAGE)
+            report = json.loads(message) if message else None
+        except (OSError, ValueError):
+            report = None
+        if not isinstance(report, dict) or report.get("job") != job:
+            self._discard()
+            raise WorkerLost("the worker died or answered out of turn")
+        return report
+
+    def _kill(self, job: int) -> bool:
+        try:
+            self.control.send(json.dumps({"kill": job}).encode())
+        except OSError:
+            self._discard()
+            raise WorkerLost("the worker died") from None
+        return True
+
+    def _receive(self, timeout: float) -> dict:
+        waiting = selectors.DefaultSelector()
+        waiting.register(self.control, selectors.EVENT_READ)
+        try:
+            if not waiting.select(timeout):
+                raise WorkerLost("the worker did not start in time")
+        finally:
+            waiting.close()
+        message = self.control.recv(_CONTROL_MESSAGE)
+        if not message:
+            self.process.wait()
+            why = self.process.stderr.read().decode("utf-8", "replace").strip()[-500:]
+            raise WorkerLost(f"the worker did not start (exit {self.process.returncode}): {why}")
+        return json.loads(message)
+
+    def _discard(self) -> None:
+        self.usable = False
+        self.close()
+
+    def close(self) -> None:
+        """Kill the worker's sandbox (its pid namespace takes everything in it along)."""
+        self.usable = False
+        try:
+            self.control.close()
+        except OSError:
+            pass
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            pass
+        if self.process.stderr:
+            self.process.stderr.close()
+        if self.slot:
+            self.slot.release()
+            self.slot = None
+
+
+class Pool:
+    """``size`` warm workers for one batch; ``run`` takes a free one (from any thread) and
+    replaces a worker that was lost."""
+
+    def __init__(self, size: int, limits: sandbox.Limits, uid_range: dict, shared_request: bytes):
+        self.limits = limits
+        self.uid_range = uid_range
+        self.shared_request = shared_request
+        self._free: queue.Queue[Worker | None] = queue.Queue()
+        self._all: list[Worker] = []
+        self._lock = threading.Lock()
+        self.replaced = 0  # workers discarded during the batch (lost, or not clean after a child)
+        try:
+            # All sandboxes start at once (here, in the caller's long-lived thread); then wait.
+            launched = [Worker.launch(limits, uid_range, shared_request) for _ in range(size)]
+            self._all.extend(launched)
+            for worker in launched:
+                self._free.put(worker.wait_ready())
+        except BaseException:
+            self.close()
+            raise
+
+    def run(self, module_files: dict[str, str]) -> sandbox.Outcome:
+        """Run one submission on a free worker. WorkerLost when the worker failed during the run
+        (it is replaced) or when no worker can be started any more."""
+        worker = self._free.get()
+        if worker is None:
+            self._free.put(None)  # wake the next waiting thread with the same news
+            raise WorkerLost("no warm worker can be started any more")
+        try:
+            return worker.run(module_files)
+        finally:
+            if worker.usable:
+                self._free.put(worker)
+            else:
+                self._replace(worker)
+
+    def _replace(self, lost: Worker) -> None:
+        with self._lock:
+            if lost in self._all:
+                self._all.remove(lost)
+            self.replaced += 1
+        try:
+            worker = Worker.launch(self.limits, self.uid_range, self.shared_request).wait_ready()
+        except (WorkerLost, sandbox.SandboxUnavailable, OSError):
+            with self._lock:
+                if not self._all:
+                    self._free.put(None)
+            return
+        with self._lock:
+            self._all.append(worker)
+        self._free.put(worker)
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._all = self._all, []
+        for worker in workers:
+            worker.close()
+
+
+def _send(fd: int, data: bytes) -> None:
+    """Write ``data`` to a fresh pipe and close it; in a thread only if the pipe is full."""
+    os.set_blocking(fd, False)
+    try:
+        sent = os.write(fd, data)
+    except BlockingIOError:
+        sent = 0
+    except OSError:
+        os.close(fd)
+        return
+    if sent == len(data):
+        os.close(fd)
+        return
+    os.set_blocking(fd, True)
+    threading.Thread(target=_write_all, args=(fd, data[sent:]), daemon=True).start()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    try:
+        with open(fd, "wb") as stream:
+            stream.write(data)
+    except OSError:
+        pass
+
+
+def _feed(stream, data: bytes) -> None:
+    try:
+        stream.write(data)
+        stream.close()
+    except OSError:
+        pass
