@@ -32,7 +32,8 @@ def register(sub) -> None:
     parser.add_argument("--task", required=True, help="task id (see `grader list`)")
     parser.add_argument("--seed", type=int, help="replay the run with this seed")
     parser.add_argument("--lang", choices=LANGUAGES, help="feedback language (default from grader.yaml)")
-    parser.add_argument("--format", choices=["json"], default="json", help="output format")
+    parser.add_argument("--format", choices=["json", "gradescope"], default="json",
+                        help="output format: json (the feedback document) or gradescope (Gradescope's results.json)")
     parser.add_argument("submission", help="the student's .py file, or - for stdin")
     parser.set_defaults(run=run)
 
@@ -78,7 +79,7 @@ def run(args) -> int:
         lang = args.lang or settings.language
         launch = start_sandbox(settings, task)
         grading = pipeline.run(task, data, settings, seed=args.seed, launch=launch)
-        cli.print_json(feedback.build(grading, lang))
+        cli.print_json(in_format(feedback.build(grading, lang), args.format))
         return cli.EXIT_OK
     except cli.UsageError:
         raise
@@ -92,5 +93,14 @@ def run(args) -> int:
         traceback.print_exc(file=sys.stderr)
         reason = f"internal error: {type(exc).__name__}: {exc}"
     print(reason, file=sys.stderr)
-    cli.print_json(feedback.error_document(lang, reason, task=args.task, seed=args.seed))
+    cli.print_json(in_format(feedback.error_document(lang, reason, task=args.task, seed=args.seed), args.format))
     return cli.EXIT_INTERNAL
+
+
+def in_format(document: dict, output_format: str) -> dict:
+    """The feedback document as the requested format prints it."""
+    if output_format == "gradescope":
+        from .. import gradescope
+
+        return gradescope.results(document)
+    return document

@@ -1,0 +1,108 @@
+"""Gradescope's results.json (schemas/gradescope-results.schema.json) from a feedback document.
+
+Owns the translation to Gradescope's format: the score, one Gradescope test per case (name,
+score, max_score, status, visibility, output in Markdown), the submission-wide text, and the
+grader's own fields under extra_data. Every sentence comes from the feedback document, which
+took it from the catalogs in the student's language; this module adds only layout and symbols.
+
+A case the task keeps hidden stays hidden the way the feedback hides it: its output is only
+the pass/fail message, code and misconception, never its inputs; Gradescope's visibility stays
+"visible", because hiding a test there would also hide the student's total score.
+"""
+
+from __future__ import annotations
+
+import re
+
+FORMAT = "md"
+
+
+def results(document: dict) -> dict:
+    """results.json for one feedback document (also for status "error", with score 0)."""
+    tests = [_test(number, case) for number, case in enumerate(document.get("tests", []), 1)]
+    extra = {key: document.get(key) for key in ("task", "status", "gradable", "seed", "schema_version", "grader_version")}
+    extra["sandbox"] = (document.get("sandbox") or {}).get("backend")
+    extra["codes"] = sorted({t["code"] for t in document.get("tests", []) if t.get("code")})
+    extra["diagnoses"] = [d["id"] for d in document.get("diagnoses", [])]
+    if document.get("error"):
+        extra["error"] = document["error"]
+    gradescope = {
+        "score": document.get("score", 0),
+        "output": _summary(document),
+        "output_format": FORMAT,
+        "test_output_format": FORMAT,
+        "test_name_format": "text",
+        "visibility": "visible",
+        "stdout_visibility": "hidden",
+        "extra_data": extra,
+        "tests": tests,
+    }
+    timing = document.get("timing") or {}
+    if isinstance(timing.get("total_seconds"), (int, float)):
+        gradescope["execution_time"] = round(timing["total_seconds"], 3)
+    return gradescope
+
+
+def _summary(document: dict) -> str:
+    parts = [f"**{_escape(document.get('summary', ''))}**"]
+    submission = document.get("submission") or {}
+    if submission.get("mode_message"):
+        parts.append(_escape(submission["mode_message"]))
+    parts += [f"- {_escape(note)}" for note in submission.get("notes", [])]
+    parts += [f"> {_escape(d['message'])}" for d in document.get("diagnoses", [])]
+    if document.get("import_stdout"):
+        parts.append(_code_block(document["import_stdout"]))
+    return "\n\n".join(parts)
+
+
+def _test(number: int, case: dict) -> dict:
+    name = case["name"] + (f" - {case['title']}" if case.get("title") else "")
+    tags = [case.get("visibility", "visible")] + ([case["code"]] if case.get("code") else []) + case.get("diagnoses", [])
+    return {
+        "number": str(number),
+        "name": name,
+        "score": case["score"],
+        "max_score": case["max_score"],
+        "status": "passed" if case["status"] == "passed" else "failed",
+        "visibility": "visible",
+        "output": _case_output(case),
+        "output_format": FORMAT,
+        "tags": tags,
+    }
+
+
+def _case_output(case: dict) -> str:
+    parts = [_escape(case.get("message", ""))]
+    if case.get("params"):
+        parts.append("`" + " ".join(f"{k}={v}" for k, v in case["params"].items()) + "`")
+    lines = []
+    for check in case.get("checks", []):
+        mark = "✔" if check["status"] == "passed" else "✘"
+        line = f"- `{check['output']}` {mark}"
+        if check.get("got_shape") is not None and not check.get("shape_ok"):
+            line += f" `{tuple(check['got_shape'])}` ≠ `{tuple(check['expected_shape'])}`"
+        elif check.get("expected_shape") is not None:
+            line += f" `{tuple(check['expected_shape'])}`"
+        if check.get("max_abs_error") is not None:
+            line += f" · max\\|Δ\\| = {check['max_abs_error']:.3g}"
+        lines.append(line)
+    if lines:
+        parts.append("\n".join(lines))
+    if case.get("stdout"):
+        parts.append(_code_block(case["stdout"]))
+    return "\n\n".join(p for p in parts if p)
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]<>#|])")
+
+
+def _escape(text: str) -> str:
+    """Student-influenced text as literal Markdown (no links, html or emphasis from it)."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _code_block(text: str) -> str:
+    """``text`` verbatim in a fenced block whose fence no run of backticks in it can close."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}\n{text}\n{fence}"
