@@ -72,8 +72,14 @@ class Sandboxes:
         self.plan = plan
         self.header, self.arrays = pipeline.request_parts(plan.task, plan.order, plan.limits)
         self.pool = None
-        if warm and plan.backend == "bwrap":
-            self.pool = pool.Pool(jobs, plan.limits, plan.uid_range, channel.encode_request(self.header, self.arrays))
+        self.warm_problem = None if warm else "not asked for"
+        if warm and plan.backend != "bwrap":
+            self.warm_problem = f"warm workers need bwrap, and the {plan.backend} backend runs here"
+        elif warm:
+            try:
+                self.pool = pool.Pool(jobs, plan.limits, plan.uid_range, channel.encode_request(self.header, self.arrays))
+            except pool.WorkerLost as exc:
+                self.warm_problem = str(exc)
 
     @property
     def kind(self) -> str:

@@ -13,6 +13,7 @@ import io
 import json
 import struct
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -93,22 +94,39 @@ def _clean_error(error) -> dict | None:
 
 def load_npy(payload: bytes) -> np.ndarray:
     """Parse one .npy frame; raise ValueError unless it is plain numeric data of the stated size."""
-    stream = io.BytesIO(payload)
-    version = np.lib.format.read_magic(stream)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream, max_header_size=10000)
-    elif version == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream, max_header_size=10000)
-    else:
-        raise ValueError("unsupported .npy version")
+    shape, fortran, dtype = _npy_header(payload[:_npy_header_end(payload)])
     if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
         raise ValueError("non-plain dtype")
     count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-    data = payload[stream.tell():]
+    data = payload[_npy_header_end(payload):]
     if len(data) != count * dtype.itemsize:
         raise ValueError("size does not match the header")
     array = np.frombuffer(data, dtype=dtype, count=count)
     return array.reshape(shape, order="F" if fortran else "C").copy()
+
+
+def _npy_header_end(payload: bytes) -> int:
+    """Where the magic, version, length and header of a .npy frame end (bytes 8-9 or 8-11
+    hold the header's length for versions 1 and 2); ValueError for another version."""
+    version = payload[6:8]
+    if version == b"\x01\x00":
+        return 10 + int.from_bytes(payload[8:10], "little")
+    if version == b"\x02\x00":
+        return 12 + int.from_bytes(payload[8:12], "little")
+    raise ValueError("unsupported .npy version")
+
+
+# A batch receives the same few headers thousands of times; parsing one (numpy evaluates it
+# as a Python literal) cost more than the rest of a frame. Same bytes, same answer.
+@lru_cache(maxsize=256)
+def _npy_header(header: bytes) -> tuple:
+    stream = io.BytesIO(header)
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        return np.lib.format.read_array_header_1_0(stream, max_header_size=10000)
+    if version == (2, 0):
+        return np.lib.format.read_array_header_2_0(stream, max_header_size=10000)
+    raise ValueError("unsupported .npy version")
 
 
 class ResultParser:

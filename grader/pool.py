@@ -17,6 +17,7 @@ keep a worker in (batch grading then starts one sandbox per submission).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import queue
@@ -39,6 +40,7 @@ LANDLOCK_SOURCE = (_SOURCES / "landlock.py").read_text(encoding="utf-8")
 STARTUP_SECONDS = 60.0
 REPORT_GRACE_SECONDS = 5.0  # how long a worker may take to report once asked to kill its child
 _CONTROL_MESSAGE = 4096
+_PIPE_BYTES = 1 << 20
 
 
 class WorkerLost(RuntimeError):
@@ -63,6 +65,8 @@ def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: in
     drop to ``child_uid``), running the warm worker instead of the runner."""
     single = sandbox._bwrap_command(limits, child_uid, control_fd)
     options = single[:single.index("--")]
+    if child_uid is not None:  # to kill and delete what a child of another uid left (see warm_worker)
+        options += ["--cap-add", "CAP_KILL", "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_FOWNER"]
     lay = sandbox.layout()
     settings = {"child_uid": child_uid, "rlimits": child_rlimits(limits)}
     return [*options, "--",
@@ -139,6 +143,7 @@ class Worker:
         limits = self.limits
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
+        _widen(result_write)
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         try:
@@ -188,7 +193,7 @@ class Worker:
                         selector.unregister(key.fileobj)
                         deadline = min(deadline, time.monotonic() + REPORT_GRACE_SECONDS)
                         continue
-                    chunk = os.read(key.fd, 65536)
+                    chunk = os.read(key.fd, _PIPE_BYTES)
                     if not chunk:
                         selector.unregister(key.fd)
                     elif key.data != "result":
@@ -340,6 +345,14 @@ class Pool:
             workers, self._all = self._all, []
         for worker in workers:
             worker.close()
+
+
+def _widen(fd: int) -> None:
+    """A pipe that holds a whole case's outputs: fewer wake-ups on both sides of it."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except OSError:
+        pass  # over the system's pipe-max-size: the default size works too
 
 
 def _send(fd: int, data: bytes) -> None:

@@ -9,22 +9,29 @@ a submission is run by exactly the code that runs it in a single grading (``runn
 
 The worker itself never runs student code and never reads what a child writes. For each job
 the trusted side sends, over the control socket, the four pipe ends of one submission (request,
-results, stdout, stderr); the worker forks a child that becomes the runner for that submission:
+stdout, stderr, results); the worker forks a child that becomes the runner for that submission:
 
 * a fresh copy of the worker's memory (fork): whatever the submission patches - numpy,
   sys.modules, the runner itself - dies with the child;
 * a new session, only its four pipes open, a fresh private scratch folder as its cwd;
-* the rlimits of a single grading, counted from zero (CPU time is per process);
+* the rlimits of a single grading, counted from zero (CPU time is per process), and no POSIX
+  message queue;
+* no_new_privs, and a seccomp filter that refuses (EPERM) the only kernel objects that would
+  outlive the child in this sandbox: SysV IPC objects, POSIX message queues and keys (the
+  kernel keyrings are not namespaced; Docker's default profile refuses them too);
 * a Landlock domain of its own where the kernel has it: writes only in its scratch folder, no
   signal to and no abstract socket of anything outside its domain (so not the worker);
 * when the worker is root (the grader runs as root): another uid than the worker's, taken from
-  the grader's uid slots, so it cannot signal, trace or read the worker whatever Landlock does.
+  the grader's uid slots, with no capability left, so it cannot signal, trace or read the
+  worker whatever Landlock does.
 
 After the child exits (or the trusted side asks for a kill at its deadline), every process the
-submission left is killed, its SysV IPC objects removed, its kernel keyrings cleared and its
-files deleted; only then does the worker report, and it takes the next job. If anything is
-left that it cannot remove, it says so and exits, and the trusted side starts a fresh sandbox.
-The worker is not dumpable: nothing of the submission's uid can ptrace it or read its memory.
+submission left is killed and every file it wrote deleted; the worker checks that no IPC object
+exists and that /tmp holds nothing but the empty work folder, and only then reports and takes
+the next job. If anything is left, it says so and exits, and the trusted side starts a fresh
+sandbox. The worker is not dumpable: nothing of the submission's uid can trace it or read its
+memory. As root it keeps CAP_KILL, CAP_DAC_OVERRIDE and CAP_FOWNER (inside this sandbox, whose
+only writable place is /tmp and whose only processes are its children) to do that cleaning.
 """
 
 import ctypes
@@ -43,13 +50,15 @@ import traceback
 import types
 
 SCRATCH_ROOT = "/tmp/work"
-PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 4, 38
+PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 4, 38, 22, 2
 KILL_PATIENCE_SECONDS = 2.0
-# keyctl(2) by architecture; KEYCTL_CLEAR on the user (-4) and user-session (-5) keyrings.
-KEYCTL = {"x86_64": 250, "aarch64": 219}.get(platform.machine())
-KEYCTL_CLEAR, USER_KEYRINGS = 7, (-4, -5)
-IPC_RMID = 0
-SYSV_TABLES = {"shm": "shmctl", "msg": "msgctl", "sem": "semctl"}
+# audit architecture, and the numbers of add_key, request_key, keyctl, shmget, msgget, semget
+# and mq_open on it. On x86_64, x32 calls (bit 30 set) are refused as a whole.
+REFUSED_SYSCALLS = {
+    "x86_64": (0xC000003E, (248, 249, 250, 29, 68, 64, 240), 0x40000000),
+    "aarch64": (0xC00000B7, (217, 218, 219, 194, 186, 190, 180), None),
+}
+EPERM = 1
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -61,6 +70,38 @@ def load_module(name, source):
 
 
 # --- the child: one submission --------------------------------------------------------------
+
+
+class _Instruction(ctypes.Structure):
+    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
+
+
+class _Program(ctypes.Structure):
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_Instruction))]
+
+
+def refuse_lasting_kernel_objects():
+    """Install the seccomp filter of the module docstring (needs no_new_privs)."""
+    arch, numbers, x32_bit = REFUSED_SYSCALLS[platform.machine()]
+    load, jump_eq, jump_ge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny = 0x7FFF0000, 0x00050000 | EPERM
+    # [0] arch, [1] wrong arch -> deny, [2] nr, [3] x32 -> deny, one test per number, allow, deny
+    body = [(jump_eq, 0, 0, number) for number in numbers]
+    program = [(load, 0, 0, 4), (jump_eq, 0, 0, arch), (load, 0, 0, 0), (jump_ge, 0, 0, x32_bit or 0xFFFFFFFF)]
+    program += body + [(ret, 0, 0, allow), (ret, 0, 0, deny)]
+    deny_at = len(program) - 1
+    resolved = []
+    for index, (code, _, _, k) in enumerate(program):
+        to_deny = deny_at - index - 1
+        if index == 1:
+            resolved.append((code, 0, to_deny, k))  # arch matches: go on; else deny
+        elif code in (jump_eq, jump_ge):
+            resolved.append((code, to_deny, 0, k))  # a refused number: deny; else go on
+        else:
+            resolved.append((code, 0, 0, k))
+    instructions = (_Instruction * len(resolved))(*[_Instruction(*i) for i in resolved])
+    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(_Program(len(resolved), instructions)), 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
 
 
 def become_runner(fds, scratch, settings, shared, runner, landlock, abi):
@@ -83,6 +124,7 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi):
             resource.setrlimit(which, (value, value))
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+        refuse_lasting_kernel_objects()
         if abi:
             everything = os.open("/", os.O_PATH | os.O_CLOEXEC)
             own = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
@@ -93,7 +135,7 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi):
         if uid is not None:
             os.setgroups([])
             os.setgid(uid)
-            os.setuid(uid)
+            os.setuid(uid)  # from root to another uid: every capability is gone
         sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
@@ -121,12 +163,12 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi):
 # --- after a submission: leave nothing behind --------------------------------------------------
 
 
-def kill_everything_killable():
-    """SIGKILL every process of the sandbox but init, this process and its parent (the worker,
-    or bwrap's init) until none is left, zombies included; False if some remain after
-    KILL_PATIENCE_SECONDS. The pid namespace holds nothing else: those are the submission's."""
-    spared = {1, os.getpid(), os.getppid()}
-    deadline = time.monotonic() + KILL_PATIENCE_SECONDS
+def kill_everything_killable(patience=KILL_PATIENCE_SECONDS):
+    """SIGKILL every process of the sandbox but init and this worker until none is left,
+    zombies included; False if some remain after ``patience`` seconds. The pid namespace holds
+    nothing else: those are the submission's."""
+    spared = {1, os.getpid()}
+    deadline = time.monotonic() + patience
     while True:
         try:
             os.kill(-1, signal.SIGKILL)
@@ -139,36 +181,8 @@ def kill_everything_killable():
         time.sleep(0.001)
 
 
-def remove_sysv_objects():
-    """Remove every SysV IPC object this uid may remove; True when none is left."""
-    left = 0
-    for table, control in SYSV_TABLES.items():
-        function = getattr(libc, control)
-        with open("/proc/sysvipc/" + table) as listing:
-            rows = listing.read().splitlines()[1:]
-        for row in rows:
-            identifier = int(row.split()[1])
-            if table == "sem":
-                result = function(identifier, 0, IPC_RMID)
-            else:
-                result = function(identifier, IPC_RMID, None)
-            if result != 0:
-                left += 1
-    return left == 0
-
-
-def clear_keyrings():
-    if KEYCTL is None:
-        return True
-    cleared = True
-    for keyring in USER_KEYRINGS:
-        if libc.syscall(KEYCTL, KEYCTL_CLEAR, ctypes.c_long(keyring)) != 0:
-            cleared = cleared and ctypes.get_errno() in (1, 38)  # EPERM/ENOSYS: keyrings unavailable
-    return cleared
-
-
 def unlock(folder):
-    """Give the owner back every right on ``folder`` and the folders under it (not via symlinks)."""
+    """Give back every right on ``folder`` and the folders under it (not via symlinks)."""
     os.chmod(folder, 0o700)
     for entry in os.scandir(folder):
         if entry.is_dir(follow_symlinks=False):
@@ -176,8 +190,7 @@ def unlock(folder):
 
 
 def remove_contents(folder, keep=()):
-    """Delete everything inside ``folder`` but ``keep``, never following symlinks. True when
-    nothing else is left."""
+    """Delete everything inside ``folder`` but ``keep``, never following symlinks."""
     for entry in os.scandir(folder):
         if entry.name in keep:
             continue
@@ -186,80 +199,27 @@ def remove_contents(folder, keep=()):
             shutil.rmtree(entry.path)
         else:
             os.unlink(entry.path)
-    return set(os.listdir(folder)) <= set(keep)
 
 
-def as_submission_uid(child_uid, action):
-    """Run ``action`` in a helper that has become the submission's uid; its success."""
-    helper = os.fork()
-    if helper == 0:
-        code = 1
-        try:
-            os.setgroups([])
-            os.setgid(child_uid)
-            os.setuid(child_uid)
-            code = 0 if action() else 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(helper, 0)
-    return os.waitstatus_to_exitcode(status) == 0
+def no_sysv_objects():
+    for table in ("shm", "msg", "sem"):
+        with open("/proc/sysvipc/" + table) as listing:
+            if len(listing.read().splitlines()) > 1:
+                return False
+    return True
 
 
-def kill_submission(child_uid):
-    """The deadline passed: SIGKILL the submission's processes now (clean_up follows)."""
-
-    def kill_once():
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        return True
-
-    if child_uid is None:
-        kill_once()
-    else:
-        as_submission_uid(child_uid, kill_once)
-
-
-def clean_up(child_uid):
-    """Kill, remove and clear everything the submission left; True when nothing is left.
-
-    As root the submission ran as ``child_uid``, which this root worker (without CAP_KILL) may
-    not signal: a helper becomes that uid, so kill(-1) reaches exactly the submission's
-    processes. Otherwise the submission shares the worker's uid, and the worker's own kill(-1)
-    reaches every process of the namespace but itself and init.
-    """
+def clean_up():
+    """Kill and delete everything the submission left; True when the sandbox is pristine again:
+    no other process, no SysV object, /tmp holding only the empty work folder."""
     try:
-        if child_uid is None:
-            return _clean_up_as_self()
-        return as_submission_uid(child_uid, _clean_up_as_self)
-    except (OSError, RecursionError):
-        return False
-
-
-def _clean_up_as_self():
-    killed = kill_everything_killable()
-    removed = remove_sysv_objects()
-    cleared = clear_keyrings()
-    if os.stat("/tmp").st_uid == os.getuid():  # same uid as the submission: /tmp was writable too
-        os.chmod("/tmp", 0o755)
+        killed = kill_everything_killable()
+        os.chmod("/tmp", 0o755)  # a submission of the worker's own uid could have changed them
         os.chmod(SCRATCH_ROOT, 0o755)
-        deleted = remove_contents("/tmp", keep=("work",))
-    else:
-        deleted = True
-    for job in os.listdir(SCRATCH_ROOT):
-        folder = os.path.join(SCRATCH_ROOT, job)
-        unlock(folder)
-        deleted = remove_contents(folder) and deleted
-    return killed and removed and cleared and deleted
-
-
-def back_to_pristine(scratch):
-    """Remove the emptied job folder; True when /tmp holds nothing but the empty work folder."""
-    try:
-        os.rmdir(scratch)
-        return os.listdir("/tmp") == ["work"] and not os.listdir(SCRATCH_ROOT)
-    except OSError:
+        remove_contents("/tmp", keep=("work",))
+        remove_contents(SCRATCH_ROOT)
+        return killed and no_sysv_objects() and os.listdir("/tmp") == ["work"] and not os.listdir(SCRATCH_ROOT)
+    except (OSError, RecursionError):
         return False
 
 
@@ -268,7 +228,8 @@ def back_to_pristine(scratch):
 
 def main():
     numpy_dir, control_fd, settings = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
-    settings["numpy_dir"] = numpy_dir
+    if platform.machine() not in REFUSED_SYSCALLS:
+        sys.exit("warm worker: no seccomp filter for the architecture " + platform.machine())
     sys.path.insert(0, numpy_dir)
     import numpy  # every child starts with numpy loaded: the point of the worker
 
@@ -279,10 +240,8 @@ def main():
     shared = (header, runner.read_arrays(header, [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]], numpy))
     sys.stdin.close()
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
-    # Only the job folders, created per submission, may be written by a submission.
-    os.chmod("/tmp", 0o755)
-    os.chmod(SCRATCH_ROOT, 0o755)
     child_uid = settings["child_uid"]
+    clean_up()  # also locks /tmp: only each job's own folder is writable by its submission
     control = socket.socket(fileno=control_fd)
     control.send(json.dumps({"ready": True, "landlock_abi": abi}).encode())
     jobs = 0
@@ -312,10 +271,10 @@ def main():
             if not request:
                 lost_trusted_side = True
             if not request or json.loads(request).get("kill") == job:
-                kill_submission(child_uid)
+                kill_everything_killable(patience=0)
         os.close(finished)
         _, status = os.waitpid(child, 0)
-        clean = clean_up(child_uid) and back_to_pristine(scratch)
+        clean = clean_up()
         if lost_trusted_side:
             break
         control.send(json.dumps({"job": job, "returncode": os.waitstatus_to_exitcode(status), "clean": clean}).encode())

@@ -89,6 +89,9 @@ def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
     except (sandbox.SandboxUnavailable, batch.pool.WorkerLost) as exc:
         print(f"grader batch: no sandbox can run here: {exc}", file=sys.stderr)
         return cli.EXIT_INTERNAL
+    if sandboxes.warm_problem and not args.sandbox_per_submission:
+        print(f"grader batch: no warm workers ({sandboxes.warm_problem}); "
+              "every submission gets a sandbox of its own, which is slower", file=sys.stderr)
     print(f"grader batch: grading {len(todo)} of {total} submissions of {task.id} (seed {seed}; "
           f"{already} already in {args.out}) with {sandboxes.kind}, {args.jobs} at once", file=sys.stderr)
     write_feedback = batch.feedback_writer(Path(args.feedback_dir) if args.feedback_dir else None)
