@@ -98,7 +98,9 @@ def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
     errors = 0
     from tqdm import tqdm  # imported here: only a batch draws a progress bar
 
-    progress = tqdm(total=total, initial=already, unit="sub", file=sys.stderr, dynamic_ncols=True)
+    # In a terminal a live bar; in a log, a line every ten seconds at most.
+    progress = tqdm(total=total, initial=already, unit="sub", file=sys.stderr, dynamic_ncols=True,
+                    mininterval=0.1 if sys.stderr.isatty() else 10)
     executor = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
     try:
         futures = {executor.submit(batch.grade_entry, plan, sandboxes, entry, lang): entry for entry in todo}

@@ -18,9 +18,9 @@ CORRECT_CONV = EXAMPLES / "conv_backward" / "correct.py"
 
 
 def run_grader(*args: str, stdin: bytes | None = None, cwd: Path = REPO, timeout: float = 300,
-               env: dict | None = None) -> subprocess.CompletedProcess:
+               env: dict | None = None, text: bool = False) -> subprocess.CompletedProcess:
     return subprocess.run([*GRADER, *args], input=stdin, capture_output=True, timeout=timeout, cwd=cwd,
-                          env={**os.environ, **(env or {})})
+                          env={**os.environ, **(env or {})}, text=text)
 
 
 def valid(document: dict, schema: str) -> dict:

@@ -1,0 +1,184 @@
+"""`grader batch`: a class in, one line per submission out, resumable, with a class summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from platform_support import CORRECT_CONV, EXAMPLES, GRADER, REPO, by_file, run_grader, valid
+
+CONV = EXAMPLES / "conv_backward"
+
+
+def batch(source: Path, out: Path, *extra: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return run_grader("batch", "--task", "conv_backward", str(source), "--out", str(out), "--lang", "en", *extra,
+                      timeout=timeout, text=True)
+
+
+@pytest.fixture
+def classroom(tmp_path) -> Path:
+    folder = tmp_path / "class"
+    (folder / "group-b").mkdir(parents=True)
+    for example in ("correct.py", "correct_block.py", "wrong_db_axes.py", "wrong_dw_no_transpose.py"):
+        shutil.copy(CONV / example, folder / example)
+    shutil.copy(CONV / "wrong_db_keepdims.py", folder / "group-b" / "dora.py")
+    (folder / "syntax_error.py").write_text("class Convolution(:\n")
+    (folder / "notes.txt").write_text("not a submission")
+    (folder / ".hidden.py").write_text("raise SystemExit")
+    return folder
+
+
+def test_a_class_is_graded_one_line_per_submission_with_a_summary(classroom, tmp_path):
+    out = tmp_path / "results.jsonl"
+    done = batch(classroom, out, "--feedback-dir", str(tmp_path / "feedback"))
+    assert done.returncode == 0, done.stderr
+    lines = by_file(out)
+    for line in lines.values():
+        valid(line, "batch-results.schema.json")
+    assert set(lines) == {"correct.py", "correct_block.py", "wrong_db_axes.py", "wrong_dw_no_transpose.py",
+                          "group-b/dora.py", "syntax_error.py"}
+    assert {name for name, line in lines.items() if line["status"] == "passed"} == {"correct.py", "correct_block.py"}
+    assert lines["syntax_error.py"]["gradable"] is False and lines["syntax_error.py"]["codes"] == ["COMPILE_ERROR"]
+    assert len({line["seed"] for line in lines.values()}) == 1
+    feedback = valid(json.loads((tmp_path / "feedback" / "group-b" / "dora.py.json").read_text()), "feedback.schema.json")
+    assert feedback["status"] == "failed" and feedback["seed"] == lines["group-b/dora.py"]["seed"]
+    summary = (tmp_path / "results.md").read_text()
+    assert summary in done.stdout
+    assert "| passed (every test) | 2 | 33.3 % |" in summary
+    assert "## Score histogram" in summary and "`COMPILE_ERROR`" in summary
+    assert "notes.txt (not .py)" in done.stderr and ".hidden.py" in done.stderr
+
+
+def test_the_same_seed_replays_one_submission_alone(classroom, tmp_path):
+    out = tmp_path / "results.jsonl"
+    assert batch(classroom, out).returncode == 0
+    line = by_file(out)["wrong_dw_no_transpose.py"]
+    alone = run_grader("grade", "--task", "conv_backward", "--seed", str(line["seed"]), str(classroom / "wrong_dw_no_transpose.py"))
+    document = json.loads(alone.stdout)
+    assert (document["score"], document["status"]) == (line["score"], line["status"])
+
+
+def test_an_interrupted_batch_resumes_where_it_stopped(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    sources = [CORRECT_CONV, CONV / "wrong_db_axes.py", CONV / "wrong_dw_no_transpose.py"]
+    for number in range(40):
+        shutil.copy(sources[number % 3], folder / f"student{number:02}.py")
+    out = tmp_path / "results.jsonl"
+    command = [*GRADER, "batch", "--task", "conv_backward", str(folder), "--out", str(out), "--jobs", "1"]
+    first = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while (not out.exists() or len(out.read_bytes().splitlines()) < 8) and time.monotonic() < deadline:
+        assert first.poll() is None, "the batch ended before it could be interrupted"
+        time.sleep(0.02)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    written = out.read_bytes()
+    complete = written[: written.rfind(b"\n") + 1]
+    graded_before = {json.loads(line)["file"] for line in complete.splitlines()}
+    assert 8 <= len(graded_before) < 40
+
+    second = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert second.returncode == 0, second.stderr
+    lines = by_file(out)  # fails if any submission has two lines
+    assert set(lines) == {f"student{number:02}.py" for number in range(40)}
+    assert out.read_bytes().startswith(complete), "lines of the first run were changed"
+    assert f"grading {40 - len(graded_before)} of 40" in second.stderr
+    assert len({line["seed"] for line in lines.values()}) == 1
+
+    third = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert third.returncode == 0 and "already graded" in third.stderr
+    assert by_file(out) == lines
+
+
+def test_a_zip_is_graded_by_the_names_inside_it(tmp_path):
+    archive = tmp_path / "class.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.write(CORRECT_CONV, "alice/solution.py")
+        zipped.write(CONV / "wrong_db_axes.py", "bob/solution.py")
+        zipped.writestr("__MACOSX/alice/._solution.py", b"\x00\x05\x16\x07")
+        zipped.writestr("bob/readme.md", "hello")
+    out = tmp_path / "results.jsonl"
+    done = batch(archive, out)
+    assert done.returncode == 0, done.stderr
+    assert {name: line["status"] for name, line in by_file(out).items()} == {"alice/solution.py": "passed", "bob/solution.py": "failed"}
+
+
+def test_a_huge_file_is_graded_as_too_large_and_said_so(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(CORRECT_CONV, folder / "fine.py")
+    (folder / "huge.py").write_bytes(b"# padding\n" * 40_000)
+    out = tmp_path / "results.jsonl"
+    done = batch(folder, out)
+    assert done.returncode == 0, done.stderr
+    assert by_file(out)["huge.py"]["codes"] == ["SUBMISSION_TOO_LARGE"]
+    assert "larger than 256 KiB" in done.stderr and "huge.py" in done.stderr
+
+
+def zip_with(names: list[str]):
+    def make(tmp_path: Path) -> Path:
+        archive = tmp_path / "class.zip"
+        with zipfile.ZipFile(archive, "w") as zipped:
+            for name in names:
+                zipped.writestr(zipfile.ZipInfo(name), CORRECT_CONV.read_bytes())
+        return archive
+    return make
+
+
+def empty_folder(tmp_path: Path) -> Path:
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no code here")
+    return tmp_path / "empty"
+
+
+def not_really_a_zip(tmp_path: Path) -> Path:
+    (tmp_path / "fake.zip").write_bytes(b"PK\x03\x04 not really")
+    return tmp_path / "fake.zip"
+
+
+@pytest.mark.filterwarnings("ignore:Duplicate name")
+@pytest.mark.parametrize("make_source, expected", [
+    (lambda tmp: tmp / "missing", "no such folder or file"),
+    (lambda tmp: CORRECT_CONV, "neither a folder nor a .zip"),
+    (empty_folder, "no .py submission"),
+    (zip_with(["ok.py", "../../etc/evil.py"]), "climb out of the archive"),
+    (zip_with(["ok.py", "/etc/evil.py"]), "absolute"),
+    (zip_with(["same.py", "same.py"]), "same name"),
+    (not_really_a_zip, "neither a folder nor a .zip"),
+])
+def test_bad_input_gets_a_clear_message_and_nothing_is_written(tmp_path, make_source, expected):
+    out = tmp_path / "results.jsonl"
+    done = batch(make_source(tmp_path), out)
+    assert done.returncode == 2
+    assert expected in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_a_results_file_of_another_batch_is_not_mixed_in(classroom, tmp_path):
+    out = tmp_path / "results.jsonl"
+    out.write_text(json.dumps({"file": "x.py", "task": "im2col", "seed": 1, "status": "passed"}) + "\n")
+    done = batch(classroom, out)
+    assert done.returncode == 2 and "im2col" in done.stderr
+    out.write_text(json.dumps({"file": "x.py", "task": "conv_backward", "seed": 1, "status": "passed"}) + "\n")
+    done = batch(classroom, out, "--seed", "2")
+    assert done.returncode == 2 and "seed 1" in done.stderr
+    out.write_text("garbage\n")
+    assert batch(classroom, out).returncode == 2
+
+
+def test_a_fresh_sandbox_per_submission_gives_the_same_verdicts(classroom, tmp_path):
+    warm, fresh = tmp_path / "warm.jsonl", tmp_path / "fresh.jsonl"
+    assert batch(classroom, warm, "--seed", "7").returncode == 0
+    done = batch(classroom, fresh, "--seed", "7", "--sandbox-per-submission")
+    assert done.returncode == 0, done.stderr
+    assert by_file(warm) == by_file(fresh)
+    assert "sandbox per submission" in done.stderr
