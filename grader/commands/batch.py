@@ -14,8 +14,7 @@ import os
 import sys
 from pathlib import Path
 
-from .. import batch, batchinput, cli, classsummary, config, sandbox, taskspec, yamldoc
-from ..cases import new_seed
+from .. import cli, config, taskspec, yamldoc
 from ..messages import LANGUAGES
 
 
@@ -36,6 +35,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    # Imported here: every command module is imported by `grader grade` too, which must not
+    # pay for numpy (or zipfile) before its sandbox starts.
+    from .. import batch, batchinput, classsummary
+    from ..cases import new_seed
+
     if args.jobs < 1:
         raise cli.UsageError("grader batch: --jobs must be at least 1")
     if args.seed is not None and not 0 <= args.seed < 2**63:
@@ -79,6 +83,9 @@ def run(args) -> int:
 
 
 def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
+    from .. import batch, sandbox
+    from ..pool import WorkerLost
+
     already = total - len(todo)
     if not todo:
         print(f"grader batch: all {total} submissions are already graded in {args.out}", file=sys.stderr)
@@ -86,7 +93,7 @@ def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
     try:
         plan = batch.make_plan(task, settings, seed)
         sandboxes = batch.Sandboxes(plan, min(args.jobs, len(todo)), warm=not args.sandbox_per_submission)
-    except (sandbox.SandboxUnavailable, batch.pool.WorkerLost) as exc:
+    except (sandbox.SandboxUnavailable, WorkerLost) as exc:
         print(f"grader batch: no sandbox can run here: {exc}", file=sys.stderr)
         return cli.EXIT_INTERNAL
     if sandboxes.warm_problem and not args.sandbox_per_submission:

@@ -1,0 +1,105 @@
+"""What keeps one grading close to its floor, as behaviour (timings live in bench/, not here).
+
+`grader grade` starts the sandbox before numpy is imported on the trusted side, so the two
+interpreters start together; with the document cache warm it imports neither PyYAML nor
+jsonschema at all. The cache itself must never change what a document means.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from grader import doccache, taskspec, yamldoc
+from platform_support import CORRECT_CONV, REPO
+
+SPY = """
+import json, sys
+import grader.sandbox as sandbox
+started_with = {}
+real_start = sandbox.start
+def start(*args, **kwargs):
+    started_with.update({name: name in sys.modules for name in ("numpy", "yaml", "jsonschema")})
+    return real_start(*args, **kwargs)
+sandbox.start = start
+from grader.cli import main
+status = main(["grade", "--task", "conv_backward", sys.argv[1]])
+print(json.dumps({"status": status, "started_with": started_with,
+                  "imported": {name: name in sys.modules for name in ("yaml", "jsonschema")}}), file=sys.stderr)
+"""
+
+
+def spy_on_grade(cache_dir) -> dict:
+    done = subprocess.run([sys.executable, "-c", SPY, str(CORRECT_CONV)], capture_output=True, text=True, cwd=REPO,
+                          env={"PATH": "/usr/bin:/bin", "GRADER_CACHE_DIR": str(cache_dir)}, timeout=300)
+    assert json.loads(done.stdout)["status"] == "passed"
+    return json.loads(done.stderr.strip().splitlines()[-1])
+
+
+def test_grade_starts_the_sandbox_before_numpy_and_skips_yaml_once_cached(tmp_path):
+    cache = tmp_path / "cache"
+    first = spy_on_grade(cache)
+    assert first["started_with"]["numpy"] is False
+    assert first["imported"]["jsonschema"] is True  # a cold cache validates
+    second = spy_on_grade(cache)
+    assert second["started_with"] == {"numpy": False, "yaml": False, "jsonschema": False}
+    assert second["imported"] == {"yaml": False, "jsonschema": False}
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv(doccache.CACHE_ENV, str(folder))
+    doccache.folder.cache_clear()
+    yield folder
+    doccache.folder.cache_clear()
+
+
+@pytest.fixture
+def tasks_root(tmp_path):
+    root = tmp_path / "root"
+    for name in ("tasks", "reference", "student_template"):
+        shutil.copytree(REPO / name, root / name)
+    return root
+
+
+def test_an_edited_spec_is_read_again(cache, tasks_root):
+    spec = tasks_root / "tasks" / "conv_backward.yaml"
+    assert taskspec.load("conv_backward", tasks_root).spec["tolerance"].get("atol") != 0.001
+    spec.write_text(spec.read_text() + "tolerance: {atol: 0.001}\n")
+    assert taskspec.load("conv_backward", tasks_root).spec["tolerance"]["atol"] == 0.001
+    assert len(list(cache.glob("*.json"))) == 2
+
+
+def test_an_invalid_spec_is_never_cached_and_always_reported_with_its_line(cache, tasks_root):
+    spec = tasks_root / "tasks" / "conv_backward.yaml"
+    spec.write_text(spec.read_text().replace("N: {min: 1, max: 3}", "N: {min: one, max: 3}"))
+    for _ in range(2):
+        with pytest.raises(taskspec.TaskError) as error:
+            taskspec.load("conv_backward", tasks_root)
+        assert "conv_backward.yaml:" in str(error.value) and "params/N" in str(error.value)
+    assert not list(cache.glob("*.json"))
+
+
+def test_a_cache_folder_others_may_write_is_not_used(cache, tasks_root):
+    cache.mkdir(mode=0o777)
+    cache.chmod(0o777)
+    assert doccache.folder() is None
+    taskspec.load("conv_backward", tasks_root)
+    assert not list(cache.iterdir())
+
+
+def test_a_value_json_cannot_carry_is_computed_but_not_stored(cache):
+    produced = doccache.cached("test", b"content", lambda: {1: "an int key"})
+    assert produced == {1: "an int key"}
+    assert not list(cache.glob("*.json"))
+
+
+def test_the_cached_document_equals_the_parsed_one(cache, tasks_root):
+    first = yamldoc.load(tasks_root / "tasks" / "conv_backward.yaml", "task.schema.json")
+    second = yamldoc.load(tasks_root / "tasks" / "conv_backward.yaml", "task.schema.json")
+    assert first == second and list(cache.glob("*.json"))
