@@ -130,12 +130,16 @@ def build(root: Path) -> ImageTree:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, build_context / name)
     shutil.copytree(REPO / "grader", build_context / "grader", ignore=shutil.ignore_patterns("__pycache__"))
+    # --target, not --prefix: with --prefix pip would also uninstall the grader from the
+    # environment running these tests.
     built = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--disable-pip-version-check",
-                            "--no-warn-script-location", "--prefix", str(tree.usr_local), str(build_context)],
+                            "--no-warn-script-location", "--target", str(site), str(build_context)],
                            capture_output=True, text=True)
     if built.returncode != 0:
         raise BuildBackendUnavailable(built.stderr[-2000:])
     script = tree.usr_local / "bin" / "grader"
+    (site / "bin" / "grader").rename(script)
+    (site / "bin").rmdir()
     script.write_text(re.sub(r"\A#!.*", "#!/usr/local/bin/python3.11", script.read_text()))  # pip's own shebang, in the image
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(site / "grader")], check=True)
     # COPY --chown=10001:10001 tasks reference student_template grader.yaml /opt/grader; chmod 0700/0600
