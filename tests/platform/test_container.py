@@ -152,37 +152,53 @@ def test_nothing_but_tmp_is_writable_in_the_image(image):
     assert done.returncode == 0, done.stderr.decode()
 
 
-def docker_default_userns_filter() -> bytes:
+def docker_default_filter(refuse_landlock: bool) -> bytes:
     """A seccomp program refusing user namespaces as Docker's default profile does for a
     container without CAP_SYS_ADMIN: unshare() and clone(CLONE_NEWUSER) fail with EPERM,
-    clone3() with ENOSYS (so that libc falls back to clone)."""
-    load, jump_eq, jump_set, ret = 0x20, 0x15, 0x45, 0x06
-    allow, eperm, enosys = 0x7FFF0000, 0x00050001, 0x00050026
-    unshare, clone, clone3, clone_newuser = 272, 56, 435, 0x10000000
-    program = [
-        (load, 0, 0, 0),              # 0 nr
-        (jump_eq, 6, 0, unshare),     # 1 -> 8
-        (jump_eq, 6, 0, clone3),      # 2 -> 9
-        (jump_eq, 1, 0, clone),       # 3 -> 5
-        (ret, 0, 0, allow),           # 4
-        (load, 0, 0, 16),             # 5 the low word of clone's flags
-        (jump_set, 1, 0, clone_newuser),  # 6 -> 8
-        (ret, 0, 0, allow),           # 7
-        (ret, 0, 0, eperm),           # 8
-        (ret, 0, 0, enosys),          # 9
-    ]
-    return b"".join(struct.pack("<HBBI", *instruction) for instruction in program)
+    clone3() with ENOSYS (so that libc falls back to clone). ``refuse_landlock``: as engines
+    whose default profile predates the Landlock system calls (EPERM)."""
+    load, jump_eq, jump_ge, jump_gt, jump_set, ret = 0x20, 0x15, 0x35, 0x25, 0x45, 0x06
+    unshare, clone, clone3, clone_newuser, landlock_calls = 272, 56, 435, 0x10000000, (444, 446)
+    # (label, code, jump if true, jump if false, k): jumps name labels, None is the next one.
+    program = [(None, load, None, None, 0),
+               (None, jump_eq, "eperm", None, unshare),
+               (None, jump_eq, "enosys", None, clone3)]
+    if refuse_landlock:
+        program += [(None, jump_ge, None, "clone", landlock_calls[0]),
+                    (None, jump_gt, "clone", "eperm", landlock_calls[1])]
+    program += [("clone", jump_eq, None, "allow", clone),
+                (None, load, None, None, 16),  # the low word of clone's flags
+                (None, jump_set, "eperm", "allow", clone_newuser),
+                ("allow", ret, None, None, 0x7FFF0000),
+                ("eperm", ret, None, None, 0x00050001),
+                ("enosys", ret, None, None, 0x00050026)]
+    where = {label: index for index, (label, *_) in enumerate(program) if label}
+
+    def offset(index, target):
+        return 0 if target is None else where[target] - index - 1
+
+    return b"".join(struct.pack("<HBBI", code, offset(i, true), offset(i, false), k)
+                    for i, (_, code, true, false, k) in enumerate(program))
+
+
+def engine_profile(refuse_landlock: bool):
+    if platform.machine() != "x86_64":
+        pytest.skip("the emulated Docker profile is written for x86_64")
+    descriptor = os.memfd_create("docker-default-profile")
+    os.write(descriptor, docker_default_filter(refuse_landlock))
+    os.lseek(descriptor, 0, os.SEEK_SET)
+    yield {"extra_bwrap": ["--seccomp", str(descriptor)], "pass_fds": (descriptor,)}
+    os.close(descriptor)
 
 
 @pytest.fixture
 def without_user_namespaces():
-    if platform.machine() != "x86_64":
-        pytest.skip("the emulated Docker profile is written for x86_64")
-    descriptor = os.memfd_create("docker-default-userns")
-    os.write(descriptor, docker_default_userns_filter())
-    os.lseek(descriptor, 0, os.SEEK_SET)
-    yield {"extra_bwrap": ["--seccomp", str(descriptor)], "pass_fds": (descriptor,)}
-    os.close(descriptor)
+    yield from engine_profile(refuse_landlock=False)
+
+
+@pytest.fixture
+def without_user_namespaces_nor_landlock():
+    yield from engine_profile(refuse_landlock=True)
 
 
 def test_without_user_namespaces_the_process_backend_still_isolates(image, without_user_namespaces):
@@ -210,3 +226,17 @@ def test_without_user_namespaces_a_batch_gets_a_sandbox_per_submission(image, tm
     finally:
         shutil.rmtree(submissions)
         shutil.rmtree(results)
+
+
+def test_without_landlock_either_a_non_root_grader_cannot_hide_its_references(image, without_user_namespaces_nor_landlock):
+    """A documented limitation (docs/platform.md): with neither user namespaces nor Landlock
+    (an engine whose seccomp profile predates Landlock), the process backend of a non-root
+    grader runs the student as the grader's own uid, which owns the references. The feedback
+    says what was enforced; the platform must not run the image that way."""
+    done = image.run("grade", "--task", "conv_backward", "--lang", "en", "-", stdin=PROBE,
+                     **without_user_namespaces_nor_landlock)
+    assert done.returncode == 0, done.stderr.decode()
+    document = feedback(done)
+    assert document["sandbox"]["backend"] == "process"
+    assert not [item for item in document["sandbox"]["enforced"] if item.startswith("landlock")]
+    assert "read /opt/grader/reference/conv_backward.py" in document["tests"][0]["message"]
