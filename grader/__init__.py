@@ -10,6 +10,14 @@ The pipeline, one module per step:
     channel    the framing of the streams between the two sides, parsed defensively
     compare    trusted layered checks of each output against the reference's
     feedback   the JSON answer, with messages from the zh/en catalogs
+
+Around them:
+
+    doccache   parsed and validated YAML documents, cached by content
+    gradescope the feedback as Gradescope's results.json
+    batch      many submissions on shared cases (batchinput reads them, classsummary sums up)
+    pool       warm workers: sandboxes that fork a fresh child per submission (warm_worker
+               runs inside them)
 """
 
 __version__ = "0.1.0"
