@@ -26,13 +26,21 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
+def _common_options(parser: argparse.ArgumentParser, default) -> None:
+    parser.add_argument("--config", default=default, help="grader.yaml to use (default: the one in the tasks root)")
+    parser.add_argument("--root", default=default, help="tasks root holding tasks/, reference/, student_template/ (default: $GRADER_ROOT or the checkout)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="grader", description="Sandboxed autograder for numpy CNN layers.")
-    parser.add_argument("--config", help="grader.yaml to use (default: the one in the tasks root)")
-    parser.add_argument("--root", help="tasks root holding tasks/, reference/, student_template/ (default: $GRADER_ROOT or the checkout)")
+    _common_options(parser, None)
+    # The same options after the command name (`grader grade --config F ...`); SUPPRESS keeps
+    # a value given before the command when it is not repeated after it.
+    common = _Parser(add_help=False)
+    _common_options(common, argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for command in COMMANDS:
-        command.register(sub)
+        command.register(sub, [common])
     return parser
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import expressions, yamldoc
 
+OVERRIDES = ("limits", "tolerance")
 BEGIN_MARKER = "########## Begin ##########"
 END_MARKER = "########## End ##########"
 
@@ -113,9 +114,20 @@ def load(task_id: str, root: Path) -> Task:
         known = ", ".join(task_ids(root)) or "none"
         raise TaskError([f"unknown task {task_id!r} (known tasks: {known})"], unknown=True)
     try:
-        spec = yamldoc.load(path, "task.schema.json")
+        written = yamldoc.load(path, "task.schema.json", fill=False)
     except yamldoc.DocumentError as exc:
         raise TaskError(exc.problems) from None
+    spec = yamldoc.fill_defaults(written, "task.schema.json")
+    # A task's limits and tolerances override grader.yaml key by key: only what the author
+    # wrote counts, never the schema's defaults.
+    for key in OVERRIDES:
+        spec.pop(key, None)
+        if key in written:
+            spec[key] = written[key]
+    for name, output in spec["outputs"].items():
+        output.pop("tolerance", None)
+        if (written["outputs"][name] or {}).get("tolerance"):
+            output["tolerance"] = written["outputs"][name]["tolerance"]
     task = Task(id=task_id, spec=spec, root=root, spec_path=path)
     problems = semantic_problems(task)
     if problems:

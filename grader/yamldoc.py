@@ -58,8 +58,9 @@ def validator(schema_name: str):
     return Draft202012Validator(load_schema(schema_name), registry=_registry())
 
 
-def load(path: Path, schema_name: str) -> dict:
-    """Parse and validate ``path``; raise DocumentError with located problems."""
+def load(path: Path, schema_name: str, fill: bool = True) -> dict:
+    """Parse and validate ``path`` (with the schema's defaults filled in unless ``fill`` is
+    false); raise DocumentError with located problems."""
     display = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -78,7 +79,7 @@ def load(path: Path, schema_name: str) -> dict:
     if errors:
         lines = _line_index(node)
         raise DocumentError(display, [_describe(display, error, lines) for error in errors])
-    return fill_defaults(data, schema_name)
+    return fill_defaults(data, schema_name) if fill else data
 
 
 def _describe(display: str, error, lines: dict[tuple, int]) -> str:

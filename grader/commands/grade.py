@@ -11,8 +11,8 @@ from ..messages import LANGUAGES
 from ..submission import MAX_BYTES
 
 
-def register(sub) -> None:
-    parser = sub.add_parser("grade", help="grade one submission; prints one JSON object")
+def register(sub, parents) -> None:
+    parser = sub.add_parser("grade", parents=parents, help="grade one submission; prints one JSON object")
     parser.add_argument("--task", required=True, help="task id (see `grader list`)")
     parser.add_argument("--seed", type=int, help="replay the run with this seed")
     parser.add_argument("--lang", choices=LANGUAGES, help="feedback language (default from grader.yaml)")
