@@ -4,8 +4,9 @@ Owns every check an author needs, each giving problems an author can act on (fil
 and the path in the spec where one is known):
 
     spec            the schema, names between sections, files (taskspec.load)
-    template        one Begin and one End marker per blank, in order, not nested; compiles;
-                    defines the entry; imports only what the sandbox has
+    code            the template has one Begin and one End marker per blank, in order, not
+                    nested; template, support modules and reference compile, define the
+                    entry and import only what the sandbox has
     params          every fixed case satisfies the constraints; the space yields valid
                     shapes (sampled), every param is used, every shape depends on a param,
                     the same seed gives the same cases
@@ -108,12 +109,12 @@ def validate(task_id: str, settings: Settings, seed: int = DEFAULT_SEED, sandbox
         for problem in exc.problems:
             spec.fail(problem)
         spec.summary = "the spec cannot be used"
-        for name in ("template", "params", "reference", "misconceptions", "checks", "sandbox"):
+        for name in ("code", "params", "reference", "misconceptions", "checks", "sandbox"):
             report.checks.append(Check(name, "skipped", "skipped: the spec does not load"))
         return report
     spec.summary = "schema, names and files"
     context = _Context(task, settings, seed)
-    report.checks.append(_check_template(task))
+    report.checks.append(_check_code(task))
     params = _check_params(context)
     report.checks.append(params)
     if params.status == "failed":
@@ -166,10 +167,10 @@ def blanks_of(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, str]]]:
     return found, problems
 
 
-def _check_template(task: Task) -> Check:
-    check = Check("template")
+def _check_code(task: Task) -> Check:
+    check = Check("code")
     path = task.template_path
-    display = _relative(task, path)
+    display = str(path)
     text = path.read_text(encoding="utf-8")
     found, problems = blanks_of(text)
     for line, problem in problems:
@@ -185,7 +186,7 @@ def _check_template(task: Task) -> Check:
         for problem in _import_problems(tree, task, display):
             check.fail(problem)
     for support in task.support_paths:
-        shown = _relative(task, support)
+        shown = str(support)
         try:
             support_tree = ast.parse(support.read_text(encoding="utf-8"), filename=shown)
         except SyntaxError as exc:
@@ -195,14 +196,17 @@ def _check_template(task: Task) -> Check:
             check.fail(problem)
     reference_path = task.reference_path
     try:
-        reference_tree = ast.parse(reference_path.read_text(encoding="utf-8"), filename=_relative(task, reference_path))
+        reference_tree = ast.parse(reference_path.read_text(encoding="utf-8"), filename=str(reference_path))
     except SyntaxError as exc:
-        check.fail(f"{_relative(task, reference_path)}:{exc.lineno}: the reference does not compile: {exc.msg}")
+        check.fail(f"{str(reference_path)}:{exc.lineno}: the reference does not compile: {exc.msg}")
     else:
-        for problem in _definition_problems(reference_tree, task.entry, _relative(task, reference_path)):
+        for problem in _definition_problems(reference_tree, task.entry, str(reference_path)):
+            check.fail(problem)
+        for problem in _import_problems(reference_tree, task, str(reference_path)):
             check.fail(problem)
     count = len(found)
-    check.summary = f"{count} blank{'s' if count != 1 else ''}, compiles, defines {task.entry.get('function') or task.entry['class']}"
+    check.summary = (f"template with {count} blank{'s' if count != 1 else ''}; template, support and reference compile, "
+                     f"define {task.entry.get('function') or task.entry['class']} and import only numpy, the standard library and support modules")
     if check.status == "failed":
         check.summary = "the template (or the reference) cannot be used as it is"
     return check
@@ -239,13 +243,6 @@ def _import_problems(tree: ast.Module, task: Task, display: str) -> list[str]:
                 problems.append(f"{display}:{node.lineno}: imports {module!r}, which the sandbox does not provide "
                                 f"(numpy, the standard library and this task's support modules: {supports})")
     return problems
-
-
-def _relative(task: Task, path: Path) -> str:
-    try:
-        return str(path.relative_to(task.root))
-    except ValueError:
-        return str(path)
 
 
 # ---------------------------------------------------------------- params
@@ -368,7 +365,7 @@ def _check_reference(context: _Context) -> Check:
     try:
         task.reference()
     except Exception as exc:
-        check.fail(f"{_relative(task, task.reference_path)}{_line_in(exc, task.reference_path)}: importing the reference raised "
+        check.fail(f"{str(task.reference_path)}{_line_in(exc, task.reference_path)}: importing the reference raised "
                    f"{type(exc).__name__}: {exc}")
         check.summary = "the reference cannot be imported"
         return check
@@ -380,17 +377,17 @@ def _check_reference(context: _Context) -> Check:
             failures += 1
             if failures <= MAX_LISTED:
                 line = _line_in(exc.__cause__, task.reference_path) if exc.__cause__ else ""
-                check.fail(f"{_relative(task, task.reference_path)}{line}: {exc}")
+                check.fail(f"{str(task.reference_path)}{line}: {exc}")
             continue
         for name, array in outputs.items():
             if array.size == 0:
                 failures += 1
-                check.fail(f"{_relative(task, task.reference_path)}: output {name!r} is empty on case {case.name} {case.params}: "
+                check.fail(f"{str(task.reference_path)}: output {name!r} is empty on case {case.name} {case.params}: "
                            "nothing would be compared")
         again = reference.expected_outputs(task, [case])[case.index]
         if any(not np.array_equal(outputs[n], again[n]) for n in outputs):
             failures += 1
-            check.fail(f"{_relative(task, task.reference_path)}: two runs on case {case.name} gave different outputs: "
+            check.fail(f"{str(task.reference_path)}: two runs on case {case.name} gave different outputs: "
                        "the reference is not deterministic")
         context.expected[case.index] = outputs
     if failures > MAX_LISTED:
@@ -684,14 +681,14 @@ def _check_sandbox(context: _Context) -> Check:
         return check
     failing = [v for v in graded_reference.verdicts if not v.passed]
     for verdict in failing[:MAX_LISTED]:
-        check.fail(f"{_relative(task, task.reference_path)}: graded as a student's file, case {verdict.case.name} "
+        check.fail(f"{str(task.reference_path)}: graded as a student's file, case {verdict.case.name} "
                    f"fails: {_verdict_text(verdict, graded_reference)}")
     template_passing = [v.case.name for v in graded_template.verdicts if v.passed]
     total = len(graded_template.verdicts)
     if len(template_passing) == total:
-        check.fail(f"{_relative(task, task.template_path)}: the template as shipped passes every case: the blanks give the answer away")
+        check.fail(f"{str(task.template_path)}: the template as shipped passes every case: the blanks give the answer away")
     elif template_passing:
-        check.warnings.append(f"{_relative(task, task.template_path)}: the template as shipped already passes {', '.join(template_passing)}")
+        check.warnings.append(f"{str(task.template_path)}: the template as shipped already passes {', '.join(template_passing)}")
     check.summary = (f"graded through the {graded_reference.backend} sandbox, seed {context.seed}: the reference passes "
                      f"{total - len(failing)}/{total} cases; the template as shipped fails {total - len(template_passing)}/{total}")
     return check

@@ -286,12 +286,11 @@ def describe(error, root: dict) -> list[tuple[tuple, str]]:
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}[kind]
         return [(path, f"expected a value {words} {error.validator_value}; got {short(instance)}" + _about(schema))]
-    if kind in ("minItems", "maxItems"):
-        words = "at least" if kind == "minItems" else "at most"
-        return [(path, f"expected a list of {words} {error.validator_value} item(s); got {len(instance)}")]
-    if kind in ("minProperties", "maxProperties"):
-        words = "at least" if kind == "minProperties" else "at most"
-        return [(path, f"expected {words} {error.validator_value} entr(y/ies); got {len(instance)}" + _about(schema))]
+    if kind in ("minItems", "minProperties") and error.validator_value == 1:
+        return [(path, "must not be empty" + _about(schema))]
+    if kind in ("minItems", "maxItems", "minProperties", "maxProperties"):
+        words = "at least" if kind.startswith("min") else "at most"
+        return [(path, f"expected {words} {error.validator_value} entries; got {len(instance)}" + _about(schema))]
     if kind == "minLength":
         return [(path, "must not be empty" + _about(schema))]
     return [(path, error.message)]
@@ -311,7 +310,7 @@ def _describe_alternatives(error, root: dict, path: tuple, schema: dict) -> list
     names = [_resolved(o, root).get("title") or f"form {i + 1}" for i, o in enumerate(options)]
     if not branches:
         return [(path, f"matches more than one allowed form ({', '.join(names)}); remove what does not belong")]
-    if all(sub.validator == "type" and not sub.absolute_path for subs in branches.values() for sub in subs):
+    if all(sub.validator == "type" and len(sub.absolute_path) == len(path) for subs in branches.values() for sub in subs):
         return [(path, f"expected {' or '.join(names)}; got {_kind(error.instance)} {short(error.instance)}")]
 
     def score(item):
