@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cases as cases_mod
-from . import expressions, misconceptions, reference, taskspec
+from . import expressions, misconceptions, pipeline, reference, sandbox, taskspec
 from .config import Settings
 from .taskspec import BEGIN_MARKER, END_MARKER, Task
 
@@ -46,6 +46,7 @@ GRADIENT_COORDINATES = 10  # sampled coordinates per input and case
 STEP = 1e-4  # the losses are piecewise (bi)linear: no truncation error, rounding is what matters
 GRADIENT_ATOL, GRADIENT_RTOL = 1e-6, 1e-5
 KINK = 1e-4
+FORWARD = "forward result"
 ADJOINT_RTOL = 1e-9
 MAX_LISTED = 5
 MARKER_LIKE = re.compile(r"#{3,}\s*(begin|end)\b", re.IGNORECASE)
@@ -522,10 +523,6 @@ def _check_reference_free(context: _Context) -> Check:
     return check
 
 
-def _arguments(names: list, values: dict) -> list:
-    return [tuple(values[n] for n in name) if isinstance(name, list) else values[name] for name in names]
-
-
 def _gradient_check(context: _Context, check: Check, index: int, spec: dict) -> str:
     task = context.task
     where = ("checks", index, "gradient")
@@ -550,22 +547,21 @@ def _gradient_check(context: _Context, check: Check, index: int, spec: dict) -> 
     if check.status == "failed":
         return ""
     namespace = vars(task.reference())
+    # The entry up to the forward step, on a fresh object each time, its result named FORWARD.
+    until_forward = {"class": entry["class"], "init": entry.get("init", []), "attributes": [],
+                     "steps": [{**s, "returns": None} for s in steps[:forward]] + [{**steps[forward], "returns": FORWARD}]}
     random_cases = [c for c in context.cases if c.kind == "random"][:GRADIENT_CASES]
     rng = np.random.default_rng(np.random.SeedSequence([context.seed, 11, index]))
     compared = skipped = 0
     worst = 0.0
     for case in context.fixed_cases + random_cases:
-        values = dict(case.params)
-        values.update(case.inputs)
+        values = {**case.params, **case.inputs}
 
         def loss(changed: dict) -> float:
-            current = {**values, **changed}
-            current = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in current.items()}
-            instance = namespace[entry["class"]](*_arguments(entry.get("init", []), current))
-            result = None
-            for step in steps[: forward + 1]:
-                result = getattr(instance, step["call"])(*_arguments(step.get("args", []), current))
-            return float(np.sum(np.asarray(result, dtype=np.float64) * current[spec["upstream"]]))
+            probe = cases_mod.Case(case.index, case.name, case.kind, case.visible, case.points, case.params,
+                                   inputs={**case.inputs, **changed})
+            result = reference.invoke(until_forward, namespace, probe)[FORWARD]
+            return float(np.sum(result * case.inputs[spec["upstream"]]))
 
         try:
             base = loss({})
@@ -667,8 +663,6 @@ def _adjoint_check(context: _Context, check: Check, index: int, spec: dict) -> s
 # ---------------------------------------------------------------- the real pipeline
 
 def _check_sandbox(context: _Context) -> Check:
-    from . import pipeline, sandbox
-
     task, check = context.task, Check("sandbox")
     try:
         graded_reference = pipeline.run(task, task.reference_path.read_bytes(), context.settings, seed=context.seed)
