@@ -26,8 +26,11 @@ from __future__ import annotations
 
 import ast
 import re
+import signal
 import sys
+import threading
 import traceback
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +52,7 @@ KINK = 1e-4
 FORWARD = "forward result"
 ADJOINT_RTOL = 1e-9
 MAX_LISTED = 5
+CHECK_SECONDS = 120  # budget of the checks that run author code on the trusted side
 MARKER_LIKE = re.compile(r"#{3,}\s*(begin|end)\b", re.IGNORECASE)
 
 
@@ -115,26 +119,63 @@ def validate(task_id: str, settings: Settings, seed: int = DEFAULT_SEED, sandbox
         return report
     spec.summary = "schema, names and files"
     context = _Context(task, settings, seed)
-    report.checks.append(_check_code(task))
+    code = _check_code(task)
+    report.checks.append(code)
     params = _check_params(context)
     report.checks.append(params)
     if params.status == "failed":
         for name in ("reference", "misconceptions", "checks", "sandbox"):
             report.checks.append(Check(name, "skipped", "skipped: no cases can be drawn"))
         return report
-    reference_check = _check_reference(context)
+    reference_check = _bounded("reference", _check_reference, context)
     report.checks.append(reference_check)
     if reference_check.status == "failed":
         report.checks.append(Check("misconceptions", "skipped", "skipped: the reference fails"))
         report.checks.append(Check("checks", "skipped", "skipped: the reference fails"))
     else:
-        report.checks.append(_check_misconceptions(context))
-        report.checks.append(_check_reference_free(context))
-    if sandbox:
-        report.checks.append(_check_sandbox(context))
-    else:
+        report.checks.append(_bounded("misconceptions", _check_misconceptions, context))
+        report.checks.append(_bounded("checks", _check_reference_free, context))
+    if not sandbox:
         report.checks.append(Check("sandbox", "skipped", "skipped (--no-sandbox)"))
+    elif code.status == "failed":
+        report.checks.append(Check("sandbox", "skipped", "skipped: the code check failed"))
+    else:
+        report.checks.append(_check_sandbox(context))
     return report
+
+
+class RunTooLong(BaseException):
+    """Author code ran past its budget; a BaseException so that no `except Exception` in it stops it."""
+
+
+@contextmanager
+def _time_limit(seconds: float):
+    """The reference and the variants run unsandboxed on the trusted side: an endless loop in
+    them must end the check, not hang `grader validate` (no limit outside the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise RunTooLong()
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _bounded(name: str, run, context: _Context) -> Check:
+    try:
+        with _time_limit(CHECK_SECONDS):
+            return run(context)
+    except RunTooLong:
+        return Check(name, "failed", f"stopped after {CHECK_SECONDS} s",
+                     [f"{context.task.spec_path}: the {name} check ran longer than {CHECK_SECONDS} s: look for an endless loop "
+                      "in the reference or in a misconception's code (they run without the sandbox's limits)"])
 
 
 # ---------------------------------------------------------------- template
@@ -170,47 +211,43 @@ def blanks_of(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, str]]]:
 
 def _check_code(task: Task) -> Check:
     check = Check("code")
-    path = task.template_path
-    display = str(path)
-    text = path.read_text(encoding="utf-8")
-    found, problems = blanks_of(text)
-    for line, problem in problems:
-        check.fail(f"{display}:{line}: {problem}")
-    try:
-        tree = ast.parse(text, filename=display)
-    except SyntaxError as exc:
-        check.fail(f"{display}:{exc.lineno}: the template does not compile: {exc.msg}")
-        tree = None
-    if tree is not None:
-        for problem in _definition_problems(tree, task.entry, display):
+    template = _parse(check, task.template_path, "the template")
+    found: list = []
+    if template:
+        text, tree = template
+        found, problems = blanks_of(text)
+        for line, problem in problems:
+            check.fail(f"{task.template_path}:{line}: {problem}")
+        for problem in _definition_problems(tree, task.entry, str(task.template_path)):
             check.fail(problem)
-        for problem in _import_problems(tree, task, display):
-            check.fail(problem)
-    for support in task.support_paths:
-        shown = str(support)
-        try:
-            support_tree = ast.parse(support.read_text(encoding="utf-8"), filename=shown)
-        except SyntaxError as exc:
-            check.fail(f"{shown}:{exc.lineno}: the support module does not compile: {exc.msg}")
-            continue
-        for problem in _import_problems(support_tree, task, shown):
-            check.fail(problem)
-    reference_path = task.reference_path
-    try:
-        reference_tree = ast.parse(reference_path.read_text(encoding="utf-8"), filename=str(reference_path))
-    except SyntaxError as exc:
-        check.fail(f"{str(reference_path)}:{exc.lineno}: the reference does not compile: {exc.msg}")
-    else:
-        for problem in _definition_problems(reference_tree, task.entry, str(reference_path)):
-            check.fail(problem)
-        for problem in _import_problems(reference_tree, task, str(reference_path)):
-            check.fail(problem)
+    for path, what in [(task.template_path, "the template"), (task.reference_path, "the reference")] + [
+            (support, "the support module") for support in task.support_paths]:
+        parsed = template if path == task.template_path else _parse(check, path, what)
+        if parsed:
+            for problem in _import_problems(parsed[1], task, str(path)):
+                check.fail(problem)
+            if path == task.reference_path:
+                for problem in _definition_problems(parsed[1], task.entry, str(path)):
+                    check.fail(problem)
     count = len(found)
     check.summary = (f"template with {count} blank{'s' if count != 1 else ''}; template, support and reference compile, "
                      f"define {task.entry.get('function') or task.entry['class']} and import only numpy, the standard library and support modules")
     if check.status == "failed":
-        check.summary = "the template (or the reference) cannot be used as it is"
+        check.summary = "the template, a support module or the reference cannot be used as it is"
     return check
+
+
+def _parse(check: Check, path: Path, what: str) -> tuple[str, ast.Module] | None:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        check.fail(f"{path}: {what} is not UTF-8 (byte {exc.start}); save it as UTF-8")
+        return None
+    try:
+        return text, ast.parse(text, filename=str(path))
+    except SyntaxError as exc:
+        check.fail(f"{path}:{exc.lineno}: {what} does not compile: {exc.msg}")
+        return None
 
 
 def _definition_problems(tree: ast.Module, entry: dict, display: str) -> list[str]:
@@ -565,9 +602,9 @@ def _gradient_check(context: _Context, check: Check, index: int, spec: dict) -> 
 
         try:
             base = loss({})
-        except ValueError as exc:
-            check.fail(at(where + ("upstream",), f"on case {case.name}, sum(forward * {spec['upstream']}) fails ({exc}): "
-                                                 f"{spec['upstream']} must have the shape of the forward result"))
+        except Exception as exc:
+            check.fail(at(where, f"on case {case.name}, the loss sum({spec['forward']} result * {spec['upstream']}) cannot be computed "
+                                 f"({type(exc).__name__}: {exc}); {spec['upstream']} must have the shape of the forward result"))
             return ""
         for name, gradient in spec["pairs"].items():
             analytic = context.expected[case.index][gradient]

@@ -230,3 +230,26 @@ def test_cli_reports_a_broken_task_and_exits_1(tmp_path):
     assert result.returncode == 1, out
     assert f"{root / SPEC}:{_line(root / SPEC, 'output:')}: output: unknown key 'output'" in out
     assert "demo: BROKEN" in out and "1 of 1 tasks are broken: demo" in out
+
+
+def test_an_endless_misconception_ends_its_check(tmp_path, monkeypatch):
+    monkeypatch.setattr(validation, "CHECK_SECONDS", 1)
+    root = write_scaffold(tmp_path / "root")
+    _break(root, Broken("endless", SPEC, "              return dout.copy()", "              while True:\n                  pass",
+                        "misconceptions", ""))
+    report = validation.validate(DEMO, config.load(None, str(root)), sandbox=False)
+    statuses = {c.name: c.status for c in report.checks}
+    assert statuses["misconceptions"] == "failed" and statuses["checks"] == "passed", statuses
+    problems = next(c for c in report.checks if c.name == "misconceptions").problems
+    assert problems == [f"{root / SPEC}: the misconceptions check ran longer than 1 s: look for an endless loop in the reference "
+                        "or in a misconception's code (they run without the sandbox's limits)"]
+
+
+def test_a_template_that_is_not_utf8(tmp_path):
+    root = write_scaffold(tmp_path / "root")
+    template = root / TEMPLATE
+    template.write_bytes(template.read_bytes().replace("按通道".encode(), "按通道".encode("gbk")))
+    report = validation.validate(DEMO, config.load(None, str(root)), sandbox=True)
+    code = next(c for c in report.checks if c.name == "code")
+    assert code.status == "failed" and code.problems[0].startswith(f"{template}: the template is not UTF-8 (byte ")
+    assert next(c for c in report.checks if c.name == "sandbox").summary == "skipped: the code check failed"
