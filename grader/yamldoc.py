@@ -165,9 +165,9 @@ def _line_index(node, path: tuple = ()) -> dict[tuple, int]:
 
 def _key(node) -> Any:
     """A mapping key as the loaded data has it (``1`` stays an int, ``on`` a bool)."""
-    if isinstance(node, yaml.ScalarNode):
+    if isinstance(node, yaml.ScalarNode) and node.tag != "tag:yaml.org,2002:str":
         try:
-            return yaml.load(yaml.serialize(node), Loader=_Loader)
+            return yaml.constructor.SafeConstructor().construct_object(node)
         except yaml.YAMLError:
             return node.value
     return node.value
