@@ -26,7 +26,6 @@ class _Section:
     anchor: str
     heading: str
     schema: dict
-    description: str = ""
 
 
 def render_all() -> dict[str, str]:
@@ -60,7 +59,7 @@ def render(schema_name: str, title: str) -> str:
             if definition.get("properties"):
                 lines += renderer.table(definition, f"type-{name}", f"{name}.")
             else:
-                lines += [f"Type: {renderer.type_of(definition, '', '')}", ""]
+                lines += [f"Type: {renderer.type_of(definition)}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -83,8 +82,6 @@ class _Renderer:
 
     def section(self, section: _Section) -> list[str]:
         lines = [f"<a id=\"{section.anchor}\"></a>", f"## {section.heading}", ""]
-        if section.description:
-            lines += [_escape(section.description), ""]
         schema = section.schema
         alternatives = schema.get("oneOf")
         if alternatives and not schema.get("properties"):
@@ -110,7 +107,7 @@ class _Renderer:
             node = self.resolve(node)
             path = f"{prefix}{key}"
             child = self._child_section(path, node)
-            type_text = self.type_of(node, path, child.anchor if child else "")
+            type_text = self.type_of(node, child.anchor if child else "")
             rows.append(f"| `{path}` | {type_text} | {self.default_of(key, node, required)} | {_escape(self._description(node))} |")
             if child:
                 self.queue.append(child)
@@ -138,7 +135,7 @@ class _Renderer:
             return _Section(anchor, f"`{path}`", node)
         return None
 
-    def type_of(self, node: dict, path: str, child_anchor: str) -> str:
+    def type_of(self, node: dict, child_anchor: str = "") -> str:
         ref = node.get("$ref", "")
         if ref.startswith("#/$defs/"):
             name = ref.split("/")[-1]
@@ -153,20 +150,20 @@ class _Renderer:
         if "oneOf" in node:
             if child_anchor:
                 return f"one of the forms [below](#{child_anchor})"
-            return " or ".join(self.type_of(self.resolve(o), path, "") if "title" not in o else _escape(o["title"]) for o in node["oneOf"])
+            return " or ".join(self.type_of(self.resolve(o)) if "title" not in o else _escape(o["title"]) for o in node["oneOf"])
         kind = node.get("type")
         if isinstance(kind, list):
             text = " or ".join(kind)
         elif kind == "array":
             items = node.get("items")
-            inner = self.type_of(self.resolve(items), path, "") if isinstance(items, dict) else "anything"
+            inner = self.type_of(self.resolve(items)) if isinstance(items, dict) else "anything"
             text = f"list of {inner}" if not child_anchor else f"list of objects, see [below](#{child_anchor})"
         elif kind == "object":
             extra = node.get("additionalProperties")
             if child_anchor:
                 text = f"object, see [below](#{child_anchor})"
             elif isinstance(extra, dict):
-                text = f"map of name to {self.type_of(self.resolve(extra), path, '')}"
+                text = f"map of name to {self.type_of(self.resolve(extra))}"
             else:
                 text = "object"
         else:

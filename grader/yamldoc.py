@@ -249,6 +249,11 @@ def describe(error, root: dict) -> list[tuple[tuple, str]]:
     schema = _resolved(error.schema, root) if isinstance(error.schema, dict) else {}
     instance = error.instance
     kind = error.validator
+    if "propertyNames" in error.absolute_schema_path:
+        name = instance
+        hint = "; YAML reads on, off, yes, no, true and false as booleans: quote the name" if isinstance(name, bool) else ""
+        return [(path + (name,), f"{short(name)} is not a valid name here: expected a Python identifier "
+                                 f"(letters, digits and _, not starting with a digit){hint}")]
     if kind in ("oneOf", "anyOf"):
         return _describe_alternatives(error, root, path, schema)
     if kind == "required":
@@ -280,9 +285,6 @@ def describe(error, root: dict) -> list[tuple[tuple, str]]:
         return [(path, f"expected {short(error.validator_value)}; got {short(instance)}")]
     if kind == "pattern":
         return [(path, f"{short(instance)} does not match the pattern {error.validator_value}" + _about(schema))]
-    if kind == "propertyNames":
-        name = getattr(error, "instance", None)
-        return [(path + (name,) if name is not None else path, f"{short(name)} is not a valid name here: use letters, digits and _, not starting with a digit")]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}[kind]
         return [(path, f"expected a value {words} {error.validator_value}; got {short(instance)}" + _about(schema))]

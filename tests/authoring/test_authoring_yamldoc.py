@@ -35,6 +35,8 @@ def _line(text: str, needle: str) -> int:
     ("gamma: {shape: [C],", "gamma: {shape: [C], scale: -1,", "scale: -1", "inputs/gamma/scale: expected a value more than 0; got -1"),
     ("      args: [x]", "      args: [[x, [N]]]", "[[x, [N]]]", "entry/steps/0/args/0/1: expected a string, got a list [\"N\"]"),
     ("  - gradient:", "  - gradiant:", "gradiant", "checks/0/gradiant: unknown key 'gradiant'; did you mean 'gradient'?"),
+    ("  H: {min: 1, max: 6}", "  1x: {min: 1, max: 6}", "1x:", "params/1x: \"1x\" is not a valid name here: expected a Python identifier"),
+    ("  H: {min: 1, max: 6}", "  on: {min: 1, max: 6}", "  on: {min", "params/True: true is not a valid name here"),
 ])
 def test_schema_errors_in_words(old, new, needle, expected):
     assert old in SPEC
