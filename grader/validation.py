@@ -509,7 +509,7 @@ def _check_misconceptions(context: _Context) -> Check:
             check.warnings.append(task.document.problem(where, f"{identifier!r} cannot be told apart from {', '.join(others)} on these cases: "
                                                                 "a student with this mistake is told every one of them"))
     count = len(declared)
-    check.summary = f"{count} declared: each fails on a fixed case and is recognised as itself"
+    check.summary = f"{count} declared: {'each' if count > 1 else 'it'} fails on a fixed case and is recognised as itself"
     if check.status == "failed":
         check.summary = f"{len(check.problems)} of {count} misconceptions are broken"
     return check
