@@ -2,9 +2,14 @@
 
 Owns recognising a failing submission as a known mistake. A variant's code is applied to
 a copy of the reference namespace (``reference.variant_namespace``) and run on the same
-private copies of the inputs as the reference. A submission is recognised as a variant
-when, on every case where both produced all their outputs, the two agree within the
-tolerance, and on at least one of those cases the submission is wrong.
+private copies of the inputs as the reference.
+
+A variant is judged only on the outputs it changes (those where, on some case, its value
+differs from the reference's, in value or in shape), so that a mistake in ``db`` is still
+named when the same submission also gets ``dW`` wrong in another way. A submission is
+recognised as a variant when, on every case where both produced those outputs, the two
+agree within the tolerance (same shape, same values), and on at least one of those cases
+the submission is wrong.
 """
 
 from __future__ import annotations
@@ -17,15 +22,18 @@ from . import reference
 from .cases import Case
 from .taskspec import Task
 
+Outputs = dict[str, np.ndarray]
+
 
 @dataclass
 class Diagnosis:
     id: str
     message: dict  # {"zh": ..., "en": ...}
     cases: list[str]  # names of the failing cases the variant explains
+    outputs: list[str]  # the outputs the variant changes
 
 
-def variant_outputs(task: Task, cases: list[Case]) -> dict[str, dict[int, dict[str, np.ndarray] | None]]:
+def variant_outputs(task: Task, cases: list[Case]) -> dict[str, dict[int, Outputs | None]]:
     """{misconception id: {case index: outputs, or None where the variant raised}}."""
     produced = {}
     for misconception in task.spec.get("misconceptions", []):
@@ -41,38 +49,48 @@ def variant_outputs(task: Task, cases: list[Case]) -> dict[str, dict[int, dict[s
     return produced
 
 
-def _agree(a: dict[str, np.ndarray], b: dict[str, np.ndarray], names: list[str], tolerances: dict[str, dict]) -> bool:
+def close(got: np.ndarray, wanted: np.ndarray, tolerance: dict) -> bool:
+    """Same shape and every element within atol + rtol*|wanted| (NaN never agrees)."""
+    if got.shape != wanted.shape:
+        return False
+    with np.errstate(all="ignore"):
+        error = np.abs(got.astype(np.float64) - wanted)
+    return bool(np.all(error <= tolerance["atol"] + tolerance["rtol"] * np.abs(wanted)))
+
+
+def changed_outputs(per_case: dict[int, Outputs | None], expected: dict[int, Outputs], names: list[str],
+                    tolerances: dict[str, dict]) -> list[str]:
+    """The outputs a variant gets wrong on at least one case."""
+    changed = []
     for name in names:
-        if name not in a or name not in b or a[name].shape != b[name].shape:
-            return False
-        tolerance = tolerances[name]
-        with np.errstate(all="ignore"):
-            error = np.abs(a[name].astype(np.float64) - b[name])
-        if not np.all(error <= tolerance["atol"] + tolerance["rtol"] * np.abs(b[name])):
-            return False
-    return True
+        for index, outputs in per_case.items():
+            if outputs is not None and name in outputs and not close(outputs[name], expected[index][name], tolerances[name]):
+                changed.append(name)
+                break
+    return changed
 
 
-def recognise(task: Task, cases: list[Case], expected: dict[int, dict[str, np.ndarray]],
-              got: dict[int, dict[str, np.ndarray]], tolerances: dict[str, dict],
-              variants: dict[str, dict[int, dict[str, np.ndarray] | None]] | None = None) -> list[Diagnosis]:
-    """The misconceptions that explain the student's outputs ``got`` (case index -> outputs)."""
+def recognise(task: Task, cases: list[Case], expected: dict[int, Outputs], got: dict[int, Outputs],
+              tolerances: dict[str, dict], variants: dict[str, dict[int, Outputs | None]] | None = None) -> list[Diagnosis]:
+    """The misconceptions that explain the student's outputs ``got`` (case index -> the outputs it produced)."""
     if variants is None:
         variants = variant_outputs(task, cases)
-    names = task.output_names
     by_id = {m["id"]: m for m in task.spec.get("misconceptions", [])}
     diagnoses = []
     for identifier, per_case in variants.items():
+        judged = changed_outputs(per_case, expected, task.output_names, tolerances)
+        if not judged:
+            continue
         explained, contradicted = [], False
         for case in cases:
             student, variant = got.get(case.index), per_case.get(case.index)
-            if student is None or variant is None or any(n not in student for n in names):
+            if student is None or variant is None or any(n not in student or n not in variant for n in judged):
                 continue
-            if not _agree(student, variant, names, tolerances):
+            if not all(close(student[n], variant[n], tolerances[n]) for n in judged):
                 contradicted = True
                 break
-            if not _agree(student, expected[case.index], names, tolerances):
+            if not all(close(student[n], expected[case.index][n], tolerances[n]) for n in judged):
                 explained.append(case.name)
         if explained and not contradicted:
-            diagnoses.append(Diagnosis(identifier, by_id[identifier]["message"], explained))
+            diagnoses.append(Diagnosis(identifier, by_id[identifier]["message"], explained, judged))
     return diagnoses

@@ -97,7 +97,7 @@ def _diagnose(grading: Grading) -> list[misconceptions.Diagnosis]:
     task = grading.task
     if not task.spec.get("misconceptions") or all(v.passed for v in grading.verdicts):
         return []
-    got = {v.case.index: v.got for v in grading.verdicts if len(v.got) == len(task.output_names)}
+    got = {v.case.index: v.got for v in grading.verdicts if v.got}
     if not got:
         return []
     tolerances = {name: task.tolerance(name, grading.tolerance) for name in task.output_names}
