@@ -116,29 +116,27 @@ def _stride_pattern(wrong: np.ndarray) -> dict | None:
 
 
 def value_hints(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray, finite: np.ndarray, tolerance: dict) -> list[dict]:
-    """Patterns read from the error: where it is, and how the wrong values relate to the right ones."""
+    """Patterns read from the error: how the wrong values relate to the right ones, and where they are."""
     hints: list[dict] = []
     wrong_finite = wrong & finite
-    should_be_zero = wrong_finite & (expected == 0)
-    if should_be_zero.any():
-        hints.append({"code": "NONZERO_WHERE_ZERO", "count": int(should_be_zero.sum())})
-    missing = wrong_finite & (got == 0) & (expected != 0)
-    if missing.any():
-        hints.append({"code": "ZERO_WHERE_NONZERO", "count": int(missing.sum())})
-    measurable = wrong_finite & (np.abs(expected) > max(100 * tolerance["atol"], 1e-12)) & (got != 0)
-    factor_found = False
-    if measurable.any() and measurable.sum() >= 0.9 * wrong_finite.sum():
-        factors = _factors(got[measurable] / expected[measurable])
-        if factors is not None:
-            texts = [_factor_text(f) for f in factors]
+    if finite.all() and _close(np.sort(got, axis=None), np.sort(expected, axis=None), tolerance):
+        # Zeros moved around are part of the permutation; saying so separately would only confuse.
+        hints.append({"code": "PERMUTED_VALUES"})
+    else:
+        should_be_zero = wrong_finite & (expected == 0)
+        if should_be_zero.any():
+            hints.append({"code": "NONZERO_WHERE_ZERO", "count": int(should_be_zero.sum())})
+        missing = wrong_finite & (got == 0) & (expected != 0)
+        if missing.any():
+            hints.append({"code": "ZERO_WHERE_NONZERO", "count": int(missing.sum())})
+        measurable = wrong_finite & (np.abs(expected) > max(100 * tolerance["atol"], 1e-12)) & (got != 0)
+        if measurable.any() and measurable.sum() >= 0.9 * wrong_finite.sum():
+            factors = _factors(got[measurable] / expected[measurable])
+            texts = [_factor_text(f) for f in factors] if factors is not None else []
             if len(texts) == 1:
                 hints.append({"code": "CONSTANT_FACTOR", "factor": texts[0]})
-                factor_found = True
-            elif all(_is_count(t) for t in texts):
+            elif texts and all(_is_count(t) for t in texts):
                 hints.append({"code": "OVERLAP_FACTORS", "factors": ", ".join(texts)})
-                factor_found = True
-    if not factor_found and finite.all() and _close(np.sort(got, axis=None), np.sort(expected, axis=None), tolerance):
-        hints.append({"code": "PERMUTED_VALUES"})
     if expected.ndim >= 3 and int(wrong.sum()) >= 2:
         height, width = expected.shape[-2:]
         for band in BORDER_BANDS:

@@ -40,8 +40,12 @@ def _allowed_modules(task) -> str:
 def error_location(grading, error: dict | None, lang: str | None = None) -> dict | None:
     """The student's exception located in their own numbering, with a hint for its kind when the catalog has one."""
     location = locate.locate(grading.submission, f"{grading.task.module_name}.py", error)
-    if location and lang and has(lang, f"exception_hints.{location['exception']}"):
-        location["hint"] = text(lang, f"exception_hints.{location['exception']}", allowed=_allowed_modules(grading.task))
+    if location and lang:
+        kind = location["exception"]
+        if kind == "IndentationError" and locate.mixes_tabs_and_spaces(grading.submission):
+            kind = "TabError"
+        if has(lang, f"exception_hints.{kind}"):
+            location["hint"] = text(lang, f"exception_hints.{kind}", allowed=_allowed_modules(grading.task))
     return location
 
 
@@ -57,7 +61,8 @@ def case_message(lang: str, grading, verdict, location: dict | None = None) -> s
     if verdict.error:
         if location is None:
             location = error_location(grading, verdict.error)
-        values.update(exception=verdict.error.get("exception", ""), message=verdict.error.get("message", ""),
+        values.update(exception=verdict.error.get("exception", ""),
+                      message=location["message"] if location else verdict.error.get("message", ""),
                       where=_where(lang, grading, location))
     else:
         values.setdefault("where", "")

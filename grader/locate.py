@@ -10,6 +10,7 @@ and the channel keeps only their file, line and function.
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 CONTEXT_LINES = 2  # shown before and after the line of the error
@@ -40,11 +41,30 @@ def _module_line(error: dict, module_file: str) -> int | None:
     return None
 
 
+def mixes_tabs_and_spaces(submission) -> bool:
+    """Some lines of the student's text are indented with tabs and others with spaces."""
+    indents = [line[: len(line) - len(line.lstrip(" \t"))] for line in own_lines(submission) if line.strip()]
+    return any("\t" in i for i in indents) and any(" " in i for i in indents)
+
+
+def _own_message(submission, error: dict) -> str:
+    """A syntax error's message with the module lines it names ("on line 70") in the student's numbering."""
+    message = error.get("message", "")
+    if submission.mode != "block" or error.get("exception") not in SYNTAX_ERRORS:
+        return message
+
+    def own(match: re.Match) -> str:
+        line = submission.student_line(int(match.group(2)))
+        return match.group(0) if line is None else f"{match.group(1)}{line}"
+
+    return re.sub(r"(\bline )(\d+)", own, message)
+
+
 def locate(submission, module_file: str, error: dict | None) -> dict | None:
     """The student's exception, with its line and context in their own numbering."""
     if not error:
         return None
-    location: dict = {"exception": error.get("exception", ""), "message": error.get("message", "")}
+    location: dict = {"exception": error.get("exception", ""), "message": _own_message(submission, error)}
     line = _module_line(error, module_file)
     if line is not None:
         own = submission.student_line(line)
@@ -58,7 +78,7 @@ def locate(submission, module_file: str, error: dict | None) -> dict | None:
         if own is not None:
             location["context"] = _context(own_lines(submission), own)
             column = error.get("column")
-            if isinstance(column, int) and column > 0 and error.get("line") == line:
+            if isinstance(column, int) and column > 0 and error.get("line") == line and not location.get("after_block"):
                 indent = 0
                 if submission.mode == "block":
                     module_text = submission.source.split("\n")[line - 1]
