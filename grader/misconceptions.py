@@ -33,19 +33,20 @@ class Diagnosis:
     outputs: list[str]  # the outputs the variant changes
 
 
+def _run_variant(task: Task, namespace: dict, case: Case) -> Outputs | None:
+    try:
+        with np.errstate(all="ignore"):
+            return reference.invoke(task.entry, namespace, case)
+    except Exception:
+        return None
+
+
 def variant_outputs(task: Task, cases: list[Case]) -> dict[str, dict[int, Outputs | None]]:
     """{misconception id: {case index: outputs, or None where the variant raised}}."""
     produced = {}
     for misconception in task.spec.get("misconceptions", []):
         namespace = reference.variant_namespace(task, misconception["code"])
-        per_case = {}
-        for case in cases:
-            try:
-                with np.errstate(all="ignore"):
-                    per_case[case.index] = reference.invoke(task.entry, namespace, case)
-            except Exception:
-                per_case[case.index] = None
-        produced[misconception["id"]] = per_case
+        produced[misconception["id"]] = {case.index: _run_variant(task, namespace, case) for case in cases}
     return produced
 
 
@@ -70,27 +71,48 @@ def changed_outputs(per_case: dict[int, Outputs | None], expected: dict[int, Out
     return changed
 
 
+def _contradicted(per_case: dict[int, Outputs | None], expected: dict[int, Outputs], got: dict[int, Outputs],
+                  names: list[str], tolerances: dict[str, dict]) -> bool:
+    """On some case, the student and the variant disagree on an output the variant changes."""
+    judged = changed_outputs(per_case, expected, names, tolerances)
+    for index, variant in per_case.items():
+        student = got.get(index)
+        if variant is None or student is None or any(n not in student or n not in variant for n in judged):
+            continue
+        if not all(close(student[n], variant[n], tolerances[n]) for n in judged):
+            return True
+    return False
+
+
 def recognise(task: Task, cases: list[Case], expected: dict[int, Outputs], got: dict[int, Outputs],
               tolerances: dict[str, dict], variants: dict[str, dict[int, Outputs | None]] | None = None) -> list[Diagnosis]:
-    """The misconceptions that explain the student's outputs ``got`` (case index -> the outputs it produced)."""
-    if variants is None:
-        variants = variant_outputs(task, cases)
-    by_id = {m["id"]: m for m in task.spec.get("misconceptions", [])}
+    """The misconceptions that explain the student's outputs ``got`` (case index -> the outputs it produced).
+
+    Without precomputed ``variants``, each variant is run on the cases the student produced outputs for,
+    smallest first, and dropped at the first contradiction, so the large cases cost only the variants
+    that could still explain the submission."""
+    names = task.output_names
+    compared = sorted((c for c in cases if got.get(c.index)), key=lambda c: c.size)
     diagnoses = []
-    for identifier, per_case in variants.items():
-        judged = changed_outputs(per_case, expected, task.output_names, tolerances)
-        if not judged:
-            continue
-        explained, contradicted = [], False
-        for case in cases:
-            student, variant = got.get(case.index), per_case.get(case.index)
-            if student is None or variant is None or any(n not in student or n not in variant for n in judged):
-                continue
-            if not all(close(student[n], variant[n], tolerances[n]) for n in judged):
+    for misconception in task.spec.get("misconceptions", []):
+        identifier = misconception["id"]
+        namespace = None if variants is not None else reference.variant_namespace(task, misconception["code"])
+        per_case: dict[int, Outputs | None] = {}
+        contradicted = False
+        for case in compared:
+            if variants is not None:
+                per_case[case.index] = variants[identifier].get(case.index)
+            else:
+                per_case[case.index] = _run_variant(task, namespace, case)
+            if _contradicted(per_case, expected, got, names, tolerances):
                 contradicted = True
                 break
-            if not all(close(student[n], expected[case.index][n], tolerances[n]) for n in judged):
-                explained.append(case.name)
-        if explained and not contradicted:
-            diagnoses.append(Diagnosis(identifier, by_id[identifier]["message"], explained, judged))
+        judged = changed_outputs(per_case, expected, names, tolerances)
+        if contradicted or not judged:
+            continue
+        explained = [case.name for case in cases if per_case.get(case.index) is not None
+                     and all(n in got[case.index] for n in judged)
+                     and not all(close(got[case.index][n], expected[case.index][n], tolerances[n]) for n in judged)]
+        if explained:
+            diagnoses.append(Diagnosis(identifier, misconception["message"], explained, judged))
     return diagnoses

@@ -1,0 +1,69 @@
+"""Fixtures of the feedback tests: the real CLI, every JSON answer checked against the schema.
+
+``grade(task, path, lang=..., seed=..., shrink=False, fmt="json")`` runs ``grader grade``
+in a subprocess and returns a ``Graded`` (exit code, stdout, and the parsed document when
+the format is JSON, already validated against grader/schemas/feedback.schema.json).
+Gradings are deterministic for a seed, so they are cached for the session: the zh and en
+tests of one submission cost two gradings, not one per assertion.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from feedback_support import GRADER, Graded, SEED, make_config
+
+
+@pytest.fixture(scope="session")
+def feedback_validator():
+    from grader.yamldoc import validator
+
+    return validator("feedback.schema.json")
+
+
+@pytest.fixture(scope="session")
+def run_grader():
+    """Run any grader command line; returns the CompletedProcess."""
+
+    def run(*args: str, stdin: bytes | None = None, env: dict | None = None, timeout: float = 240):
+        return subprocess.run([str(GRADER), *args], input=stdin, capture_output=True, timeout=timeout,
+                              env={**os.environ, **(env or {})})
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def configs(tmp_path_factory):
+    """Configs by name: quick (no shrinking), shrink (shrinking with a budget that never runs out in a test)."""
+    folder = tmp_path_factory.mktemp("configs")
+    return {
+        "quick": make_config(folder, shrink={"rounds": 0}),
+        "shrink": make_config(folder, shrink={"rounds": 4, "wall_seconds": 120}),
+    }
+
+
+@pytest.fixture(scope="session")
+def grade(run_grader, configs, feedback_validator):
+    cache: dict = {}
+
+    def grade_(task: str, path: Path | str, lang: str = "en", seed: int = SEED, shrink: bool = False,
+               fmt: str = "json") -> Graded:
+        key = (task, str(path), lang, seed, shrink, fmt)
+        if key not in cache:
+            config = configs["shrink" if shrink else "quick"]
+            process = run_grader("--config", str(config), "grade", "--task", task, "--seed", str(seed),
+                                 "--lang", lang, "--format", fmt, str(path))
+            stdout = process.stdout.decode("utf-8")
+            document = None
+            if fmt == "json":
+                document = json.loads(stdout)
+                errors = [f"{list(e.path)}: {e.message}" for e in feedback_validator.iter_errors(document)]
+                assert not errors, f"feedback of {path} is not valid against the schema: {errors[:3]}"
+            cache[key] = Graded(process.returncode, stdout, process.stderr.decode("utf-8", "replace"), document)
+        return cache[key]
+
+    return grade_
