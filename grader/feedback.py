@@ -54,7 +54,7 @@ def case_message(lang: str, grading, verdict, location: dict | None = None) -> s
         return text(lang, "test.passed")
     failing = [c for c in verdict.checks if c.code]
     if failing:
-        return " ".join(check_message(lang, check, grading.task) for check in failing)
+        return text(lang, "join.sentences").join(check_message(lang, check, grading.task) for check in failing)
     limits = grading.limits
     values = {"memory_mb": limits.memory_mb, "wall_seconds": limits.wall_seconds, "cpu_seconds": limits.cpu_seconds,
               "result_mb": limits.result_mb, **verdict.detail}
@@ -109,7 +109,7 @@ def _hint_entries(lang: str, section: str, hints: list[dict]) -> list[dict]:
             values["axis"] = text(lang, f"axes.{hint['axis']}")
         message = text(lang, f"{section}.{hint['code']}", **values)
         if hint.get("values_ok"):
-            message += " " + text(lang, f"{section}.values_ok")
+            message += text(lang, "join.sentences") + text(lang, f"{section}.values_ok")
         worded.append({**hint, "message": message})
     return worded
 
@@ -208,6 +208,13 @@ def _shrunk_entry(lang: str, grading) -> dict | None:
     return entry
 
 
+def _mode_message(lang: str, submission, entry_name: str) -> str:
+    """Why the file was used as it was; a file without markers that defines the entry says so, not "markers"."""
+    if "WHOLE_BY_DEFINITION" in submission.notes:
+        return text(lang, "notes.WHOLE_BY_DEFINITION", name=entry_name)
+    return text(lang, f"mode.{submission.mode}")
+
+
 def build(grading, lang: str) -> dict:
     tests = []
     for verdict in grading.verdicts:
@@ -240,7 +247,7 @@ def build(grading, lang: str) -> dict:
         "seed": grading.seed,
         "summary": summary,
         "sandbox": {"backend": grading.backend, "enforced": grading.enforced, "fallback_reason": grading.fallback_reason},
-        "submission": {"mode": submission.mode, "mode_message": text(lang, f"mode.{submission.mode}"),
+        "submission": {"mode": submission.mode, "mode_message": _mode_message(lang, submission, entry_name),
                        "encoding": submission.encoding, "notes": notes},
         "tolerance": grading.tolerance,
         "tests": tests,

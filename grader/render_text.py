@@ -81,10 +81,7 @@ def _check_lines(lang: str, check: dict, paint: _Painter) -> list[str]:
     if not found:
         return lines
     if "shape_hints" in found:
-        lines.append(INDENT + text(lang, "render.shape", output=check["output"], expected=_shape(check.get("expected_shape")),
-                                   got=_shape(check.get("got_shape"))))
-        lines += [INDENT + hint["message"] for hint in found["shape_hints"]]
-        return lines
+        return lines + [INDENT + hint["message"] for hint in found["shape_hints"]]
     lines.append(INDENT + text(lang, "render.stats", output=check["output"], wrong=found["wrong_count"], total=found["total"],
                                percent=found["wrong_percent"], abs_error=found.get("max_abs_error"),
                                rel_error=found.get("max_rel_error")))
@@ -105,7 +102,7 @@ def _detail_lines(lang: str, test: dict, paint: _Painter, show_params: bool = Tr
     """Everything a visible test's entry says about its failure."""
     lines = []
     if show_params and "params" in test:
-        lines.append(INDENT + paint("dim", f"{text(lang, 'render.params')}: {_params(test['params'])}"))
+        lines.append(INDENT + paint("dim", text(lang, "render.params", params=_params(test["params"]))))
     failing = [c for c in test["checks"] if c["status"] == "failed"]
     if not failing:
         lines.append(INDENT + test["message"])
@@ -137,12 +134,13 @@ def render(document: dict, colour: bool = False) -> str:
     status = document["status"]
     title = document.get("title") or document["task"]
     head = paint("passed" if status == "passed" else "failed", text(lang, f"render.{'passed' if status == 'passed' else 'failed'}"))
-    lines = [f"{head} {paint('bold', title)}: {document['summary']}"]
+    lines = [text(lang, "render.head", label=head, title=paint("bold", title), summary=document["summary"])]
     if status == "error":
         return "\n".join(lines) + "\n"
     submission = document.get("submission", {})
-    for note in [submission.get("mode_message")] + submission.get("notes", []):
-        if note:
+    notes = [submission.get("mode_message")] + submission.get("notes", [])
+    for position, note in enumerate(notes):
+        if note and note not in notes[:position]:
             lines.append(paint("dim", note))
     tests = document["tests"]
     width = max((_width(t["name"]) + (_width(text(lang, "render.hidden")) + 3 if t["visibility"] == "hidden" else 0)
@@ -150,7 +148,7 @@ def render(document: dict, colour: bool = False) -> str:
     lines.append("")
     lines += [_test_line(lang, t, width, paint) for t in tests]
     for diagnosis in document.get("diagnoses", []):
-        lines += ["", paint("bold", f"{text(lang, 'render.known_mistake')}: {diagnosis['id']}"), INDENT + diagnosis["message"]]
+        lines += ["", paint("bold", text(lang, "render.known_mistake", id=diagnosis["id"])), INDENT + diagnosis["message"]]
     problem = document.get("program_error")
     if problem:
         lines += ["", INDENT + problem["message"]]
@@ -160,12 +158,13 @@ def render(document: dict, colour: bool = False) -> str:
         failed = [t for t in tests if t["status"] == "failed"]
         first = next((t for t in failed if t["visibility"] == "visible"), failed[0] if failed else None)
         if first:
-            heading = text(lang, "render.first_failure", name=first["name"]) + (f": {first['title']}" if first.get("title") else "")
+            title = text(lang, "render.title", title=first["title"]) if first.get("title") else ""
+            heading = text(lang, "render.first_failure", name=first["name"], title=title)
             lines += ["", paint("bold", heading)]
             lines += _detail_lines(lang, first, paint) if first["visibility"] == "visible" else [INDENT + first["message"]]
     shrunk = document.get("shrunk")
     if shrunk:
-        lines += ["", paint("bold", f"{text(lang, 'render.shrunk')}"), INDENT + shrunk["summary"]]
+        lines += ["", paint("bold", text(lang, "render.shrunk")), INDENT + shrunk["summary"]]
         lines += _detail_lines(lang, shrunk, paint, show_params=False)
     lines += ["", paint("dim", text(lang, "render.seed", seed=document["seed"]))]
     return "\n".join(lines) + "\n"
