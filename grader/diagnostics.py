@@ -33,6 +33,10 @@ def number(value: float) -> float | str:
     return float(f"{value:.6g}")
 
 
+def _finite_or_none(value: float) -> float | None:
+    return float(f"{value:.6g}") if np.isfinite(value) else None
+
+
 def _close(got: np.ndarray, expected: np.ndarray, tolerance: dict) -> bool:
     if got.shape != expected.shape:
         return False
@@ -189,9 +193,10 @@ def value_report(expected: np.ndarray, got: np.ndarray, tolerance: dict) -> dict
         return report
     badness = np.where(finite, error, np.inf)
     worst = np.unravel_index(int(np.argmax(badness)), expected.shape)
-    report["max_abs_error"] = number(error.max()) if finite.any() else None
+    report["max_abs_error"] = _finite_or_none(error.max()) if finite.any() else None
     relative = finite & (expected != 0)
-    report["max_rel_error"] = number((error[relative] / np.abs(expected[relative])).max()) if relative.any() else None
+    with np.errstate(all="ignore"):
+        report["max_rel_error"] = _finite_or_none((error[relative] / np.abs(expected[relative])).max()) if relative.any() else None
     report["worst"] = {"index": [int(i) for i in worst], "expected": number(expected[worst]), "got": number(got[worst])}
     if not finite.all():
         positions = np.argwhere(~finite)[:MAX_POSITIONS]

@@ -12,10 +12,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from feedback_support import GRADER, Graded, SEED, make_config
+from feedback_support import EXAMPLES, GRADER, SUBMISSIONS, Graded, SEED, make_config
+
+PARALLEL_GRADINGS = 2  # the machines this runs on have two cores
 
 
 @pytest.fixture(scope="session")
@@ -41,8 +44,8 @@ def configs(tmp_path_factory):
     """Configs by name: quick (no shrinking), shrink (shrinking with a budget that never runs out in a test)."""
     folder = tmp_path_factory.mktemp("configs")
     return {
-        "quick": make_config(folder, shrink={"rounds": 0}),
-        "shrink": make_config(folder, shrink={"rounds": 4, "wall_seconds": 120}),
+        "quick": make_config(folder, "quick", shrink={"rounds": 0}, cases={"random": 2}),
+        "shrink": make_config(folder, "shrink", shrink={"rounds": 4, "wall_seconds": 120}, cases={"random": 2}),
     }
 
 
@@ -67,3 +70,14 @@ def grade(run_grader, configs, feedback_validator):
         return cache[key]
 
     return grade_
+
+
+@pytest.fixture(scope="session")
+def prefetched(grade):
+    """Every example and test submission graded in zh and en, two at a time, before the tests read them."""
+    jobs = [(path.parent.name, path, lang)
+            for path in sorted(EXAMPLES.glob("*/wrong_*.py")) + sorted(SUBMISSIONS.glob("*/*.py"))
+            for lang in ("zh", "en")]
+    jobs += [(path.parent.name, path, "en") for path in sorted(EXAMPLES.glob("*/correct.py"))]
+    with ThreadPoolExecutor(PARALLEL_GRADINGS) as pool:
+        list(pool.map(lambda job: grade(job[0], job[1], lang=job[2]), jobs))

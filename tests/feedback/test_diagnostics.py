@@ -161,3 +161,12 @@ def test_one_dimensional_output_gets_a_one_row_map():
     got = expected.copy()
     got[3] += 1
     assert diagnostics.analyse(expected, got, TOLERANCE)["error_map"]["rows"] == ["...x."]
+
+
+def test_overflowing_errors_stay_json_numbers():
+    expected = np.array([1e-300, 1.0, -2.0])
+    got = np.array([1e300, 1.0, np.finfo(float).max])
+    report = diagnostics.analyse(expected, got, TOLERANCE)
+    assert report["max_rel_error"] is None, "1e300 / 1e-300 overflows: no number rather than inf"
+    assert report["max_abs_error"] == pytest.approx(np.finfo(float).max, rel=1e-5)
+    json.dumps(report, allow_nan=False)

@@ -31,6 +31,7 @@ EXAMPLE_OF = {
     "maxpool_max_ignores_padding": ("maxpool_backward", "wrong_max_ignores_padding"),
 }
 SEED_TASKS = ["im2col", "col2im", "conv_backward", "maxpool_backward"]
+pytestmark = pytest.mark.usefixtures("prefetched")
 
 
 def _task(task_id):

@@ -13,6 +13,7 @@ from feedback_support import EXAMPLES, SUBMISSIONS
 from grader.messages import text
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
+pytestmark = pytest.mark.usefixtures("prefetched")
 
 
 def ex(task, name):
@@ -114,7 +115,7 @@ def test_wrong_submission_gets_its_feedback(grade, task, path, name, expect, lan
         assert {k: hint[k] for k in values} == values
         expected_text = text(lang, f"shape_hints.{code}", **hint)
         if hint["values_ok"]:
-            expected_text += " " + text(lang, "shape_hints.values_ok")
+            expected_text += text(lang, "join.sentences") + text(lang, "shape_hints.values_ok")
         assert hint["message"] == expected_text
     if "hint" in expect:
         code, values = expect["hint"]
