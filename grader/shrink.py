@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
 from . import cases as cases_mod
 from . import misconceptions, reference
 from .taskspec import Task, TaskError
+
+if TYPE_CHECKING:  # pipeline imports this module to run the search
+    from .pipeline import CaseVerdict, Grading
 
 SHRINK_INDEX_BASE = 1_000_000
 SHRINKABLE = {"WRONG_VALUES", "SHAPE_MISMATCH", "NOT_FINITE", "RUNTIME_ERROR"}
@@ -35,7 +38,7 @@ MIN_LAUNCH_SECONDS = 1.0  # a round with less time left than this is not started
 class Shrunk:
     source: str  # name of the case the search started from ("" when it started from the parameter space)
     case: cases_mod.Case
-    verdict: object  # pipeline.CaseVerdict of the shrunk case
+    verdict: CaseVerdict
     expected: dict[str, np.ndarray]
     diagnoses: list[str]  # ids of the run's diagnoses that also explain the shrunk case
     tried: int  # candidates run
@@ -83,7 +86,7 @@ def _same_failure(verdict, code: str, exception: str | None) -> bool:
     return code != "RUNTIME_ERROR" or (verdict.error or {}).get("exception") == exception
 
 
-def _source(grading):
+def _source(grading: Grading):
     """The failing case to start from: (verdict, params), params None when starting from the space's top."""
     failing = [v for v in grading.verdicts if v.code in SHRINKABLE]
     visible = [v for v in failing if v.case.visible]
@@ -102,7 +105,8 @@ def _combined(task: Task, params: dict[str, int], reductions: dict[str, int]) ->
     return cases_mod.resolve_params(task, merged) if merged != base else None
 
 
-def search(grading, rounds: int, wall_seconds: float, run_cases: Callable) -> Shrunk | None:
+def search(grading: Grading, rounds: int, wall_seconds: float,
+           run_cases: Callable[[list[cases_mod.Case], float], Grading]) -> Shrunk | None:
     """Shrink the grading's failure; ``run_cases(cases, seconds)`` runs cases of the same submission in the sandbox
     and returns a Grading of them. Returns None when nothing smaller fails the same way.
 
@@ -139,6 +143,7 @@ def search(grading, rounds: int, wall_seconds: float, run_cases: Callable) -> Sh
         try:
             run = run_cases(trial, remaining)
         except (reference.ReferenceError_, TaskError, RuntimeError, OSError):
+            # The sandbox or the reference failed on a candidate: the grading stands without a shrunk case.
             break
         tried += len(trial)
         failing = [v for v in run.verdicts if _same_failure(v, code, exception)]
@@ -159,7 +164,7 @@ def search(grading, rounds: int, wall_seconds: float, run_cases: Callable) -> Sh
                   _explaining(grading, verdict, expected), tried)
 
 
-def _explaining(grading, verdict, expected: dict[str, np.ndarray]) -> list[str]:
+def _explaining(grading: Grading, verdict: CaseVerdict, expected: dict[str, np.ndarray]) -> list[str]:
     """The run's diagnoses whose variant also explains the shrunk case."""
     if not grading.diagnoses or not verdict.got:
         return []
