@@ -137,7 +137,9 @@ def search(grading: Grading, rounds: int, wall_seconds: float,
         for env in envs:
             trial.append(candidate_case(task, seed, next_index, env))
             next_index += 1
-        trial = [c for c in trial if current_size is None or c.size < current_size]
+        # One param is smaller in every candidate, so a candidate of the same size is progress too
+        # (it gets the search off plateaus such as a 3x3 filter on 3 rows versus a 1x3 one).
+        trial = [c for c in trial if current_size is None or c.size <= current_size]
         if not trial:
             break
         try:
@@ -154,7 +156,7 @@ def search(grading: Grading, rounds: int, wall_seconds: float,
             if len(changed) == 1:
                 name = changed[0]
                 reductions[name] = min(reductions.get(name, params[name]), verdict.case.params[name])
-        smallest = min(failing, key=lambda v: (v.case.size, v.case.index))
+        smallest = min(failing, key=lambda v: (v.case.size, sum(v.case.params[n] for n in task.spec["params"]), v.case.index))
         best = (smallest, run.expected[smallest.case.index])
         params, current_size = smallest.case.params, smallest.case.size
     if best is None:

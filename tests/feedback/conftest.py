@@ -45,7 +45,7 @@ def configs(tmp_path_factory):
     folder = tmp_path_factory.mktemp("configs")
     return {
         "quick": make_config(folder, "quick", shrink={"rounds": 0}, cases={"random": 2}),
-        "shrink": make_config(folder, "shrink", shrink={"rounds": 4, "wall_seconds": 120}, cases={"random": 2}),
+        "shrink": make_config(folder, "shrink", shrink={"rounds": 6, "wall_seconds": 120}, cases={"random": 2}),
     }
 
 
