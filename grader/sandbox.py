@@ -106,7 +106,15 @@ class Outcome:
 
     @property
     def signal(self) -> int | None:
-        return -self.returncode if self.returncode is not None and self.returncode < 0 else None
+        """The signal that ended the student's process, if one did."""
+        if self.returncode is None:
+            return None
+        if self.returncode < 0:
+            return -self.returncode
+        # bwrap reports a child killed by signal N as exit status 128 + N.
+        if self.backend == "bwrap" and self.returncode > 128:
+            return self.returncode - 128
+        return None
 
 
 # --- what the sandbox is allowed to see --------------------------------------------------
@@ -201,7 +209,10 @@ def _rlimits(limits: Limits) -> list[tuple[int, int]]:
 
 def _apply_rlimits(limits: Limits) -> None:
     for which, value in _rlimits(limits):
-        resource.setrlimit(which, (value, value))
+        # A second of grace above the CPU soft limit, so that SIGXCPU (reported as a
+        # timeout) arrives before the kernel's SIGKILL.
+        hard = value + 1 if which == resource.RLIMIT_CPU else value
+        resource.setrlimit(which, (value, hard))
 
 
 # --- backends ------------------------------------------------------------------------------

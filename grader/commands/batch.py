@@ -18,8 +18,8 @@ from .. import cli, config, taskspec, yamldoc
 from ..messages import LANGUAGES
 
 
-def register(sub) -> None:
-    parser = sub.add_parser("batch", help="grade every submission in a folder or .zip; one JSON line each")
+def register(sub, parents) -> None:
+    parser = sub.add_parser("batch", parents=parents, help="grade every submission in a folder or .zip; one JSON line each")
     parser.add_argument("--task", required=True, help="task id (see `grader list`)")
     parser.add_argument("source", metavar="DIR_OR_ZIP", help="a folder or .zip holding the .py submissions")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,

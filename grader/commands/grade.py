@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 import traceback
 from pathlib import Path
 
-from .. import cli, config, feedback, sandbox, taskspec, yamldoc
+from .. import cli, config, render_text, sandbox, taskspec, yamldoc
 from ..messages import LANGUAGES
 from ..submission import MAX_BYTES
 
@@ -22,18 +23,20 @@ def _imported_on_first_use(name: str):
     return module
 
 
-# The pipeline imports numpy (about as long as the sandboxed interpreter takes to start):
-# it is loaded after the sandbox was started, so that the two overlap.
+# The pipeline and the feedback import numpy (about as long as the sandboxed interpreter takes
+# to start): they are loaded after the sandbox was started, so that the two overlap.
 pipeline = sys.modules.get("grader.pipeline") or _imported_on_first_use("grader.pipeline")
+feedback = sys.modules.get("grader.feedback") or _imported_on_first_use("grader.feedback")
 
 
-def register(sub) -> None:
-    parser = sub.add_parser("grade", help="grade one submission; prints one JSON object")
+def register(sub, parents) -> None:
+    parser = sub.add_parser("grade", parents=parents, help="grade one submission; prints one JSON object")
     parser.add_argument("--task", required=True, help="task id (see `grader list`)")
     parser.add_argument("--seed", type=int, help="replay the run with this seed")
     parser.add_argument("--lang", choices=LANGUAGES, help="feedback language (default from grader.yaml)")
-    parser.add_argument("--format", choices=["json", "gradescope"], default="json",
-                        help="output format: json (the feedback document) or gradescope (Gradescope's results.json)")
+    parser.add_argument("--format", choices=["json", "text", "gradescope"], default="json",
+                        help="output format: json (the contract), text (for a person; colour when stdout is a "
+                             "terminal) or gradescope (Gradescope's results.json)")
     parser.add_argument("submission", help="the student's .py file, or - for stdin")
     parser.set_defaults(run=run)
 
@@ -79,7 +82,7 @@ def run(args) -> int:
         lang = args.lang or settings.language
         launch = start_sandbox(settings, task)
         grading = pipeline.run(task, data, settings, seed=args.seed, launch=launch)
-        cli.print_json(in_format(feedback.build(grading, lang), args.format))
+        _print(args, feedback.build(grading, lang))
         return cli.EXIT_OK
     except cli.UsageError:
         raise
@@ -93,14 +96,17 @@ def run(args) -> int:
         traceback.print_exc(file=sys.stderr)
         reason = f"internal error: {type(exc).__name__}: {exc}"
     print(reason, file=sys.stderr)
-    cli.print_json(in_format(feedback.error_document(lang, reason, task=args.task, seed=args.seed), args.format))
+    _print(args, feedback.error_document(lang, reason, task=args.task, seed=args.seed))
     return cli.EXIT_INTERNAL
 
 
-def in_format(document: dict, output_format: str) -> dict:
-    """The feedback document as the requested format prints it."""
-    if output_format == "gradescope":
+def _print(args, document: dict) -> None:
+    if args.format == "text":
+        sys.stdout.write(render_text.render(document, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+        sys.stdout.flush()
+    elif args.format == "gradescope":
         from .. import gradescope
 
-        return gradescope.results(document)
-    return document
+        cli.print_json(gradescope.results(document))
+    else:
+        cli.print_json(document)

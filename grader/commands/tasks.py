@@ -7,11 +7,11 @@ import sys
 from .. import cli, config, taskspec, yamldoc
 
 
-def register(sub) -> None:
-    listing = sub.add_parser("list", help="list the tasks")
+def register(sub, parents) -> None:
+    listing = sub.add_parser("list", parents=parents, help="list the tasks")
     listing.add_argument("--lang", choices=["zh", "en"], default=None)
     listing.set_defaults(run=run_list)
-    template = sub.add_parser("template", help="print a task's student template")
+    template = sub.add_parser("template", parents=parents, help="print a task's student template")
     template.add_argument("task")
     template.set_defaults(run=run_template)
 

@@ -1,0 +1,82 @@
+"""The trusted parser of the result stream refuses anything but plain numeric data."""
+
+import io
+import json
+import pickle
+import struct
+
+import numpy as np
+import pytest
+
+from grader.channel import ResultParser, frame, load_npy
+
+
+def npy(array, allow_pickle=False) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def record(**fields) -> bytes:
+    return frame(json.dumps(fields).encode())
+
+
+def parse(*chunks: bytes) -> ResultParser:
+    parser = ResultParser()
+    for chunk in chunks:
+        for i in range(0, len(chunk), 7):  # arbitrary chunking must not matter
+            parser.feed(chunk[i : i + 7])
+    return parser
+
+
+def test_a_case_record_and_its_array_frames_are_read():
+    expected = np.arange(12.0).reshape(3, 4)
+    parser = parse(record(type="ready"), record(type="import", error=None, stdout="hi"),
+                   record(type="case", case=0, outputs={"dx": {"kind": "ndarray", "frame": True}}, error=None, stdout=""),
+                   frame(npy(expected)), record(type="done"))
+    results = parser.results
+    assert results.ready and results.imported and results.done and not results.corrupt
+    np.testing.assert_array_equal(results.cases[0].outputs["dx"].array, expected)
+
+
+def test_an_object_array_with_a_pickle_is_never_loaded():
+    class Boom:
+        def __reduce__(self):
+            return (print, ("executed!",))
+
+    payload = npy(np.array([Boom()], dtype=object), allow_pickle=True)
+    parser = parse(record(type="case", case=0, outputs={"dx": {"kind": "ndarray", "frame": True}}), frame(payload))
+    assert parser.results.corrupt == "an array frame could not be read"
+    assert parser.results.cases[0].outputs["dx"].array is None
+
+
+def test_complex_and_bool_arrays_are_kept_out_with_their_dtype():
+    parser = parse(record(type="case", case=0, outputs={"a": {"kind": "ndarray", "frame": True}, "b": {"kind": "ndarray", "frame": True}}),
+                   frame(npy(np.ones(3, dtype=complex))), frame(npy(np.ones(3, dtype=bool))))
+    outputs = parser.results.cases[0].outputs
+    assert outputs["a"].array is None and outputs["a"].rejected_dtype
+    assert outputs["b"].array is None and outputs["b"].rejected_dtype
+
+
+def test_a_frame_whose_size_lies_is_refused():
+    good = npy(np.zeros((2, 2)))
+    with pytest.raises(ValueError):
+        load_npy(good[:-8])
+    with pytest.raises(ValueError):
+        load_npy(good + b"\0" * 8)
+
+
+def test_garbage_oversized_or_repeated_records_make_the_stream_corrupt():
+    assert parse(frame(b"\x80not json")).results.corrupt
+    assert parse(struct.pack(">I", 10**9) + b"x").results.corrupt
+    assert parse(frame(pickle.dumps({"type": "done"}))).results.corrupt
+    twice = record(type="case", case=1, outputs={}, error=None)
+    assert parse(twice, twice).results.corrupt == "a case was reported twice"
+
+
+def test_error_fields_are_reduced_to_bounded_plain_values():
+    parser = parse(record(type="case", case=0, outputs={}, error={"exception": "X" * 10000, "message": ["not", "text"],
+                                                                   "line": "7", "frames": [{"line": 3, "file": 5}]}))
+    error = parser.results.cases[0].error
+    assert len(error["exception"]) == 200 and error["message"] == "" and "line" not in error
+    assert error["frames"] == [{"file": "", "line": 3, "function": "", "text": ""}]

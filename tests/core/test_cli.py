@@ -1,0 +1,146 @@
+"""The grader end to end through its command line, as the platform calls it."""
+
+import json
+import shutil
+
+import pytest
+
+from core_support import ROOT, SEED_TASKS, feedback_of, run_cli
+
+EXAMPLES = sorted((ROOT / "examples").glob("*/*.py"))
+
+
+@pytest.mark.parametrize("task", SEED_TASKS)
+def test_the_reference_as_a_student_file_passes_and_the_template_fails(task, grade):
+    code, passed = grade(task, ROOT / "reference" / f"{task}.py")
+    assert code == 0 and passed["status"] == "passed" and passed["score"] == passed["max_score"] > 0
+    assert len(passed["tests"]) >= 10
+    code, failed = grade(task, ROOT / "student_template" / f"{task}.py")
+    assert code == 0 and failed["status"] == "failed" and failed["score"] == 0
+    assert {t["code"] for t in failed["tests"]} == {"MISSING_OUTPUT"}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_bundled_example_gets_the_verdict_its_name_promises(path, grade):
+    code, document = grade(path.parent.name, path, "--lang", "en")
+    assert code == 0
+    if path.name.startswith("correct"):
+        assert document["status"] == "passed", document["summary"]
+        assert document["submission"]["mode"] == ("block" if "block" in path.name else "whole")
+    else:
+        assert path.name.startswith("wrong_")
+        assert document["status"] == "failed" and document["score"] < document["max_score"]
+        failing = [t for t in document["tests"] if t["status"] != "passed"]
+        assert all(t["code"] for t in failing)
+
+
+def test_the_seed_replays_a_run_exactly(grade):
+    path = ROOT / "examples" / "maxpool_backward" / "wrong_overwrite_overlaps.py"
+    _, first = grade("maxpool_backward", path, "--seed", "99")
+    _, again = grade("maxpool_backward", path, "--seed", "99")
+    _, other = grade("maxpool_backward", path, "--seed", "100")
+    for document in (first, again, other):
+        document.pop("timing")
+    assert first == again and first["seed"] == 99
+    assert first["tests"] != other["tests"]
+
+
+def test_a_block_only_submission_passes_and_says_so_in_both_languages(grade):
+    block = (ROOT / "examples" / "conv_backward" / "correct_block.py").read_bytes()
+    _, english = grade("conv_backward", block, "--lang", "en")
+    _, chinese = grade("conv_backward", block, "--lang", "zh")
+    assert english["status"] == chinese["status"] == "passed"
+    assert english["submission"]["mode"] == "block" and "markers" in english["submission"]["mode_message"]
+    assert "标记" in chinese["submission"]["mode_message"]
+
+
+def test_each_check_reports_its_shape_check_and_max_abs_error(grade):
+    _, document = grade("conv_backward", ROOT / "examples" / "conv_backward" / "wrong_dw_no_transpose.py", "--seed", "3")
+    failed = [t for t in document["tests"] if t["status"] == "failed"]
+    assert failed
+    checks = {c["output"]: c for c in failed[0]["checks"]}
+    assert set(checks) == {"dx", "dW", "db"}
+    assert checks["dx"]["status"] == "passed" and checks["dx"]["max_abs_error"] <= 1e-5
+    assert checks["dW"]["code"] == "WRONG_VALUES" and checks["dW"]["shape_ok"] and checks["dW"]["max_abs_error"] > 1e-5
+
+
+@pytest.mark.parametrize("source, code", [
+    ("def im2col(:\n", "COMPILE_ERROR"),
+    ("import no_such_module\ndef im2col(*a):\n    pass\n", "IMPORT_ERROR"),
+    ("def im2col(x, fh, fw, stride=1, pad=0):\n    return [[1.0]]\n", "SHAPE_MISMATCH"),
+    ("def im2col(x, fh, fw, stride=1, pad=0):\n    return 1 / 0\n", "RUNTIME_ERROR"),
+    ("def im2col(x, fh, fw, stride=1, pad=0):\n    return x.astype(complex)\n", "BAD_DTYPE"),
+    ("import numpy as np\ndef im2col(x, fh, fw, stride=1, pad=0):\n    return np.full((x.shape[0],), np.nan)\n", "SHAPE_MISMATCH"),
+    ("def im2col(x, fh, fw, stride=1, pad=0):\n    return 'text'\n", "WRONG_TYPE"),
+    ("########## Begin ##########\n########## End ##########\ndef unrelated():\n    pass\n", "MISSING_ENTRY"),
+])
+def test_broken_submissions_get_a_failed_verdict_with_a_stable_code(source, code, grade):
+    exit_code, document = grade("im2col", source, "--lang", "en")
+    assert exit_code == 0 and document["status"] == "failed"
+    assert code in {t["code"] for t in document["tests"]}
+    assert document["gradable"] is (code != "COMPILE_ERROR")
+
+
+def test_nan_outputs_of_the_right_shape_are_not_finite(grade):
+    source = "import numpy as np\ndef col2im(col, shape, fh, fw, stride=1, pad=0):\n    return np.full(shape, np.nan)\n"
+    _, document = grade("col2im", source)
+    assert {t["code"] for t in document["tests"]} == {"NOT_FINITE"}
+
+
+def test_an_infinite_loop_is_stopped_by_the_limits(grade, tmp_path):
+    config = tmp_path / "grader.yaml"
+    config.write_text(f"tasks_root: {ROOT}\nlimits:\n  wall_seconds: 3\n  cpu_seconds: 2\n")
+    _, document = grade("im2col", "def im2col(*args):\n    while True:\n        pass\n", "--config", str(config))
+    codes = [t["code"] for t in document["tests"]]
+    assert codes.count("TIMEOUT") == 1 and set(codes) == {"TIMEOUT", "NOT_RUN"}
+
+
+def test_usage_errors_exit_2_with_a_json_error():
+    for args in (["grade", "--task", "no_such_task", "x.py"], ["grade", "--task", "im2col", "/no/such/file.py"], ["grade", "--task"],
+                 ["grade", "--task", "im2col", "--lang", "fr", "x.py"]):
+        completed = run_cli(*args)
+        assert completed.returncode == 2, args
+        document = feedback_of(completed)
+        assert document["status"] == "error" and document["gradable"] is False
+        assert completed.stderr and b"Traceback" not in completed.stderr
+
+
+def test_a_broken_task_spec_exits_3_with_a_located_json_error(tmp_path):
+    root = tmp_path / "course"
+    for folder in ("tasks", "reference", "student_template"):
+        shutil.copytree(ROOT / folder, root / folder)
+    spec = root / "tasks" / "im2col.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8").replace("  FH: {min: 1, max: 4}", "  FH: {min: 1, maxi: 4}"), encoding="utf-8")
+    completed = run_cli("--root", str(root), "grade", "--task", "im2col", str(ROOT / "reference" / "im2col.py"))
+    assert completed.returncode == 3
+    document = feedback_of(completed)
+    assert document["status"] == "error"
+    assert "im2col.yaml:" in document["error"] and "params/FH" in document["error"]
+    assert b"Traceback" not in completed.stderr
+
+
+def test_list_and_template():
+    listing = run_cli("list", "--lang", "en")
+    assert listing.returncode == 0
+    assert {line.split("\t")[0] for line in listing.stdout.decode().splitlines()} >= set(SEED_TASKS)
+    template = run_cli("template", "maxpool_backward")
+    assert template.returncode == 0
+    assert template.stdout.decode() == (ROOT / "student_template" / "maxpool_backward.py").read_text(encoding="utf-8")
+    assert run_cli("template", "nope").returncode == 2
+
+
+@pytest.mark.parametrize("backend", ["bwrap", "process"])
+def test_both_sandbox_backends_grade_and_say_which_ran(backend, grade, tmp_path):
+    config = tmp_path / "grader.yaml"
+    config.write_text(f"tasks_root: {ROOT}\nsandbox: {backend}\n")
+    _, right = grade("conv_backward", ROOT / "examples" / "conv_backward" / "correct.py", "--config", str(config))
+    _, wrong = grade("conv_backward", ROOT / "examples" / "conv_backward" / "wrong_db_keepdims.py", "--config", str(config))
+    assert right["status"] == "passed" and wrong["status"] == "failed"
+    assert right["sandbox"]["backend"] == backend
+    assert "own-uid" in right["sandbox"]["enforced"]
+
+
+def test_stdin_submission_and_json_on_stdout_only():
+    completed = run_cli("grade", "--task", "im2col", "-", stdin=(ROOT / "examples" / "im2col" / "correct.py").read_bytes())
+    document = json.loads(completed.stdout)
+    assert completed.returncode == 0 and document["status"] == "passed"
