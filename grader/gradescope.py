@@ -7,7 +7,8 @@ took it from the catalogs in the student's language; this module adds only layou
 
 A case the task keeps hidden stays hidden the way the feedback hides it: its output is only
 the pass/fail message, code and misconception, never its inputs; Gradescope's visibility stays
-"visible", because hiding a test there would also hide the student's total score.
+"visible", because hiding a test there would also hide the student's total score. The shrunk
+case, when the feedback has one, is a last test worth 0 points.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ FORMAT = "md"
 
 def results(document: dict) -> dict:
     """results.json for one feedback document (also for status "error", with score 0)."""
-    tests = [_test(number, case) for number, case in enumerate(document.get("tests", []), 1)]
+    cases = document.get("tests", []) + ([document["shrunk"]] if document.get("shrunk") else [])
+    tests = [_test(number, case) for number, case in enumerate(cases, 1)]
     extra = {key: document.get(key) for key in ("task", "status", "gradable", "seed", "schema_version", "grader_version")}
     extra["sandbox"] = (document.get("sandbox") or {}).get("backend")
     extra["codes"] = sorted({t["code"] for t in document.get("tests", []) if t.get("code")})
@@ -57,7 +59,7 @@ def _summary(document: dict) -> str:
 
 def _test(number: int, case: dict) -> dict:
     name = case["name"] + (f" - {case['title']}" if case.get("title") else "")
-    tags = [case.get("visibility", "visible")] + ([case["code"]] if case.get("code") else []) + case.get("diagnoses", [])
+    tags = [case[key] for key in ("kind", "visibility", "code") if case.get(key)] + case.get("diagnoses", [])
     return {
         "number": str(number),
         "name": name,
@@ -75,7 +77,7 @@ def _case_output(case: dict) -> str:
     parts = [_escape(case.get("message", ""))]
     if case.get("params"):
         parts.append("`" + " ".join(f"{k}={v}" for k, v in case["params"].items()) + "`")
-    lines = []
+    lines, error_maps = [], []
     for check in case.get("checks", []):
         mark = "✔" if check["status"] == "passed" else "✘"
         line = f"- `{check['output']}` {mark}"
@@ -85,9 +87,20 @@ def _case_output(case: dict) -> str:
             line += f" `{tuple(check['expected_shape'])}`"
         if check.get("max_abs_error") is not None:
             line += f" · max\\|Δ\\| = {check['max_abs_error']:.3g}"
+        found = check.get("diagnostics") or {}
+        if found.get("total"):
+            line += f" · ✘ {found['wrong_count']}/{found['total']}"
+        if found.get("worst"):
+            worst = found["worst"]
+            line += f" · `{list(worst['index'])}`: {worst['got']} ≠ {worst['expected']}"
         lines.append(line)
+        lines += [f"  - {_escape(hint['message'])}" for hint in found.get("shape_hints", []) + found.get("hints", [])]
+        if found.get("error_map"):
+            error_maps.append(f"`{check['output']}{list(found['error_map']['slice'])}`\n\n"
+                              + _code_block("\n".join(found["error_map"]["rows"])))
     if lines:
         parts.append("\n".join(lines))
+    parts += error_maps
     if case.get("stdout"):
         parts.append(_code_block(case["stdout"]))
     return "\n\n".join(p for p in parts if p)

@@ -36,8 +36,9 @@ def test_results_carry_the_same_verdict_as_the_feedback(name):
     feedback, results = grade_both(EXAMPLES / "conv_backward" / name)
     assert results["score"] == feedback["score"]
     assert results["output_format"] == "md"
-    assert [t["name"].split(" - ")[0] for t in results["tests"]] == [t["name"] for t in feedback["tests"]]
-    for test, case in zip(results["tests"], feedback["tests"]):
+    shrunk = [feedback["shrunk"]] if feedback.get("shrunk") else []
+    assert [t["name"].split(" - ")[0] for t in results["tests"]] == [t["name"] for t in feedback["tests"] + shrunk]
+    for test, case in zip(results["tests"], feedback["tests"] + shrunk):
         assert (test["score"], test["max_score"]) == (case["score"], case["max_score"])
         assert test["status"] == ("passed" if case["status"] == "passed" else "failed")
         assert test["visibility"] == "visible" and test["output_format"] == "md" and test["output"]
@@ -51,6 +52,18 @@ def test_a_hidden_case_shows_no_inputs():
     assert hidden
     for test in hidden:
         assert "N=" not in test["output"] and "`(" not in test["output"]
+
+
+def test_a_failing_case_shows_its_diagnostics_and_the_shrunk_case_is_a_zero_point_test():
+    done = run_grader("grade", "--task", "col2im", "--seed", "3", "--lang", "en", "--format", "gradescope",
+                      str(EXAMPLES / "col2im" / "wrong_assign_overlaps.py"))
+    results = valid(json.loads(done.stdout), SCHEMA)
+    failing = next(t for t in results["tests"] if t["status"] == "failed" and "visible" in t["tags"] and "fixed" in t["tags"])
+    assert "```\n" in failing["output"] and "≠" in failing["output"]  # the error map, the worst element
+    shrunk = results["tests"][-1]
+    assert "shrunk" in shrunk["tags"] and (shrunk["score"], shrunk["max_score"]) == (0, 0)
+    assert results["score"] == sum(t["score"] for t in results["tests"])
+    assert "col2im_assign_overlaps" in results["extra_data"]["diagnoses"]
 
 
 def test_a_submission_that_does_not_compile_is_a_valid_zero():
