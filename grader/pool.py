@@ -208,6 +208,8 @@ class Worker:
                     else:
                         result_bytes += len(chunk)
                         parser.feed(chunk)
+                        if parser.results.corrupt and not killed:  # nothing after it can be read
+                            killed = self._kill(job)
         except (OSError, ValueError):
             if self.usable:
                 raise
