@@ -8,7 +8,9 @@ Owns what makes regrading a whole class fast and safe to interrupt:
 * each submission runs in a fresh child of a warm worker (``pool``); where warm workers cannot
   run (the process backend) each gets a sandbox of its own, as in ``grader grade``;
 * the verdict of each submission is decided exactly as in a single grading
-  (``pipeline.conclude``, ``feedback.build``);
+  (``pipeline.conclude``, ``feedback.build``); only the shrunk case is left out of the
+  feedback (shrinking starts fresh sandboxes per failing submission: ``grader grade`` of one
+  submission with the batch's seed gives it);
 * one JSON line per submission is appended to the results file as soon as it is graded and
   flushed: a batch that is interrupted, even killed, resumes where it stopped: a file with a
   line is not graded again, a file without one is (a line with status "error", the grader's
