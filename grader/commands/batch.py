@@ -108,7 +108,8 @@ def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
     # In a terminal a live bar; in a log, a line every ten seconds at most.
     progress = tqdm(total=total, initial=already, unit="sub", file=sys.stderr, dynamic_ncols=True,
                     mininterval=0.1 if sys.stderr.isatty() else 10)
-    executor = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs)
+    # With warm workers, two gradings per worker: one runs while the other is judged here.
+    executor = concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs * 2 if sandboxes.pool else args.jobs)
     try:
         futures = {executor.submit(batch.grade_entry, plan, sandboxes, entry, lang): entry for entry in todo}
         for future in concurrent.futures.as_completed(futures):
