@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from . import landlock
+from . import landlock, seccomp
 from .channel import ResultParser, Results
 
 RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
@@ -61,7 +61,8 @@ SANDBOX_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
-_CLONE_NEWNET, _CLONE_NEWIPC, _CLONE_NEWUTS = 0x40000000, 0x08000000, 0x04000000
+_CLONE_NEWNET, _CLONE_NEWIPC, _CLONE_NEWUTS, _CLONE_NEWNS = 0x40000000, 0x08000000, 0x04000000, 0x00020000
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 
 
 class SandboxUnavailable(RuntimeError):
@@ -359,11 +360,19 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
     def before_exec():
         notes = []
         try:
+            writable = [scratch_fd] if abi else []
             if as_root and libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS) == 0:
                 notes.append("new-network-namespace")
+            if as_root and _mount_scratch_tmpfs(libc, scratch, limits.scratch_mb, uid):
+                notes.append("private-tmpfs")
+                # The rule must name the tmpfs now mounted there, not the folder under it.
+                writable = [os.open(scratch, os.O_PATH | os.O_CLOEXEC)] if abi else []
             # Landlock first: the rule fds would not fit under the open-files limit.
             if abi:
-                landlock.restrict(abi, read_only, [scratch_fd])
+                landlock.restrict(abi, read_only, writable)
+            if seccomp.supported():
+                seccomp.install()
+                notes.append(seccomp.ENFORCED)
             _apply_rlimits(limits)
             if as_root:
                 os.setgroups([])
@@ -378,6 +387,18 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
 
     python = [str(executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, str(numpy_site), str(result_fd)]
     return python, before_exec, enforced, opened, (status_read, status_write)
+
+
+def _mount_scratch_tmpfs(libc, scratch: Path, size_mb: int, uid: int) -> bool:
+    """As root: make the scratch folder a tmpfs of ``size_mb`` in a mount namespace of the
+    child's own, so that a disk flood stops at scratch_mb as under bwrap. False if refused
+    (e.g. a container without CAP_SYS_ADMIN); the scratch folder is then a plain folder."""
+    if libc.unshare(_CLONE_NEWNS) != 0:
+        return False
+    if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        return False
+    options = f"size={size_mb}m,mode=0700,uid={uid},gid={uid}".encode()
+    return libc.mount(b"tmpfs", bytes(scratch), b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, options) == 0
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -455,13 +476,13 @@ def finish(launch: Launch, request: bytes) -> Outcome:
     """Send the request, collect every stream within the limits, then make sure nothing is left."""
     limits = launch.limits
     process = launch.process
-    parser = ResultParser()
     output_cap = limits.output_kb * 1024
+    parser = ResultParser(output_cap=output_cap)
     result_cap = limits.result_mb * 1024 * 1024
     captured = {"stdout": bytearray(), "stderr": bytearray()}
     dropped = 0
     result_bytes = 0
-    timed_out = result_limited = False
+    timed_out = result_limited = leader_gone = False
 
     writer = threading.Thread(target=_write_request, args=(process.stdin, request), daemon=True)
     writer.start()
@@ -476,6 +497,11 @@ def finish(launch: Launch, request: bytes) -> Outcome:
             if remaining <= 0:
                 timed_out = True
                 break
+            if not leader_gone and _has_exited(process.pid):
+                # What the runner wrote is in the pipes; a process it left behind holding them
+                # open would keep the streams from ending until the wall clock runs out.
+                leader_gone = True
+                _kill(launch)
             for key, _ in selector.select(timeout=min(remaining, 0.5)):
                 fd = key.fd if key.data == "result" else key.fileobj.fileno()
                 chunk = os.read(fd, 65536)
@@ -512,7 +538,7 @@ def finish(launch: Launch, request: bytes) -> Outcome:
             step()
     returncode = process.returncode
     return Outcome(
-        backend=launch.backend, enforced=launch.enforced, results=parser.results, returncode=returncode,
+        backend=launch.backend, enforced=launch.enforced, results=parser.close(), returncode=returncode,
         timed_out=timed_out, result_limited=result_limited,
         stdout=captured["stdout"].decode("utf-8", "replace"), stderr=captured["stderr"].decode("utf-8", "replace"),
         dropped=dropped, elapsed=time.monotonic() - launch.started,
@@ -525,6 +551,15 @@ def _write_request(stream, request: bytes) -> None:
         stream.close()
     except (BrokenPipeError, OSError, ValueError):
         pass
+
+
+def _has_exited(pid: int) -> bool:
+    """Whether the sandbox's first process has ended, without reaping it (its pid, and so its
+    process group id, stays reserved until ``process.wait``)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
 
 
 def _kill(launch: Launch) -> None:
