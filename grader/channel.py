@@ -18,6 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 MAX_RECORD = 256 * 1024
+# Two records a case (start, case) and a few others: a run has at most a few hundred cases.
+# A flood of tiny records would otherwise grow the trusted side's memory without bound.
+MAX_RECORDS = 20000
 DEFAULT_OUTPUT_CAP = 4096  # characters of student output kept per case (limits.output_kb)
 NUMERIC_KINDS = "iuf"  # signed, unsigned, floating: bool, complex, object and text are refused
 
@@ -138,6 +141,7 @@ class ResultParser:
         self.output_cap = output_cap
         self._buffer = bytearray()
         self._pending: list[tuple[CaseResult, str]] = []
+        self._records = 0
 
     def close(self) -> Results:
         """The stream has ended: a case whose array frames did not all arrive was not reported."""
@@ -185,6 +189,10 @@ class ResultParser:
         output.dtype = array.dtype.name if array.dtype.kind in NUMERIC_KINDS + "bc" else array.dtype.str
 
     def _take_record(self, payload: bytes) -> None:
+        self._records += 1
+        if self._records > MAX_RECORDS:
+            self._corrupt("too many records")
+            return
         try:
             record = json.loads(payload.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):

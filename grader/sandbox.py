@@ -516,6 +516,10 @@ def finish(launch: Launch, request: bytes) -> Outcome:
                         _kill(launch)
                         continue
                     parser.feed(chunk)
+                    if parser.results.corrupt:
+                        # Nothing after a corrupt frame can be judged: stop the sandbox now.
+                        selector.unregister(key.fileobj)
+                        _kill(launch)
                 else:
                     buffer = captured[key.data]
                     room = output_cap - len(buffer)
