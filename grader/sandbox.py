@@ -11,8 +11,10 @@ bwrap   (bubblewrap) a new mount, pid, net, ipc, uts and cgroup namespace; the f
         reference, tests and the grader's files are never mounted.
 process fallback where namespaces are not allowed (e.g. Docker's default seccomp profile):
         Landlock allow-list (read-only Python, numpy and system libraries; writable scratch
-        folder only; no TCP; no signals outside), a new network namespace where unshare
-        is allowed, an empty environment, a private scratch folder.
+        folder only; no TCP; no signals outside), a seccomp filter (no new session or
+        process group, no socket but AF_UNIX, no namespaces), an empty environment, a
+        private scratch folder; as root also a new network namespace and a scratch tmpfs
+        of scratch_mb. Without Landlock it refuses to run unless it is root (uid switch).
 
 Both: a new session; rlimits (CPU, address space, processes, file size, open files, no core);
 when the grader runs as root, the student code runs as a uid/gid of its own taken from
@@ -333,6 +335,10 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
     for directory in lay.numpy_dirs:
         (numpy_site / directory.name).symlink_to(directory)
     abi = landlock.abi_version()
+    if not abi and uid is None:
+        raise SandboxUnavailable("the process backend needs Landlock when the grader is not root: the student's code "
+                                 "would run as the grader's own uid and could read every file the grader can, the "
+                                 "reference included (use bwrap, or run the grader as root)")
     read_only: list[tuple[int, bool]] = []
     visible = [executable, *lay.numpy_dirs, numpy_site]
     visible += [entry for entry in stdlib.iterdir() if entry.name not in ("site-packages", "dist-packages")]
