@@ -256,7 +256,7 @@ def choose_backend(requested: str) -> tuple[str, str | None]:
     return "process", problem
 
 
-def _bwrap_command(limits: Limits, uid: int | None, result_fd: int) -> list[str]:
+def _bwrap_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: int | None = None) -> list[str]:
     lay = layout()
     args = [shutil.which("bwrap"), *_namespace_flags(uid is not None), "--clearenv"]
     for name, value in SANDBOX_ENV.items():
@@ -286,6 +286,10 @@ def _bwrap_command(limits: Limits, uid: int | None, result_fd: int) -> list[str]
     args += ["--size", str(limits.scratch_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp",
              "--perms", "0777", "--dir", SANDBOX_SCRATCH, "--chdir", SANDBOX_SCRATCH]
     python = [_inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", RUNNER_SOURCE, SANDBOX_SITE, str(result_fd)]
+    if seccomp_fd is not None:
+        # The process backend's filter: above all, no user namespaces, which bwrap as root
+        # would otherwise let the student create (a large kernel surface, no use here).
+        args += ["--seccomp", str(seccomp_fd)]
     if uid is not None:
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
                  shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -395,6 +399,14 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
     return python, before_exec, enforced, opened, (status_read, status_write)
 
 
+def _readable_pipe(data: bytes) -> int:
+    """The read end of a pipe holding ``data`` (small enough for the pipe's buffer)."""
+    read, write = os.pipe()
+    os.write(write, data)
+    os.close(write)
+    return read
+
+
 def _mount_scratch_tmpfs(libc, scratch: Path, size_mb: int, uid: int) -> bool:
     """As root: make the scratch folder a tmpfs of ``size_mb`` in a mount namespace of the
     child's own, so that a disk flood stops at scratch_mb as under bwrap. False if refused
@@ -428,15 +440,19 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
     uid = slot.uid if slot else None
     cleanup: list = [slot.release] if slot else []
     result_read, result_write = os.pipe()
-    preexec, status_pipe = None, None
+    preexec, status_pipe, seccomp_fd = None, None, None
     workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
     cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
     try:
         if backend == "bwrap":
-            command = _bwrap_command(limits, uid, result_write)
+            if seccomp.supported():
+                seccomp_fd = _readable_pipe(seccomp.program())
+            command = _bwrap_command(limits, uid, result_write, seccomp_fd)
             enforced = ["bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment"]
             if uid is not None:
                 enforced.append("own-uid")
+            if seccomp_fd is not None:
+                enforced.append(seccomp.ENFORCED)
 
             def preexec():
                 _apply_rlimits(limits)
@@ -454,12 +470,14 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
             env["HOME"] = str(workdir / "work")
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, close_fds=True, pass_fds=(result_write,), start_new_session=True,
-            preexec_fn=preexec,
+            env=env, close_fds=True, pass_fds=(result_write,) if seccomp_fd is None else (result_write, seccomp_fd),
+            start_new_session=True, preexec_fn=preexec,
         )
     except BaseException as exc:
         os.close(result_read)
         os.close(result_write)
+        if seccomp_fd is not None:
+            os.close(seccomp_fd)
         for step in reversed(cleanup):
             step()
         if status_pipe:
@@ -470,6 +488,8 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
                 raise SandboxUnavailable(f"the process backend could not set up: {why[7:]}") from exc
         raise
     os.close(result_write)
+    if seccomp_fd is not None:
+        os.close(seccomp_fd)
     if status_pipe:
         os.close(status_pipe[1])
         notes = os.read(status_pipe[0], 200).decode()
