@@ -6,9 +6,11 @@ code could otherwise
 
 * leave its process group with ``setsid``/``setpgid``, so that killing the group at the end
   of a grading misses it and it outlives the grading;
-* send UDP or raw packets (Landlock governs TCP only): only AF_UNIX sockets are allowed;
-* get around the socket rule through io_uring, or create namespaces (``unshare``, ``clone``
-  with a namespace flag, ``setns``), a large kernel surface with no use in a numpy exercise.
+* open sockets Landlock does not govern: UDP and raw packets (Landlock governs TCP only) and
+  unix socket files on the host (Landlock does not govern connecting to one): ``socket``
+  is denied altogether (``socketpair``, which reaches nothing outside, stays allowed);
+* get around that through io_uring, or create namespaces (``unshare``, ``clone`` with a
+  namespace flag, ``setns``), a large kernel surface with no use in a numpy exercise.
 
 Denied calls fail with an errno (EPERM, EACCES, ENOSYS: ``clone3`` too, so that the C library
 falls back to ``clone``, whose flags can be checked); a call made through another
@@ -27,7 +29,6 @@ _PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 38, 22, 2
 _RET_ALLOW, _RET_ERRNO, _RET_KILL_PROCESS = 0x7FFF0000, 0x00050000, 0x80000000
 _LD_W_ABS, _JEQ_K, _JGE_K, _JSET_K, _RET_K = 0x20, 0x15, 0x35, 0x45, 0x06
 _OFFSET_NR, _OFFSET_ARCH, _OFFSET_ARG0 = 0, 4, 16  # struct seccomp_data, little-endian low word of args[0]
-_AF_UNIX = 1
 _NAMESPACE_FLAGS = 0x7E020000  # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 _X32_BIT = 0x40000000
 
@@ -38,7 +39,7 @@ _ARCHES = {
     "aarch64": (0xC00000B7, {"setsid": 157, "setpgid": 154, "socket": 198, "clone": 220, "clone3": 435, "unshare": 97,
                              "setns": 268, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427}),
 }
-ENFORCED = "seccomp-no-new-session-no-inet-sockets"
+ENFORCED = "seccomp-no-new-session-no-sockets"
 
 
 def supported() -> bool:
@@ -65,15 +66,12 @@ def program() -> bytes:
     ]
     if platform.machine() == "x86_64":
         parts += [_instruction(_JGE_K, _X32_BIT, 0, 1), _instruction(_RET_K, _RET_KILL_PROCESS)]
-    denied = {"setsid": errno.EPERM, "setpgid": errno.EPERM, "unshare": errno.EPERM, "setns": errno.EPERM,
-              "clone3": errno.ENOSYS, "io_uring_setup": errno.ENOSYS, "io_uring_enter": errno.ENOSYS,
-              "io_uring_register": errno.ENOSYS}
+    denied = {"setsid": errno.EPERM, "setpgid": errno.EPERM, "socket": errno.EACCES, "unshare": errno.EPERM,
+              "setns": errno.EPERM, "clone3": errno.ENOSYS, "io_uring_setup": errno.ENOSYS,
+              "io_uring_enter": errno.ENOSYS, "io_uring_register": errno.ENOSYS}
     for name, code in denied.items():
         parts += [_instruction(_JEQ_K, numbers[name], 0, 1), deny(code)]
-    # socket(domain, ...): AF_UNIX only. Each block below returns on every path once entered.
-    parts += [_instruction(_JEQ_K, numbers["socket"], 0, 4), _instruction(_LD_W_ABS, _OFFSET_ARG0),
-              _instruction(_JEQ_K, _AF_UNIX, 0, 1), allow, deny(errno.EACCES)]
-    # clone(flags, ...): no new namespace.
+    # clone(flags, ...): no new namespace. The block returns on every path once entered.
     parts += [_instruction(_JEQ_K, numbers["clone"], 0, 4), _instruction(_LD_W_ABS, _OFFSET_ARG0),
               _instruction(_JSET_K, _NAMESPACE_FLAGS, 0, 1), deny(errno.EPERM), allow]
     parts.append(allow)

@@ -153,9 +153,13 @@ def contract_problems(graded: Graded) -> list[str]:
 
 
 class Listeners:
-    """A TCP, a UDP and an abstract unix listener; ``heard()`` says what reached them."""
+    """TCP, UDP, abstract and pathname unix listeners; ``heard()`` says what reached them.
 
-    def __init__(self, marker: str):
+    The pathname socket lives in the world-writable host folder ``outside`` with mode 0777,
+    so that only the sandbox, not file permissions, can keep the student away from it.
+    """
+
+    def __init__(self, marker: str, outside: Path):
         self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.tcp.bind(("0.0.0.0", 0))
         self.tcp.listen(16)
@@ -165,7 +169,11 @@ class Listeners:
         self.unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.unix.bind("\0" + self.abstract_name)
         self.unix.listen(16)
-        for sock in (self.tcp, self.udp, self.unix):
+        self.unix_file = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.unix_file.bind(str(outside / "listener.sock"))
+        os.chmod(outside / "listener.sock", 0o777)
+        self.unix_file.listen(16)
+        for sock in (self.tcp, self.udp, self.unix, self.unix_file):
             sock.setblocking(False)
 
     def values(self) -> dict[str, str]:
@@ -174,7 +182,7 @@ class Listeners:
 
     def heard(self) -> list[str]:
         heard = []
-        for name, sock in (("tcp", self.tcp), ("unix", self.unix)):
+        for name, sock in (("tcp", self.tcp), ("abstract unix", self.unix), ("unix socket file", self.unix_file)):
             try:
                 connection, _ = sock.accept()
                 connection.close()
@@ -189,7 +197,7 @@ class Listeners:
         return heard
 
     def close(self) -> None:
-        for sock in (self.tcp, self.udp, self.unix):
+        for sock in (self.tcp, self.udp, self.unix, self.unix_file):
             sock.close()
 
 
@@ -307,7 +315,7 @@ def run_attack(attack, mode: str, attacklist, canary: bytes | None = None, grade
     outside = Path(tempfile.mkdtemp(prefix="cnn-sec-outside-"))
     outside.chmod(0o1777)
     (outside / KEEP_NAME).write_text(KEEP_TEXT)
-    listeners = Listeners(marker)
+    listeners = Listeners(marker, outside)
     try:
         values = {"MARKER": marker, "OUTSIDE": str(outside), "CHECKOUT": str(CHECKOUT),
                   "HOST_ADDRS": repr(host_addresses()), **listeners.values()}
