@@ -58,6 +58,7 @@ def graded_attacks():
 
             with ThreadPoolExecutor(max_workers=WORKERS) as pool:
                 _results[mode] = dict(pool.map(one, attacks))
+            _results[mode]["__sandbox_uid_leftovers__"] = harness.settled(harness.leftover_sandbox_processes)
             after = harness.checkout_snapshot()
             _results[mode]["__checkout_changed__"] = sorted(
                 name for name in set(before) | set(after) if before.get(name) != after.get(name))

@@ -272,6 +272,28 @@ def processes_of_uid(uid: int) -> list[str]:
         return _live_processes_of(uid)
 
 
+def leftover_sandbox_processes() -> list[str]:
+    """Processes of any sandbox uid that no grading holds right now (its slot lock is free).
+
+    Run after a batch of gradings: every one of them must have killed all its processes
+    before it let its uid go.
+    """
+    from grader.sandbox import SLOT_DIR
+
+    if os.geteuid() != 0:
+        return []
+    SLOT_DIR.mkdir(mode=0o755, exist_ok=True)
+    found = []
+    for uid in SANDBOX_UID_RANGE:
+        with open(SLOT_DIR / f"{uid}.lock", "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a grading is using this uid now
+            found += _live_processes_of(uid)
+    return found
+
+
 def _live_processes_of(uid: int) -> list[str]:
     found = []
     for entry in Path("/proc").iterdir():

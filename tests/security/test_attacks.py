@@ -41,6 +41,11 @@ def test_checkout_unchanged_by_the_attacks(mode, graded_attacks):
     assert graded_attacks(mode)["__checkout_changed__"] == []
 
 
+@pytest.mark.parametrize("mode", attacklist.MODES)
+def test_no_process_of_the_sandbox_uid_range_survives_the_attacks(mode, graded_attacks):
+    assert graded_attacks(mode)["__sandbox_uid_leftovers__"] == []
+
+
 def test_the_list_covers_every_family_and_both_verdicts():
     families = {attack.family for attack in ATTACKS}
     assert families == set(attacklist.FAMILIES)
