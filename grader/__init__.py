@@ -10,6 +10,11 @@ The pipeline, one module per step:
     channel    the framing of the streams between the two sides, parsed defensively
     compare    trusted layered checks of each output against the reference's
     feedback   the JSON answer, with messages from the zh/en catalogs
+
+For authors (not part of a grading):
+
+    validation `grader validate`: every check of a task before students see it
+    schemadoc  docs/task-spec.md and docs/configuration.md, generated from the schemas
 """
 
 __version__ = "0.1.0"

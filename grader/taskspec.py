@@ -15,7 +15,6 @@ from pathlib import Path
 
 from . import expressions, yamldoc
 
-OVERRIDES = ("limits", "tolerance")
 BEGIN_MARKER = "########## Begin ##########"
 END_MARKER = "########## End ##########"
 
@@ -35,7 +34,12 @@ class Task:
     spec: dict
     root: Path
     spec_path: Path
+    document: yamldoc.Document | None = field(default=None, repr=False)
     _reference: types.ModuleType | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.document is None:  # built from a dict (tests, tools): problems are located by path only
+            self.document = yamldoc.Document(self.spec_path, self.spec, {})
 
     @property
     def template_path(self) -> Path:
@@ -114,87 +118,100 @@ def load(task_id: str, root: Path) -> Task:
         known = ", ".join(task_ids(root)) or "none"
         raise TaskError([f"unknown task {task_id!r} (known tasks: {known})"], unknown=True)
     try:
-        written = yamldoc.load(path, "task.schema.json", fill=False)
+        document = yamldoc.load_document(path, "task.schema.json")
     except yamldoc.DocumentError as exc:
         raise TaskError(exc.problems) from None
-    spec = yamldoc.fill_defaults(written, "task.schema.json")
-    # A task's limits and tolerances override grader.yaml key by key: only what the author
-    # wrote counts, never the schema's defaults.
-    for key in OVERRIDES:
-        spec.pop(key, None)
-        if key in written:
-            spec[key] = written[key]
-    for name, output in spec["outputs"].items():
-        output.pop("tolerance", None)
-        if (written["outputs"][name] or {}).get("tolerance"):
-            output["tolerance"] = written["outputs"][name]["tolerance"]
-    task = Task(id=task_id, spec=spec, root=root, spec_path=path)
+    task = Task(id=task_id, spec=document.data, root=root, spec_path=path, document=document)
     problems = semantic_problems(task)
     if problems:
-        raise TaskError([f"{path}: {p}" for p in problems])
+        raise TaskError(problems)
     return task
 
 
 def semantic_problems(task: Task) -> list[str]:
-    """What the schema cannot say: names, references between sections, files."""
-    spec = task.spec
+    """What the schema cannot say: names, references between sections, files; each located."""
+    spec, at = task.spec, task.document.problem
     problems: list[str] = []
     if spec["id"] != task.id:
-        problems.append(f"id: {spec['id']!r} differs from the file name {task.id!r}")
+        problems.append(at(("id",), f"{spec['id']!r} differs from the file name {task.id!r}; make them equal"))
     params, derived, inputs = set(spec["params"]), list(spec.get("derived", {})), set(spec["inputs"])
-    clashes = (params & inputs) | (params & set(derived)) | (inputs & set(derived))
-    if clashes:
-        problems.append(f"names used twice among params, derived and inputs: {sorted(clashes)}")
+    for section, names, others in (("derived", derived, params), ("inputs", inputs, params | set(derived))):
+        for name in names:
+            if name in others:
+                problems.append(at((section, name), f"the name {name!r} is already a param or derived value; rename one of them"))
     for name, bounds in spec["params"].items():
         if "min" in bounds and bounds["min"] > bounds["max"]:
-            problems.append(f"params/{name}: min {bounds['min']} > max {bounds['max']}")
+            problems.append(at(("params", name), f"min {bounds['min']} is greater than max {bounds['max']}"))
     known = set(params)
     for name, text in spec.get("derived", {}).items():
-        problems += _expression_problems(f"derived/{name}", text, known)
+        problems += _expression_problems(task, ("derived", name), text, known)
         known.add(name)
     for i, text in enumerate(spec.get("constraints", [])):
-        problems += _expression_problems(f"constraints/{i}", text, known)
+        problems += _expression_problems(task, ("constraints", i), text, known)
     for name, array in spec["inputs"].items():
         for i, text in enumerate(array["shape"]):
-            problems += _expression_problems(f"inputs/{name}/shape/{i}", text, known)
+            problems += _expression_problems(task, ("inputs", name, "shape", i), text, known)
+    problems += _entry_problems(task, known | inputs)
+    seen_names: dict[str, int] = {}
+    for i, case in enumerate(spec["cases"]["fixed"]):
+        where = ("cases", "fixed", i)
+        if case["name"] in seen_names:
+            problems.append(at(where + ("name",), f"the case name {case['name']!r} is already used by cases/fixed/{seen_names[case['name']]}"))
+        seen_names.setdefault(case["name"], i)
+        missing, extra = params - set(case["params"]), set(case["params"]) - params
+        if missing:
+            problems.append(at(where + ("params",), f"case {case['name']!r} gives no value for the params {sorted(missing)}"))
+        for name in sorted(extra):
+            problems.append(at(where + ("params", name), f"case {case['name']!r} sets {name!r}, which is not a param (params: {', '.join(spec['params'])})"))
+    first_index: dict[str, int] = {}
+    for i, misconception in enumerate(spec.get("misconceptions", [])):
+        if misconception["id"] in first_index:
+            problems.append(at(("misconceptions", i, "id"), f"the id {misconception['id']!r} is already used by misconceptions/{first_index[misconception['id']]}"))
+        first_index.setdefault(misconception["id"], i)
+    for key, relative in _file_keys(spec):
+        path = (task.root / relative).resolve()
+        if not path.is_relative_to(task.root.resolve()):
+            problems.append(at(("files",) + key, f"{relative} points outside the tasks root {task.root}"))
+        elif not path.is_file():
+            problems.append(at(("files",) + key, f"{relative} does not exist (looked for {path})"))
+    return problems
+
+
+def _file_keys(spec: dict) -> list[tuple[tuple, str]]:
+    files = spec["files"]
+    return [(("template",), files["template"]), (("reference",), files["reference"])] + [
+        (("support", i), relative) for i, relative in enumerate(files["support"])]
+
+
+def _entry_problems(task: Task, names: set[str]) -> list[str]:
+    spec, at = task.spec, task.document.problem
     entry = spec["entry"]
-    argument_names = list(entry.get("args", [])) + list(entry.get("init", []))
-    argument_names += [a for step in entry.get("steps", []) for a in step.get("args", [])]
-    flat = [n for a in argument_names for n in (a if isinstance(a, list) else [a])]
-    for name in flat:
-        if name not in known | inputs:
-            problems.append(f"entry: argument {name!r} is not an input, param or derived value")
+    problems = []
+    arguments = [(("entry", "args"), entry.get("args", [])), (("entry", "init"), entry.get("init", []))]
+    arguments += [(("entry", "steps", i, "args"), step.get("args", [])) for i, step in enumerate(entry.get("steps", []))]
+    for where, values in arguments:
+        for i, argument in enumerate(values):
+            for name in argument if isinstance(argument, list) else [argument]:
+                if name not in names:
+                    problems.append(at(where + (i,), f"argument {name!r} is not an input, param or derived value (known: {', '.join(sorted(names))})"))
     produced = [entry["returns"]] if "function" in entry else [s["returns"] for s in entry["steps"] if "returns" in s]
     produced += entry.get("attributes", [])
     for name in spec["outputs"]:
         if name not in produced:
-            problems.append(f"outputs/{name}: the entry never produces it (add it as a returns or an attribute)")
-    seen_names = set()
-    for i, case in enumerate(spec["cases"]["fixed"]):
-        if case["name"] in seen_names:
-            problems.append(f"cases/fixed/{i}: name {case['name']!r} is used twice")
-        seen_names.add(case["name"])
-        missing, extra = params - set(case["params"]), set(case["params"]) - params
-        if missing:
-            problems.append(f"cases/fixed/{i} ({case['name']}): no value for params {sorted(missing)}")
-        if extra:
-            problems.append(f"cases/fixed/{i} ({case['name']}): unknown params {sorted(extra)}")
-    ids = [m["id"] for m in spec.get("misconceptions", [])]
-    if len(ids) != len(set(ids)):
-        problems.append("misconceptions: ids must be unique")
-    files = [spec["files"]["template"], spec["files"]["reference"], *spec["files"]["support"]]
-    for relative in files:
-        path = (task.root / relative).resolve()
-        if not path.is_relative_to(task.root.resolve()):
-            problems.append(f"files: {relative} points outside the tasks root")
-        elif not path.is_file():
-            problems.append(f"files: {relative} does not exist")
+            problems.append(at(("outputs", name), f"the entry never produces {name!r}: add it as a step's returns or as an attribute"))
+    for name in produced:
+        if produced.count(name) > 1:
+            problems.append(at(("entry",), f"the output {name!r} is produced twice"))
+            break
     return problems
 
 
-def _expression_problems(where: str, text, known: set[str]) -> list[str]:
+def _expression_problems(task: Task, where: tuple, text, known: set[str]) -> list[str]:
     try:
         unknown = expressions.names(text) - known
     except expressions.ExpressionError as exc:
-        return [f"{where}: {exc}"]
-    return [f"{where}: unknown names {sorted(unknown)} in {text!r}"] if unknown else []
+        return [task.document.problem(where, str(exc))]
+    if not unknown:
+        return []
+    return [task.document.problem(where, f"unknown name(s) {', '.join(sorted(unknown))} in {text!r} "
+                                         f"(known here: {', '.join(sorted(known)) or 'none'})")]
