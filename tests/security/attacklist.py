@@ -20,9 +20,10 @@ batch`` or a warm pool later) can run the same list and judge it the same way:
 
 Placeholders filled in by ``render`` (the harness gives each attack fresh values):
 @@MARKER@@ a unique token (files, argv and leaks carry it), @@OUTSIDE@@ a world-writable
-host folder outside the sandbox, @@CHECKOUT@@ the grader's checkout, @@TCP_PORT@@,
-@@UDP_PORT@@, @@ABSTRACT@@ listeners of the test, @@HOST_ADDRS@@ the host's addresses
-(a Python list literal), @@NUL@@ and @@BYTE_FF@@ raw bytes.
+host folder outside the sandbox (a unix socket file of the test listens there as
+listener.sock), @@CHECKOUT@@ the grader's checkout, @@TCP_PORT@@, @@UDP_PORT@@, @@ABSTRACT@@
+listeners of the test, @@HOST_ADDRS@@ the host's addresses (a Python list literal), @@NUL@@
+and @@BYTE_FF@@ raw bytes.
 
 An attack that gets hold of something it must not see prints or raises it behind the token
 ``LEAKED-<marker>``; the harness fails the attack when that token reaches the feedback.
@@ -42,6 +43,15 @@ FAMILIES = ("steal", "fool", "forge", "exhaust", "crash", "awkward", "escape")
 MODES = ("bwrap", "process", "process-unprivileged")
 _HEADER = re.compile(r"^#\s*([a-z_-]+)(?:\[([a-z-]+)\])?\s*:\s*(.*?)\s*$")
 _RAW_BYTES = {b"@@NUL@@": b"\x00", b"@@BYTE_FF@@": b"\xff\xfe"}
+POSTS = ("next",)
+TRANSFORMS = ("crlf", "bom", "encode=")
+
+
+def _feedback_codes() -> frozenset[str]:
+    import json
+
+    schema = Path(__file__).resolve().parents[2] / "grader" / "schemas" / "feedback.schema.json"
+    return frozenset(json.loads(schema.read_text(encoding="utf-8"))["$defs"]["code"]["enum"])
 
 
 @dataclass(frozen=True)
@@ -84,6 +94,11 @@ def _parse(path: Path) -> Attack:
         raise ValueError(f"{path.name}: unknown family {values['family']!r}")
     if values["expect"] not in ("passed", "failed"):
         raise ValueError(f"{path.name}: expect must be passed or failed")
+    unknown = set(values.get("codes", "").split()) - _feedback_codes()
+    unknown |= set(values.get("post", "").split()) - set(POSTS)
+    unknown |= {t for t in values.get("transform", "").split() if not t.startswith(TRANSFORMS)}
+    if unknown:
+        raise ValueError(f"{path.name}: unknown codes, post-conditions or transforms {sorted(unknown)}")
     return Attack(
         name=path.stem, path=path, task=values["task"], family=values["family"], expect=values["expect"],
         codes=frozenset(values.get("codes", "").split()), post=frozenset(values.get("post", "").split()),

@@ -1,7 +1,7 @@
 # task: im2col
 # family: exhaust
 # expect: failed
-# codes: OUTPUT_LIMIT PROTOCOL_ERROR
+# codes: OUTPUT_LIMIT
 # why: announce a 4 GB array frame on the result channel and stream zeros into it
 import json
 import os

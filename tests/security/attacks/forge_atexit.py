@@ -1,7 +1,7 @@
 # task: im2col
 # family: forge
 # expect: failed
-# codes: RUNTIME_ERROR CRASHED
+# codes: RUNTIME_ERROR
 # why: an atexit hook that claims success, then sys.exit from inside the graded call
 import atexit
 import json

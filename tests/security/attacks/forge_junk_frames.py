@@ -1,7 +1,7 @@
 # task: im2col
 # family: forge
 # expect: failed
-# codes: PROTOCOL_ERROR OUTPUT_LIMIT
+# codes: PROTOCOL_ERROR
 # why: junk on the result channel: invalid JSON, a bad .npy header, a huge length prefix, random bytes
 import os
 import struct
