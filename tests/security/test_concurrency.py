@@ -2,8 +2,8 @@
 
 Each submission reports (at import, so that it reaches the feedback) its uid, its work
 folder and what it sees there; a peeker looks into every other work folder it can find.
-As root every grading must have run as a uid of its own, none may have seen another's
-files, and every verdict must be the one the submission deserves.
+As root every grading must have run as a uid of its own while the others ran, none may
+have seen another's files, and every verdict must be the one the submission deserves.
 """
 
 import ast
@@ -19,9 +19,11 @@ harness = sys.modules["cnn_security_harness"]
 REPORT = '''import glob
 import os
 import sys
+import time
 
 import numpy as np
 
+print("START=%r" % time.time())
 print("SANDBOX_UID=%d" % os.getuid())
 print("WORKDIR=%s" % os.path.realpath(os.getcwd()))
 print("FILES=%s" % sorted(os.listdir(".")))
@@ -36,6 +38,8 @@ for path in glob.glob("/tmp/*/work/*") + glob.glob("/tmp/*/*") + glob.glob("/tmp
             pass
 if foreign:
     print("LEAKED-" + "peeked", foreign[:3])
+time.sleep(2)  # hold the sandbox a while, so that the gradings overlap
+print("END=%r" % time.time())
 '''
 IM2COL = '''
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
@@ -84,7 +88,7 @@ def test_eight_gradings_at_once(mode):
     with ThreadPoolExecutor(max_workers=len(SUBMISSIONS)) as pool:
         graded = dict(pool.map(one, SUBMISSIONS))
 
-    uids, workdirs = {}, {}
+    uids, workdirs, windows = {}, {}, {}
     for name, _, source, status, code in SUBMISSIONS:
         result = graded[name]
         assert not result.problems, (name, result.problems)
@@ -97,10 +101,16 @@ def test_eight_gradings_at_once(mode):
         if source is not None:
             uids[name] = int(re.search(r"SANDBOX_UID=(\d+)", report).group(1))
             workdirs[name] = re.search(r"WORKDIR=(.*)", report).group(1)
+            windows[name] = (float(re.search(r"START=(.*)", report).group(1)), float(re.search(r"END=(.*)", report).group(1)))
             files = ast.literal_eval(re.search(r"FILES=(.*)", report).group(1))
             assert len(files) == 1 and files[0].endswith(".py"), (name, files)  # its own module alone
+    # A uid goes back to the pool when its grading ends: only gradings whose sandboxes were
+    # alive at the same time must have had different uids.
+    overlapping = [(a, b) for a in windows for b in windows
+                   if a < b and windows[a][0] < windows[b][1] and windows[b][0] < windows[a][1]]
+    assert overlapping, windows
     if os.geteuid() == 0:
-        assert len(set(uids.values())) == len(uids), uids
+        assert all(uids[a] != uids[b] for a, b in overlapping), (uids, overlapping)
     if mode == "process":
         assert len(set(workdirs.values())) == len(workdirs), workdirs
     assert harness.settled(lambda: harness.processes_with("concurrency-fork")) == []
