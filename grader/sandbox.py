@@ -12,7 +12,7 @@ bwrap   (bubblewrap) a new mount, pid, net, ipc, uts and cgroup namespace; the f
 process fallback where namespaces are not allowed (e.g. Docker's default seccomp profile):
         Landlock allow-list (read-only Python, numpy and system libraries; writable scratch
         folder only; no TCP; no signals outside), a seccomp filter (no new session or
-        process group, no socket but AF_UNIX, no namespaces), an empty environment, a
+        process group, no socket, no namespaces), an empty environment, a
         private scratch folder; as root also a new network namespace and a scratch tmpfs
         of scratch_mb. Without Landlock it refuses to run unless it is root (uid switch).
 
