@@ -9,7 +9,12 @@ The pipeline, one module per step:
     runner     (inside the sandbox) imports the student module, calls it, streams arrays back
     channel    the framing of the streams between the two sides, parsed defensively
     compare    trusted layered checks of each output against the reference's
+    misconceptions  named mistakes: variants of the reference that explain failing outputs
+    shrink     the smallest case on which a failing submission still fails the same way
+    diagnostics     what is wrong with a failing array: shape hints, error statistics, patterns, error map
+    locate     where a student's error is, in their own line numbers
     feedback   the JSON answer, with messages from the zh/en catalogs
+    render_text     the feedback for a terminal (--format text)
 
 For authors (not part of a grading):
 

@@ -11,10 +11,10 @@ import argparse
 import json
 import sys
 
-from .commands import docs, grade, new, tasks, validate
+from .commands import docs, grade, new, replay, tasks, validate
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 2, 3
-COMMANDS = [grade, tasks, validate, new, docs]
+COMMANDS = [grade, replay, tasks, validate, new, docs]
 
 
 class UsageError(Exception):

@@ -23,7 +23,7 @@ class Check:
     got_dtype: str | None = None
     max_abs_error: float | None = None
     detail: dict = field(default_factory=dict)  # values for the message of ``code``
-    notes: list[str] = field(default_factory=list)  # accepted oddities, e.g. a list converted
+    converted_from: str | None = None  # "list" or "tuple" when a sequence of numbers was converted and accepted
 
     @property
     def passed(self) -> bool:
@@ -52,7 +52,7 @@ def compare(name: str, source: str, received: ReceivedOutput | None, expected: n
             check.code = "WRONG_TYPE"
             check.detail = {"got": received.kind}
             return check, None
-        check.notes.append("LIST_CONVERTED")
+        check.converted_from = received.kind
     elif received.kind != "ndarray":
         check.code = "WRONG_TYPE"
         check.detail = {"got": received.kind}

@@ -1,70 +1,69 @@
 """The feedback document: a Grading turned into the JSON answer (feedback.schema.json).
 
 Owns what the student and the platform see: statuses, scores, messages from the
-catalogs in the chosen language, and what a hidden case may not show.
+catalogs in the chosen language, and what a hidden case may not show. A hidden case
+shows its status, its error code and the named misconceptions only: no params, shapes,
+errors, output, diagnostics or error sizes, since each of those carries information
+about its inputs or expected values.
 """
 
 from __future__ import annotations
 
 import math
 
-from . import SCHEMA_VERSION, __version__
-from .messages import text
+from . import SCHEMA_VERSION, __version__, diagnostics, locate
+from .messages import has, text
 
 PROGRAM_CODES = {"COMPILE_ERROR", "ENCODING_ERROR", "SUBMISSION_TOO_LARGE", "BLOCK_MODE_UNAVAILABLE", "IMPORT_ERROR"}
+ARRAY_CODES = {"SHAPE_MISMATCH", "NOT_FINITE", "WRONG_VALUES"}  # failing checks that still have the student's array
 
 
 def _number(value: float) -> float:
     return round(float(value), 6)
 
 
-def _where(lang: str, grading, error: dict | None) -> str:
-    """Where an error happened, in the student's own line numbers."""
-    if not error:
+def _where(lang: str, grading, location: dict | None) -> str:
+    """Where an error happened, in the student's own line numbers, as a phrase for a message."""
+    if not location or "module_line" not in location:
         return ""
-    submission = grading.submission
-    module_file = f"{grading.task.module_name}.py"
-    line = None
-    if error.get("file") == module_file and error.get("line"):
-        line = error["line"]
-    for frame in reversed(error.get("frames", [])):
-        if frame.get("file") == module_file:
-            line = frame["line"]
-            break
-    if line is None:
-        return ""
-    own = submission.student_line(line)
-    if own is None:
-        return text(lang, "where.template_line", line=line)
-    return text(lang, "where.block_line" if submission.mode == "block" else "where.line", line=own)
+    if location["in_template"]:
+        return text(lang, "where.template_line", line=location["module_line"])
+    if location.get("after_block"):
+        return text(lang, "where.after_block", line=location["line"])
+    return text(lang, "where.block_line" if grading.submission.mode == "block" else "where.line", line=location["line"])
 
 
-def error_location(grading, error: dict | None) -> dict | None:
-    if not error:
-        return None
-    module_file = f"{grading.task.module_name}.py"
-    location = {"exception": error.get("exception", ""), "message": error.get("message", "")}
-    line = error.get("line") if error.get("file") == module_file else None
-    for frame in reversed(error.get("frames", [])):
-        if frame.get("file") == module_file:
-            line = frame["line"]
-            break
-    if line is not None:
-        location["line"] = grading.submission.student_line(line)
-        location["in_template"] = location["line"] is None
-        location["module_line"] = line
+def _allowed_modules(task) -> str:
+    return ", ".join(["numpy"] + [p.stem for p in task.support_paths])
+
+
+def error_location(grading, error: dict | None, lang: str | None = None) -> dict | None:
+    """The student's exception located in their own numbering, with a hint for its kind when the catalog has one."""
+    location = locate.locate(grading.submission, f"{grading.task.module_name}.py", error)
+    if location and lang:
+        kind = location["exception"]
+        if kind == "IndentationError" and locate.mixes_tabs_and_spaces(grading.submission):
+            kind = "TabError"
+        if has(lang, f"exception_hints.{kind}"):
+            location["hint"] = text(lang, f"exception_hints.{kind}", allowed=_allowed_modules(grading.task))
     return location
 
 
-def case_message(lang: str, grading, verdict) -> str:
+def case_message(lang: str, grading, verdict, location: dict | None = None) -> str:
     if verdict.code is None:
         return text(lang, "test.passed")
+    failing = [c for c in verdict.checks if c.code]
+    if failing:
+        return text(lang, "join.sentences").join(check_message(lang, check, grading.task) for check in failing)
     limits = grading.limits
     values = {"memory_mb": limits.memory_mb, "wall_seconds": limits.wall_seconds, "cpu_seconds": limits.cpu_seconds,
               "result_mb": limits.result_mb, **verdict.detail}
     if verdict.error:
-        values.update(exception=verdict.error.get("exception", ""), message=verdict.error.get("message", ""),
-                      where=_where(lang, grading, verdict.error))
+        if location is None:
+            location = error_location(grading, verdict.error)
+        values.update(exception=verdict.error.get("exception", ""),
+                      message=location["message"] if location else verdict.error.get("message", ""),
+                      where=_where(lang, grading, location))
     else:
         values.setdefault("where", "")
     if verdict.code == "MISSING_ENTRY" and verdict.error:
@@ -78,76 +77,156 @@ def case_message(lang: str, grading, verdict) -> str:
         line = verdict.detail.get("line")
         values["where"] = text(lang, "where.line", line=line) if line else ""
         values.setdefault("encoding", "utf-8")
-    failing = [c for c in verdict.checks if c.code]
-    if failing:
-        return " ".join(check_message(lang, check) for check in failing)
     return text(lang, f"codes.{verdict.code}", **values)
 
 
-def check_message(lang: str, check) -> str:
+def _call_returning(task, output: str) -> str:
+    """The method whose return value is ``output`` (e.g. backward), for "backward returned None"."""
+    for step in task.entry.get("steps", []):
+        if step.get("returns") == output:
+            return step["call"]
+    return task.entry.get("function", "")
+
+
+def check_message(lang: str, check, task=None) -> str:
     if check.code is None:
         return text(lang, "test.passed")
     values = {"output": check.output, **check.detail}
     if check.code == "MISSING_OUTPUT":
-        values["how"] = text(lang, f"missing.{check.detail['how']}", output=check.output)
+        call = _call_returning(task, check.output) if task is not None else ""
+        values["how"] = text(lang, f"missing.{check.detail['how']}", output=check.output, call=call)
     if check.code == "WRONG_TYPE":
-        values["got"] = text(lang, f"kinds.{check.detail['got']}") if check.detail.get("got") in ("none", "scalar", "list", "tuple", "subclass", "other") else check.detail.get("got")
+        got = check.detail.get("got")
+        values["got"] = text(lang, f"kinds.{got}") if has(lang, f"kinds.{got}") else text(lang, "kinds.other")
     return text(lang, f"codes.{check.code}", **values)
 
 
-def _check_entry(lang: str, check, visible: bool) -> dict:
+def _hint_entries(lang: str, section: str, hints: list[dict]) -> list[dict]:
+    worded = []
+    for hint in hints:
+        values = dict(hint)
+        if "axis" in hint:
+            values["axis"] = text(lang, f"axes.{hint['axis']}")
+        message = text(lang, f"{section}.{hint['code']}", **values)
+        if hint.get("values_ok"):
+            message += text(lang, "join.sentences") + text(lang, f"{section}.values_ok")
+        worded.append({**hint, "message": message})
+    return worded
+
+
+def diagnostics_entry(lang: str, report: dict) -> dict:
+    """The diagnostics of one check with every hint worded in ``lang``."""
+    entry = dict(report)
+    if "shape_hints" in entry:
+        entry["shape_hints"] = _hint_entries(lang, "shape_hints", entry["shape_hints"])
+    if "hints" in entry:
+        entry["hints"] = _hint_entries(lang, "value_hints", entry["hints"])
+    return entry
+
+
+def _check_entry(lang: str, check, visible: bool, task, expected=None, got=None, tolerance=None) -> dict:
     entry = {
         "output": check.output,
         "status": "passed" if check.passed else "failed",
         "code": check.code,
         "shape_ok": check.got_shape is not None and check.got_shape == check.expected_shape,
-        "max_abs_error": None if check.max_abs_error is None or not math.isfinite(check.max_abs_error) else _number(check.max_abs_error),
+        "max_abs_error": None,
     }
-    if visible:
-        entry.update(expected_shape=check.expected_shape, got_shape=check.got_shape, got_dtype=check.got_dtype,
-                     message=check_message(lang, check))
-        if check.notes:
-            entry["notes"] = [text(lang, f"notes.{n}", output=check.output, kind="list") for n in check.notes]
+    if not visible:
+        return entry
+    if check.max_abs_error is not None and math.isfinite(check.max_abs_error):
+        entry["max_abs_error"] = _number(check.max_abs_error)
+    entry.update(expected_shape=check.expected_shape, got_shape=check.got_shape, got_dtype=check.got_dtype,
+                 message=check_message(lang, check, task))
+    if check.converted_from:
+        entry["notes"] = [text(lang, "notes.LIST_CONVERTED", output=check.output, kind=text(lang, f"kinds.{check.converted_from}"))]
+    if check.code in ARRAY_CODES and expected is not None and got is not None:
+        entry["diagnostics"] = diagnostics_entry(lang, diagnostics.analyse(expected, got, tolerance))
     return entry
+
+
+def test_entry(lang: str, grading, verdict, expected: dict, diagnosis_ids: list[str]) -> dict:
+    """One case's entry; everything beyond status, code and diagnoses only when the case is visible."""
+    case = verdict.case
+    visible = case.visible
+    status = "passed" if verdict.passed else ("not_run" if verdict.code == "NOT_RUN" else "failed")
+    location = error_location(grading, verdict.error, lang) if visible else None
+    checks = []
+    for check in verdict.checks:
+        tolerance = grading.task.tolerance(check.output, grading.tolerance)
+        checks.append(_check_entry(lang, check, visible, grading.task, expected.get(check.output),
+                                   verdict.got.get(check.output), tolerance))
+    entry = {
+        "name": case.name,
+        "kind": case.kind,
+        "visibility": "visible" if visible else "hidden",
+        "status": status,
+        "score": case.points if verdict.passed else 0,
+        "max_score": case.points,
+        "code": verdict.code,
+        "message": case_message(lang, grading, verdict, location) if visible or verdict.passed
+        else text(lang, "test.hidden_failed", code=verdict.code),
+        "checks": checks,
+    }
+    if diagnosis_ids:
+        entry["diagnoses"] = diagnosis_ids
+    if case.title:
+        entry["title"] = case.title[lang]
+    if visible:
+        entry["params"] = dict(case.params)
+        entry["shapes"] = case.shapes()
+        if location:
+            entry["error"] = location
+        if verdict.stdout:
+            entry["stdout"] = verdict.stdout
+            entry["stdout_truncated"] = verdict.stdout_dropped > 0
+    return entry
+
+
+def _program_error(lang: str, grading, tests: list[dict]) -> dict | None:
+    """The one error that stopped every test (the code does not compile, import, or define the entry)."""
+    codes = {v.code for v in grading.verdicts}
+    if len(codes) != 1 or not codes & (PROGRAM_CODES | {"MISSING_ENTRY"}):
+        return None
+    verdict = grading.verdicts[0]
+    location = error_location(grading, verdict.error, lang)
+    problem = {"code": verdict.code, "message": case_message(lang, grading, verdict, location)}
+    if location:
+        problem["error"] = location
+    return problem
+
+
+def _shrunk_entry(lang: str, grading) -> dict | None:
+    shrunk = grading.shrunk
+    if shrunk is None:
+        return None
+    entry = test_entry(lang, grading, shrunk.verdict, shrunk.expected, shrunk.diagnoses)
+    params = ", ".join(f"{name}={shrunk.case.params[name]}" for name in grading.task.spec["params"])
+    entry.update({"from": shrunk.source or None, "index": shrunk.case.index, "tried": shrunk.tried,
+                  "summary": text(lang, "shrink.found" if shrunk.source else "shrink.found_hidden",
+                                  source=shrunk.source, params=params)})
+    return entry
+
+
+def _mode_message(lang: str, submission, entry_name: str) -> str:
+    """Why the file was used as it was; a file without markers that defines the entry says so, not "markers"."""
+    if "WHOLE_BY_DEFINITION" in submission.notes:
+        return text(lang, "notes.WHOLE_BY_DEFINITION", name=entry_name)
+    return text(lang, f"mode.{submission.mode}")
 
 
 def build(grading, lang: str) -> dict:
     tests = []
     for verdict in grading.verdicts:
-        case = verdict.case
-        visible = case.visible
-        status = "passed" if verdict.passed else ("not_run" if verdict.code == "NOT_RUN" else "failed")
-        entry = {
-            "name": case.name,
-            "visibility": "visible" if visible else "hidden",
-            "status": status,
-            "score": case.points if verdict.passed else 0,
-            "max_score": case.points,
-            "code": verdict.code,
-            "message": case_message(lang, grading, verdict) if visible or verdict.passed else text(lang, "test.hidden_failed", code=verdict.code),
-            "checks": [_check_entry(lang, check, visible) for check in verdict.checks],
-        }
-        named = [d.id for d in grading.diagnoses if case.name in d.cases]
-        if named:
-            entry["diagnoses"] = named
-        if case.title:
-            entry["title"] = case.title[lang]
-        if visible:
-            entry["params"] = dict(case.params)
-            entry["shapes"] = case.shapes()
-            location = error_location(grading, verdict.error)
-            if location:
-                entry["error"] = location
-            if verdict.stdout:
-                entry["stdout"] = verdict.stdout
-                entry["stdout_truncated"] = verdict.stdout_dropped > 0
-        tests.append(entry)
+        named = [d.id for d in grading.diagnoses if verdict.case.name in d.cases]
+        tests.append(test_entry(lang, grading, verdict, grading.expected.get(verdict.case.index, {}), named))
     score = sum(t["score"] for t in tests)
     max_score = sum(t["max_score"] for t in tests)
     passed = sum(1 for t in tests if t["status"] == "passed")
     all_passed = passed == len(tests)
+    program_error = _program_error(lang, grading, tests)
     if not grading.gradable:
-        reason = tests[0]["message"] if tests else ""
+        reason = program_error["message"] if program_error else (tests[0]["message"] if tests else "")
         summary = text(lang, "summary.not_gradable", reason=reason)
     else:
         summary = text(lang, "summary.passed" if all_passed else "summary.failed",
@@ -168,14 +247,20 @@ def build(grading, lang: str) -> dict:
         "seed": grading.seed,
         "summary": summary,
         "sandbox": {"backend": grading.backend, "enforced": grading.enforced, "fallback_reason": grading.fallback_reason},
-        "submission": {"mode": submission.mode, "mode_message": text(lang, f"mode.{submission.mode}"),
+        "submission": {"mode": submission.mode, "mode_message": _mode_message(lang, submission, entry_name),
                        "encoding": submission.encoding, "notes": notes},
         "tolerance": grading.tolerance,
         "tests": tests,
         "timing": {"total_seconds": _number(grading.elapsed), "sandbox_seconds": _number(grading.sandbox_elapsed)},
     }
+    if program_error:
+        document["program_error"] = program_error
     if grading.diagnoses:
-        document["diagnoses"] = [{"id": d.id, "message": d.message[lang], "cases": d.cases} for d in grading.diagnoses]
+        document["diagnoses"] = [{"id": d.id, "message": d.message[lang], "cases": d.cases, "outputs": d.outputs}
+                                 for d in grading.diagnoses]
+    shrunk = _shrunk_entry(lang, grading)
+    if shrunk:
+        document["shrunk"] = shrunk
     if grading.import_stdout:
         document["import_stdout"] = grading.import_stdout
     return document

@@ -2,9 +2,14 @@
 
 Owns recognising a failing submission as a known mistake. A variant's code is applied to
 a copy of the reference namespace (``reference.variant_namespace``) and run on the same
-private copies of the inputs as the reference. A submission is recognised as a variant
-when, on every case where both produced all their outputs, the two agree within the
-tolerance, and on at least one of those cases the submission is wrong.
+private copies of the inputs as the reference.
+
+A variant is judged only on the outputs it changes (those where, on some case, its value
+differs from the reference's, in value or in shape), so that a mistake in ``db`` is still
+named when the same submission also gets ``dW`` wrong in another way. A submission is
+recognised as a variant when, on every case where both produced those outputs, the two
+agree within the tolerance (same shape, same values), and on at least one of those cases
+the submission is wrong.
 """
 
 from __future__ import annotations
@@ -17,62 +22,99 @@ from . import reference
 from .cases import Case
 from .taskspec import Task
 
+Outputs = dict[str, np.ndarray]
+
 
 @dataclass
 class Diagnosis:
     id: str
     message: dict  # {"zh": ..., "en": ...}
     cases: list[str]  # names of the failing cases the variant explains
+    outputs: list[str]  # the outputs the variant changes
 
 
-def variant_outputs(task: Task, cases: list[Case]) -> dict[str, dict[int, dict[str, np.ndarray] | None]]:
+def _run_variant(task: Task, namespace: dict, case: Case) -> Outputs | None:
+    try:
+        with np.errstate(all="ignore"):
+            return reference.invoke(task.entry, namespace, case)
+    except Exception:
+        return None
+
+
+def variant_outputs(task: Task, cases: list[Case]) -> dict[str, dict[int, Outputs | None]]:
     """{misconception id: {case index: outputs, or None where the variant raised}}."""
     produced = {}
     for misconception in task.spec.get("misconceptions", []):
         namespace = reference.variant_namespace(task, misconception["code"])
-        per_case = {}
-        for case in cases:
-            try:
-                with np.errstate(all="ignore"):
-                    per_case[case.index] = reference.invoke(task.entry, namespace, case)
-            except Exception:
-                per_case[case.index] = None
-        produced[misconception["id"]] = per_case
+        produced[misconception["id"]] = {case.index: _run_variant(task, namespace, case) for case in cases}
     return produced
 
 
-def _agree(a: dict[str, np.ndarray], b: dict[str, np.ndarray], names: list[str], tolerances: dict[str, dict]) -> bool:
+def close(got: np.ndarray, wanted: np.ndarray, tolerance: dict) -> bool:
+    """Same shape and every element within atol + rtol*|wanted| (NaN never agrees)."""
+    if got.shape != wanted.shape:
+        return False
+    with np.errstate(all="ignore"):
+        error = np.abs(got.astype(np.float64) - wanted)
+    return bool(np.all(error <= tolerance["atol"] + tolerance["rtol"] * np.abs(wanted)))
+
+
+def changed_outputs(per_case: dict[int, Outputs | None], expected: dict[int, Outputs], names: list[str],
+                    tolerances: dict[str, dict]) -> list[str]:
+    """The outputs a variant gets wrong on at least one case."""
+    changed = []
     for name in names:
-        if name not in a or name not in b or a[name].shape != b[name].shape:
-            return False
-        tolerance = tolerances[name]
-        with np.errstate(all="ignore"):
-            error = np.abs(a[name].astype(np.float64) - b[name])
-        if not np.all(error <= tolerance["atol"] + tolerance["rtol"] * np.abs(b[name])):
-            return False
-    return True
+        for index, outputs in per_case.items():
+            if outputs is not None and name in outputs and not close(outputs[name], expected[index][name], tolerances[name]):
+                changed.append(name)
+                break
+    return changed
 
 
-def recognise(task: Task, cases: list[Case], expected: dict[int, dict[str, np.ndarray]],
-              got: dict[int, dict[str, np.ndarray]], tolerances: dict[str, dict],
-              variants: dict[str, dict[int, dict[str, np.ndarray] | None]] | None = None) -> list[Diagnosis]:
-    """The misconceptions that explain the student's outputs ``got`` (case index -> outputs)."""
-    if variants is None:
-        variants = variant_outputs(task, cases)
+def _contradicted(per_case: dict[int, Outputs | None], expected: dict[int, Outputs], got: dict[int, Outputs],
+                  names: list[str], tolerances: dict[str, dict]) -> bool:
+    """On some case, the student and the variant disagree on an output the variant changes."""
+    judged = changed_outputs(per_case, expected, names, tolerances)
+    for index, variant in per_case.items():
+        student = got.get(index)
+        if variant is None or student is None or any(n not in student or n not in variant for n in judged):
+            continue
+        if not all(close(student[n], variant[n], tolerances[n]) for n in judged):
+            return True
+    return False
+
+
+def recognise(task: Task, cases: list[Case], expected: dict[int, Outputs], got: dict[int, Outputs],
+              tolerances: dict[str, dict], variants: dict[str, dict[int, Outputs | None]] | None = None) -> list[Diagnosis]:
+    """The misconceptions that explain the student's outputs ``got`` (case index -> the outputs it produced).
+
+    Without precomputed ``variants``, each variant is run on the cases the student produced outputs for,
+    smallest first, and dropped at the first contradiction, so the large cases cost only the variants
+    that could still explain the submission."""
     names = task.output_names
-    by_id = {m["id"]: m for m in task.spec.get("misconceptions", [])}
+    compared = sorted((c for c in cases if got.get(c.index)), key=lambda c: c.size)
     diagnoses = []
-    for identifier, per_case in variants.items():
-        explained, contradicted = [], False
-        for case in cases:
-            student, variant = got.get(case.index), per_case.get(case.index)
-            if student is None or variant is None or any(n not in student for n in names):
-                continue
-            if not _agree(student, variant, names, tolerances):
+    for misconception in task.spec.get("misconceptions", []):
+        identifier = misconception["id"]
+        if variants is not None and identifier not in variants:
+            continue  # its outputs were not computed (e.g. its code does not compile)
+        namespace = None if variants is not None else reference.variant_namespace(task, misconception["code"])
+        per_case: dict[int, Outputs | None] = {}
+        contradicted = False
+        for case in compared:
+            if variants is not None:
+                per_case[case.index] = variants[identifier].get(case.index)
+            else:
+                per_case[case.index] = _run_variant(task, namespace, case)
+            if _contradicted(per_case, expected, got, names, tolerances):
                 contradicted = True
                 break
-            if not _agree(student, expected[case.index], names, tolerances):
-                explained.append(case.name)
-        if explained and not contradicted:
-            diagnoses.append(Diagnosis(identifier, by_id[identifier]["message"], explained))
+        judged = changed_outputs(per_case, expected, names, tolerances)
+        if contradicted or not judged:
+            continue
+        explained = [case.name for case in cases if per_case.get(case.index) is not None
+                     and all(n in got[case.index] for n in judged)
+                     and not all(close(got[case.index][n], expected[case.index][n], tolerances[n]) for n in judged)]
+        if explained:
+            diagnoses.append(Diagnosis(identifier, misconception["message"], explained, judged))
     return diagnoses

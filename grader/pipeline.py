@@ -8,6 +8,7 @@ its request before it compiles the student's module).
 
 from __future__ import annotations
 
+import dataclasses
 import signal as signals
 import time
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import cases as cases_mod
-from . import channel, compare, misconceptions, reference, sandbox
+from . import channel, compare, misconceptions, reference, sandbox, shrink
 from .config import Settings
 from .submission import Submission, prepare
 from .taskspec import Task
@@ -52,6 +53,7 @@ class Grading:
     tolerance: dict
     gradable: bool = True
     diagnoses: list[misconceptions.Diagnosis] = field(default_factory=list)
+    shrunk: shrink.Shrunk | None = None
     import_stdout: str = ""
     sandbox_output: str = ""
     elapsed: float = 0.0
@@ -88,6 +90,7 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None) ->
         grading.import_stdout = outcome.results.import_stdout
         _judge(grading, outcome, order)
         grading.diagnoses = _diagnose(grading)
+        grading.shrunk = _shrink(grading, settings)
     grading.elapsed = time.monotonic() - started
     return grading
 
@@ -97,11 +100,43 @@ def _diagnose(grading: Grading) -> list[misconceptions.Diagnosis]:
     task = grading.task
     if not task.spec.get("misconceptions") or all(v.passed for v in grading.verdicts):
         return []
-    got = {v.case.index: v.got for v in grading.verdicts if len(v.got) == len(task.output_names)}
+    got = {v.case.index: v.got for v in grading.verdicts if v.got}
     if not got:
         return []
     tolerances = {name: task.tolerance(name, grading.tolerance) for name in task.output_names}
     return misconceptions.recognise(task, grading.cases, grading.expected, got, tolerances)
+
+
+def _shrink(grading: Grading, settings: Settings) -> shrink.Shrunk | None:
+    """The smallest case that still fails the same way, run in fresh sandboxes within the shrink budget."""
+    budget = settings.values["shrink"]
+    if not grading.gradable or all(v.passed for v in grading.verdicts):
+        return None
+
+    def run_cases(cases: list[cases_mod.Case], seconds: float) -> Grading:
+        limits = dataclasses.replace(grading.limits, wall_seconds=min(grading.limits.wall_seconds, seconds))
+        return execute(grading.task, grading.submission, cases, settings, grading.seed, grading.backend, limits,
+                       grading.tolerance)
+
+    return shrink.search(grading, budget["rounds"], budget["wall_seconds"], run_cases)
+
+
+def execute(task: Task, submission: Submission, cases: list[cases_mod.Case], settings: Settings, seed: int,
+            backend: str, limits: sandbox.Limits, tolerance: dict) -> Grading:
+    """Run given cases of a prepared submission in a fresh sandbox and judge them (for shrinking and replay)."""
+    launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
+    try:
+        expected = reference.expected_outputs(task, cases)
+    except BaseException:
+        sandbox.finish(launch, b"")
+        raise
+    grading = Grading(task, seed, submission, cases, expected, [], backend, [], None, limits, tolerance)
+    order = sorted(cases, key=lambda c: c.size)
+    outcome = sandbox.finish(launch, _request(task, submission, order, limits))
+    grading.enforced = outcome.enforced
+    grading.sandbox_elapsed = outcome.elapsed
+    _judge(grading, outcome, order)
+    return grading
 
 
 def _request(task: Task, submission: Submission, order: list[cases_mod.Case], limits: sandbox.Limits) -> bytes:

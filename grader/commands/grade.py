@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from pathlib import Path
 
-from .. import cli, config, feedback, pipeline, sandbox, taskspec, yamldoc
+from .. import cli, config, feedback, pipeline, render_text, sandbox, taskspec, yamldoc
 from ..messages import LANGUAGES
 from ..submission import MAX_BYTES
 
@@ -16,7 +17,8 @@ def register(sub, parents) -> None:
     parser.add_argument("--task", required=True, help="task id (see `grader list`)")
     parser.add_argument("--seed", type=int, help="replay the run with this seed")
     parser.add_argument("--lang", choices=LANGUAGES, help="feedback language (default from grader.yaml)")
-    parser.add_argument("--format", choices=["json"], default="json", help="output format")
+    parser.add_argument("--format", choices=["json", "text"], default="json",
+                        help="output format: json (the contract) or text (for a person; colour when stdout is a terminal)")
     parser.add_argument("submission", help="the student's .py file, or - for stdin")
     parser.set_defaults(run=run)
 
@@ -54,7 +56,7 @@ def run(args) -> int:
         settings, task = load_context(args)
         lang = args.lang or settings.language
         grading = pipeline.run(task, data, settings, seed=args.seed)
-        cli.print_json(feedback.build(grading, lang))
+        _print(args, feedback.build(grading, lang))
         return cli.EXIT_OK
     except cli.UsageError:
         raise
@@ -68,5 +70,13 @@ def run(args) -> int:
         traceback.print_exc(file=sys.stderr)
         reason = f"internal error: {type(exc).__name__}: {exc}"
     print(reason, file=sys.stderr)
-    cli.print_json(feedback.error_document(lang, reason, task=args.task, seed=args.seed))
+    _print(args, feedback.error_document(lang, reason, task=args.task, seed=args.seed))
     return cli.EXIT_INTERNAL
+
+
+def _print(args, document: dict) -> None:
+    if args.format == "text":
+        sys.stdout.write(render_text.render(document, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+        sys.stdout.flush()
+    else:
+        cli.print_json(document)

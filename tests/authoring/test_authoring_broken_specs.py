@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DEMO, copy_task, run_grader, write_scaffold
+from authoring_support import DEMO, copy_task, run_grader, write_scaffold
 from grader import config, validation
 
 SPEC = f"tasks/{DEMO}.yaml"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from conftest import REPO, run_grader
+from authoring_support import REPO, run_grader
 from grader import schemadoc, yamldoc
 
 SCHEMAS = ["task.schema.json", "config.schema.json"]

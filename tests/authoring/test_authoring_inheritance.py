@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import DEMO, run_grader, write_scaffold
+from authoring_support import DEMO, run_grader, write_scaffold
 from grader import config, taskspec
 
 OFF_BY_A_LITTLE = ("self.dgamma = (dout * self.x).sum(axis=(0, 2, 3)) + 1e-3\n"

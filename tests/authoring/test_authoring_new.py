@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_grader
+from authoring_support import run_grader
 
 
 def test_new_task_validates_and_grades_as_generated(tmp_path):

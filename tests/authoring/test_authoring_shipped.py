@@ -7,7 +7,7 @@ import json
 import pytest
 import yaml
 
-from conftest import REPO, run_grader
+from authoring_support import REPO, run_grader
 from grader import yamldoc
 
 SEED_TASKS = ["im2col", "col2im", "conv_backward", "maxpool_backward"]

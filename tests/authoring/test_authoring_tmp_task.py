@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_grader
+from authoring_support import REPO, run_grader
 from grader import yamldoc
 
 SPEC = """\

@@ -1,0 +1,113 @@
+"""Named misconceptions: every variant in the seed specs really fails, is recognised as itself and
+nothing else, and the matching example submission is named by it through the CLI in zh and en;
+correct code and unrelated mistakes are never given a name."""
+
+from __future__ import annotations
+
+import pytest
+
+from feedback_support import EXAMPLES, REPO, SEED, SUBMISSIONS
+
+from grader import cases, misconceptions, reference, taskspec
+
+EXAMPLE_OF = {
+    "im2col_column_order_khkwc": ("im2col", "wrong_column_order"),
+    "im2col_transposed": ("im2col", "wrong_transposed"),
+    "im2col_padding_ignored": ("im2col", "wrong_no_padding"),
+    "im2col_stride_ignored": ("im2col", "wrong_stride_ignored"),
+    "col2im_assign_overlaps": ("col2im", "wrong_assign_overlaps"),
+    "col2im_average_overlaps": ("col2im", "wrong_average_overlaps"),
+    "col2im_padding_not_cropped": ("col2im", "wrong_padding_not_cropped"),
+    "col2im_reshape_without_transpose": ("col2im", "wrong_missing_transpose"),
+    "conv_dw_without_transpose": ("conv_backward", "wrong_dw_no_transpose"),
+    "conv_db_keepdims": ("conv_backward", "wrong_db_keepdims"),
+    "conv_db_wrong_axis": ("conv_backward", "wrong_db_axes"),
+    "conv_dout_not_nhwc": ("conv_backward", "wrong_dout_not_nhwc"),
+    "conv_dx_not_folded": ("conv_backward", "wrong_dx_im2col"),
+    "maxpool_average_rule": ("maxpool_backward", "wrong_average_rule"),
+    "maxpool_overwrite_overlaps": ("maxpool_backward", "wrong_overwrite_overlaps"),
+    "maxpool_padding_not_cropped": ("maxpool_backward", "wrong_no_crop"),
+    "maxpool_dout_not_nhwc": ("maxpool_backward", "wrong_transpose_missing"),
+    "maxpool_max_ignores_padding": ("maxpool_backward", "wrong_max_ignores_padding"),
+}
+SEED_TASKS = ["im2col", "col2im", "conv_backward", "maxpool_backward"]
+pytestmark = pytest.mark.usefixtures("prefetched")
+
+
+def _task(task_id):
+    return taskspec.load(task_id, REPO)
+
+
+def _declared(task_id):
+    return [m["id"] for m in _task(task_id).spec["misconceptions"]]
+
+
+@pytest.mark.parametrize("task_id", SEED_TASKS)
+def test_each_seed_task_declares_at_least_three_with_an_example(task_id):
+    declared = _declared(task_id)
+    assert len(declared) >= 3
+    assert set(declared) <= set(EXAMPLE_OF), "every declared misconception has an example submission in this test"
+    for misconception in _task(task_id).spec["misconceptions"]:
+        assert misconception["message"]["zh"].strip() and misconception["message"]["en"].strip()
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in misconception["message"]["zh"])
+
+
+@pytest.mark.parametrize("task_id", SEED_TASKS)
+def test_variants_fail_and_are_recognised_as_themselves_only(task_id):
+    """On the trusted side: each variant differs from the reference on some case, and its own outputs
+    are recognised as exactly that variant (no other variant claims them)."""
+    task = _task(task_id)
+    run = cases.generate(task, SEED, 4)
+    expected = reference.expected_outputs(task, run)
+    variants = misconceptions.variant_outputs(task, run)
+    tolerances = {name: task.tolerance(name, {"atol": 1e-5, "rtol": 0}) for name in task.output_names}
+    for identifier, per_case in variants.items():
+        changed = misconceptions.changed_outputs(per_case, expected, task.output_names, tolerances)
+        assert changed, f"{identifier} never differs from the reference: it cannot fail"
+        got = {index: outputs for index, outputs in per_case.items() if outputs is not None}
+        found = misconceptions.recognise(task, run, expected, got, tolerances, variants)
+        assert [d.id for d in found] == [identifier]
+
+
+@pytest.mark.parametrize("identifier", sorted(EXAMPLE_OF))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_example_is_named_by_its_misconception(grade, identifier, lang):
+    task_id, example = EXAMPLE_OF[identifier]
+    graded = grade(task_id, EXAMPLES / task_id / f"{example}.py", lang=lang)
+    document = graded.document
+    assert graded.returncode == 0 and document["status"] == "failed"
+    assert [d["id"] for d in document["diagnoses"]] == [identifier]
+    message = next(m for m in _task(task_id).spec["misconceptions"] if m["id"] == identifier)["message"][lang]
+    assert document["diagnoses"][0]["message"] == message
+    named = [t for t in document["tests"] if t.get("diagnoses")]
+    assert named and all(t["status"] == "failed" and t["diagnoses"] == [identifier] for t in named)
+    assert set(document["diagnoses"][0]["cases"]) == {t["name"] for t in named}
+    hidden_named = [t for t in named if t["visibility"] == "hidden"]
+    assert hidden_named, "the diagnosis is shown on the hidden tests it explains too"
+
+
+@pytest.mark.parametrize("task_id", SEED_TASKS)
+def test_correct_submission_is_not_diagnosed(grade, task_id):
+    document = grade(task_id, EXAMPLES / task_id / "correct.py").document
+    assert document["status"] == "passed"
+    assert "diagnoses" not in document and "shrunk" not in document
+
+
+@pytest.mark.parametrize("task_id,path", [
+    ("conv_backward", EXAMPLES / "conv_backward" / "wrong_col2im_no_stride_pad.py"),
+    ("col2im", SUBMISSIONS / "col2im" / "divides_by_count_block.py"),
+    ("conv_backward", SUBMISSIONS / "conv_backward" / "dx_channels_last_block.py"),
+    ("maxpool_backward", SUBMISSIONS / "maxpool_backward" / "returns_none_block.py"),
+])
+def test_unrelated_mistake_is_not_diagnosed(grade, task_id, path):
+    document = grade(task_id, path).document
+    assert document["status"] == "failed"
+    assert "diagnoses" not in document
+    assert all("diagnoses" not in t for t in document["tests"])
+
+
+def test_two_mistakes_in_different_outputs_are_both_named(grade):
+    """A variant is judged on the outputs it changes, so a second mistake elsewhere does not hide it."""
+    document = grade("conv_backward", SUBMISSIONS / "conv_backward" / "two_mistakes_block.py").document
+    named = {d["id"]: d["outputs"] for d in document["diagnoses"]}
+    assert named == {"conv_db_keepdims": ["db"], "conv_dw_without_transpose": ["dW"]}
