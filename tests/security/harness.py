@@ -88,7 +88,9 @@ def config_file(mode: str, **overrides) -> Path:
     folder.chmod(0o755)
     limits = dict(LIMITS)
     limits.update(overrides)
-    lines = [f"sandbox: {backend_of(mode)}", "language: en", "cases:", "  random: 1", "limits:"]
+    # One round of shrinking: the hostile code runs in a second sandbox too, at a small cost.
+    lines = [f"sandbox: {backend_of(mode)}", "language: en", "cases:", "  random: 1", "shrink:", "  rounds: 1",
+             "  wall_seconds: 3", "limits:"]
     lines += [f"  {name}: {value}" for name, value in limits.items()]
     path = folder / "grader.yaml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
