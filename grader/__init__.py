@@ -6,6 +6,7 @@ The pipeline, one module per step:
     cases      the spec's parameter space -> seeded random cases and their inputs
     submission the student's file -> a module source (whole file or spliced block)
     sandbox    launches the runner under bubblewrap or the process backend
+    landlock, seccomp  the kernel's allow-list and system-call filter the sandbox applies
     runner     (inside the sandbox) imports the student module, calls it, streams arrays back
     channel    the framing of the streams between the two sides, parsed defensively
     compare    trusted layered checks of each output against the reference's

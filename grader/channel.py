@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import struct
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -18,6 +19,10 @@ from functools import lru_cache
 import numpy as np
 
 MAX_RECORD = 256 * 1024
+# Two records a case (start, case) and a few others: a run has at most a few hundred cases.
+# A flood of tiny records would otherwise grow the trusted side's memory without bound.
+MAX_RECORDS = 20000
+DEFAULT_OUTPUT_CAP = 4096  # characters of student output kept per case (limits.output_kb)
 NUMERIC_KINDS = "iuf"  # signed, unsigned, floating: bool, complex, object and text are refused
 
 
@@ -68,8 +73,25 @@ class Results:
     corrupt: str | None = None
 
 
+# C0 and C1 control characters but tab and newline: a student's text must not drive a terminal.
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 def _text(value, limit: int = 4000) -> str:
-    return value[:limit] if isinstance(value, str) else ""
+    """A bounded, printable, valid Unicode string (lone surrogates would break the JSON's UTF-8)."""
+    if not isinstance(value, str):
+        return ""
+    return _CONTROLS.sub("\ufffd", value[:limit].encode("utf-8", "replace").decode("utf-8"))
+
+
+def _student_output(text, dropped, cap: int) -> tuple[str, int]:
+    """The student's captured output cut to ``cap`` characters here, whatever the runner claims."""
+    text = _text(text, 1 << 20)
+    dropped = dropped if isinstance(dropped, int) and not isinstance(dropped, bool) and dropped > 0 else 0
+    if len(text) > cap:
+        dropped += len(text) - cap
+        text = text[:cap]
+    return text, dropped
 
 
 def _clean_error(error) -> dict | None:
@@ -132,10 +154,19 @@ def _npy_header(header: bytes) -> tuple:
 class ResultParser:
     """Incremental parser of the result stream, fed chunks as they arrive."""
 
-    def __init__(self):
+    def __init__(self, output_cap: int = DEFAULT_OUTPUT_CAP):
         self.results = Results()
+        self.output_cap = output_cap
         self._buffer = bytearray()
         self._pending: list[tuple[CaseResult, str]] = []
+        self._records = 0
+
+    def close(self) -> Results:
+        """The stream has ended: a case whose array frames did not all arrive was not reported."""
+        for case, _ in self._pending:
+            self.results.cases.pop(case.index, None)
+        self._pending.clear()
+        return self.results
 
     def feed(self, chunk: bytes) -> None:
         if self.results.corrupt:
@@ -176,6 +207,10 @@ class ResultParser:
         output.dtype = array.dtype.name if array.dtype.kind in NUMERIC_KINDS + "bc" else array.dtype.str
 
     def _take_record(self, payload: bytes) -> None:
+        self._records += 1
+        if self._records > MAX_RECORDS:
+            self._corrupt("too many records")
+            return
         try:
             record = json.loads(payload.decode("utf-8"))
         except (UnicodeDecodeError, ValueError, RecursionError):
@@ -193,7 +228,7 @@ class ResultParser:
         elif kind == "import":
             results.imported = True
             results.import_error = _clean_error(record.get("error"))
-            results.import_stdout = _text(record.get("stdout"), 1 << 20)
+            results.import_stdout, _ = _student_output(record.get("stdout"), 0, self.output_cap)
         elif kind == "start" and isinstance(record.get("case"), int):
             results.started.append(record["case"])
         elif kind == "case" and isinstance(record.get("case"), int):
@@ -201,9 +236,8 @@ class ResultParser:
             if index in results.cases:
                 self._corrupt("a case was reported twice")
                 return
-            case = CaseResult(index=index, error=_clean_error(record.get("error")),
-                              stdout=_text(record.get("stdout"), 1 << 20),
-                              stdout_dropped=record.get("stdout_dropped") if isinstance(record.get("stdout_dropped"), int) else 0)
+            stdout, dropped = _student_output(record.get("stdout"), record.get("stdout_dropped"), self.output_cap)
+            case = CaseResult(index=index, error=_clean_error(record.get("error")), stdout=stdout, stdout_dropped=dropped)
             outputs = record.get("outputs") if isinstance(record.get("outputs"), dict) else {}
             for name, meta in outputs.items():
                 if not isinstance(name, str) or not isinstance(meta, dict):

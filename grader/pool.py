@@ -31,12 +31,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox
+from . import sandbox, seccomp
 from .channel import ResultParser, frame
 
 _SOURCES = Path(__file__).resolve().parent
 WORKER_SOURCE = (_SOURCES / "warm_worker.py").read_text(encoding="utf-8")
 LANDLOCK_SOURCE = (_SOURCES / "landlock.py").read_text(encoding="utf-8")
+SECCOMP_SOURCE = (_SOURCES / "seccomp.py").read_text(encoding="utf-8")
 STARTUP_SECONDS = 60.0
 REPORT_GRACE_SECONDS = 5.0  # how long a worker may take to report once asked to kill its child
 _CONTROL_MESSAGE = 4096
@@ -47,17 +48,17 @@ class WorkerLost(RuntimeError):
     """A worker died, hung or could not start; its sandbox was killed."""
 
 
-def child_rlimits(limits: sandbox.Limits) -> list[tuple[int, int]]:
+def child_rlimits(limits: sandbox.Limits) -> list[tuple[int, int, int]]:
     """A single grading's rlimits, plus no POSIX message queue (it would outlive the child)."""
-    return [*sandbox._rlimits(limits), (resource.RLIMIT_MSGQUEUE, 0)]
+    return [*sandbox.rlimit_pairs(limits), (resource.RLIMIT_MSGQUEUE, 0, 0)]
 
 
 def _worker_rlimits(limits: sandbox.Limits) -> None:
     """The worker's own limits: a single grading's but CPU time (the worker lives for many
     submissions; each child gets the CPU limit afresh)."""
-    for which, value in sandbox._rlimits(limits):
+    for which, soft, hard in sandbox.rlimit_pairs(limits):
         if which != resource.RLIMIT_CPU:
-            resource.setrlimit(which, (value, value))
+            resource.setrlimit(which, (soft, hard))
 
 
 def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: int) -> list[str]:
@@ -71,7 +72,8 @@ def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: in
     settings = {"child_uid": child_uid, "rlimits": child_rlimits(limits)}
     return [*options, "--",
             sandbox._inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", WORKER_SOURCE,
-            sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, LANDLOCK_SOURCE]
+            sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, LANDLOCK_SOURCE,
+            SECCOMP_SOURCE]
 
 
 @dataclass
@@ -128,6 +130,7 @@ class Worker:
         if isinstance(abi, int) and abi >= 1:
             self.enforced.append("landlock-filesystem")
             self.enforced += ["landlock-scoped-signals-and-sockets"] if abi >= 6 else []
+        self.enforced.append(seccomp.ENFORCED)
         return self
 
     def run(self, module_files: dict[str, str]) -> sandbox.Outcome:
@@ -160,7 +163,7 @@ class Worker:
                 os.close(fd)
         started = time.monotonic()
         _send(request_write, request)
-        parser = ResultParser()
+        parser = ResultParser(output_cap=limits.output_kb * 1024)
         captured = {"stdout": bytearray(), "stderr": bytearray()}
         output_cap, result_cap = limits.output_kb * 1024, limits.result_mb * 1024 * 1024
         dropped = result_bytes = 0
@@ -222,7 +225,7 @@ class Worker:
             self._discard()
         returncode = report.get("returncode")
         return sandbox.Outcome(
-            backend="bwrap", enforced=list(self.enforced), results=parser.results,
+            backend="bwrap", enforced=list(self.enforced), results=parser.close(),
             returncode=returncode if isinstance(returncode, int) else None,
             timed_out=timed_out, result_limited=result_limited,
             stdout=captured["stdout"].decode("utf-8", "replace"), stderr=captured["stderr"].decode("utf-8", "replace"),

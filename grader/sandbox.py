@@ -11,8 +11,10 @@ bwrap   (bubblewrap) a new mount, pid, net, ipc, uts and cgroup namespace; the f
         reference, tests and the grader's files are never mounted.
 process fallback where namespaces are not allowed (e.g. Docker's default seccomp profile):
         Landlock allow-list (read-only Python, numpy and system libraries; writable scratch
-        folder only; no TCP; no signals outside), a new network namespace where unshare
-        is allowed, an empty environment, a private scratch folder.
+        folder only; no TCP; no signals outside), a seccomp filter (no new session or
+        process group, no socket, no namespaces), an empty environment, a
+        private scratch folder; as root also a new network namespace and a scratch tmpfs
+        of scratch_mb. Without Landlock it refuses to run unless it is root (uid switch).
 
 Both: a new session; rlimits (CPU, address space, processes, file size, open files, no core);
 when the grader runs as root, the student code runs as a uid/gid of its own taken from
@@ -43,7 +45,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import landlock
+from . import landlock, seccomp
 
 if TYPE_CHECKING:  # channel imports numpy: `grader grade` starts the sandbox before that import
     from .channel import Results
@@ -64,7 +66,8 @@ SANDBOX_ENV = {
     "OMP_NUM_THREADS": "1",
     "MKL_NUM_THREADS": "1",
 }
-_CLONE_NEWNET, _CLONE_NEWIPC, _CLONE_NEWUTS = 0x40000000, 0x08000000, 0x04000000
+_CLONE_NEWNET, _CLONE_NEWIPC, _CLONE_NEWUTS, _CLONE_NEWNS = 0x40000000, 0x08000000, 0x04000000, 0x00020000
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC, _MS_REC, _MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 
 
 class SandboxUnavailable(RuntimeError):
@@ -207,12 +210,17 @@ def _rlimits(limits: Limits) -> list[tuple[int, int]]:
     ]
 
 
+def rlimit_pairs(limits: Limits) -> list[tuple[int, int, int]]:
+    """(resource, soft, hard) of every limit, as the sandboxed process gets them (the warm
+    workers' children too)."""
+    # A second of grace above the CPU soft limit, so that SIGXCPU (reported as a timeout)
+    # arrives before the kernel's SIGKILL.
+    return [(which, value, value + 1 if which == resource.RLIMIT_CPU else value) for which, value in _rlimits(limits)]
+
+
 def _apply_rlimits(limits: Limits) -> None:
-    for which, value in _rlimits(limits):
-        # A second of grace above the CPU soft limit, so that SIGXCPU (reported as a
-        # timeout) arrives before the kernel's SIGKILL.
-        hard = value + 1 if which == resource.RLIMIT_CPU else value
-        resource.setrlimit(which, (value, hard))
+    for which, soft, hard in rlimit_pairs(limits):
+        resource.setrlimit(which, (soft, hard))
 
 
 # --- backends ------------------------------------------------------------------------------
@@ -256,7 +264,7 @@ def choose_backend(requested: str) -> tuple[str, str | None]:
     return "process", problem
 
 
-def _bwrap_command(limits: Limits, uid: int | None, result_fd: int) -> list[str]:
+def _bwrap_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: int | None = None) -> list[str]:
     lay = layout()
     args = [shutil.which("bwrap"), *_namespace_flags(uid is not None), "--clearenv"]
     for name, value in SANDBOX_ENV.items():
@@ -286,6 +294,10 @@ def _bwrap_command(limits: Limits, uid: int | None, result_fd: int) -> list[str]
     args += ["--size", str(limits.scratch_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp",
              "--perms", "0777", "--dir", SANDBOX_SCRATCH, "--chdir", SANDBOX_SCRATCH]
     python = [_inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", RUNNER_SOURCE, SANDBOX_SITE, str(result_fd)]
+    if seccomp_fd is not None:
+        # The process backend's filter: above all, no user namespaces, which bwrap as root
+        # would otherwise let the student create (a large kernel surface, no use here).
+        args += ["--seccomp", str(seccomp_fd)]
     if uid is not None:
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
                  shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
@@ -335,6 +347,10 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
     for directory in lay.numpy_dirs:
         (numpy_site / directory.name).symlink_to(directory)
     abi = landlock.abi_version()
+    if not abi and uid is None:
+        raise SandboxUnavailable("the process backend needs Landlock when the grader is not root: the student's code "
+                                 "would run as the grader's own uid and could read every file the grader can, the "
+                                 "reference included (use bwrap, or run the grader as root)")
     read_only: list[tuple[int, bool]] = []
     visible = [executable, *lay.numpy_dirs, numpy_site]
     visible += [entry for entry in stdlib.iterdir() if entry.name not in ("site-packages", "dist-packages")]
@@ -362,11 +378,19 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
     def before_exec():
         notes = []
         try:
+            writable = [scratch_fd] if abi else []
             if as_root and libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS) == 0:
                 notes.append("new-network-namespace")
+            if as_root and _mount_scratch_tmpfs(libc, scratch, limits.scratch_mb, uid):
+                notes.append("private-tmpfs")
+                # The rule must name the tmpfs now mounted there, not the folder under it.
+                writable = [os.open(scratch, os.O_PATH | os.O_CLOEXEC)] if abi else []
             # Landlock first: the rule fds would not fit under the open-files limit.
             if abi:
-                landlock.restrict(abi, read_only, [scratch_fd])
+                landlock.restrict(abi, read_only, writable)
+            if seccomp.supported():
+                seccomp.install()
+                notes.append(seccomp.ENFORCED)
             _apply_rlimits(limits)
             if as_root:
                 os.setgroups([])
@@ -381,6 +405,26 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
 
     python = [str(executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, str(numpy_site), str(result_fd)]
     return python, before_exec, enforced, opened, (status_read, status_write)
+
+
+def _readable_pipe(data: bytes) -> int:
+    """The read end of a pipe holding ``data`` (small enough for the pipe's buffer)."""
+    read, write = os.pipe()
+    os.write(write, data)
+    os.close(write)
+    return read
+
+
+def _mount_scratch_tmpfs(libc, scratch: Path, size_mb: int, uid: int) -> bool:
+    """As root: make the scratch folder a tmpfs of ``size_mb`` in a mount namespace of the
+    child's own, so that a disk flood stops at scratch_mb as under bwrap. False if refused
+    (e.g. a container without CAP_SYS_ADMIN); the scratch folder is then a plain folder."""
+    if libc.unshare(_CLONE_NEWNS) != 0:
+        return False
+    if libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None) != 0:
+        return False
+    options = f"size={size_mb}m,mode=0700,uid={uid},gid={uid}".encode()
+    return libc.mount(b"tmpfs", bytes(scratch), b"tmpfs", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, options) == 0
 
 
 # --- running ---------------------------------------------------------------------------------
@@ -404,15 +448,19 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
     uid = slot.uid if slot else None
     cleanup: list = [slot.release] if slot else []
     result_read, result_write = os.pipe()
-    preexec, status_pipe = None, None
+    preexec, status_pipe, seccomp_fd = None, None, None
     workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
     cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
     try:
         if backend == "bwrap":
-            command = _bwrap_command(limits, uid, result_write)
+            if seccomp.supported():
+                seccomp_fd = _readable_pipe(seccomp.program())
+            command = _bwrap_command(limits, uid, result_write, seccomp_fd)
             enforced = ["bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment"]
             if uid is not None:
                 enforced.append("own-uid")
+            if seccomp_fd is not None:
+                enforced.append(seccomp.ENFORCED)
 
             def preexec():
                 _apply_rlimits(limits)
@@ -430,12 +478,14 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
             env["HOME"] = str(workdir / "work")
         process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=env, close_fds=True, pass_fds=(result_write,), start_new_session=True,
-            preexec_fn=preexec,
+            env=env, close_fds=True, pass_fds=(result_write,) if seccomp_fd is None else (result_write, seccomp_fd),
+            start_new_session=True, preexec_fn=preexec,
         )
     except BaseException as exc:
         os.close(result_read)
         os.close(result_write)
+        if seccomp_fd is not None:
+            os.close(seccomp_fd)
         for step in reversed(cleanup):
             step()
         if status_pipe:
@@ -446,6 +496,8 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
                 raise SandboxUnavailable(f"the process backend could not set up: {why[7:]}") from exc
         raise
     os.close(result_write)
+    if seccomp_fd is not None:
+        os.close(seccomp_fd)
     if status_pipe:
         os.close(status_pipe[1])
         notes = os.read(status_pipe[0], 200).decode()
@@ -460,13 +512,13 @@ def finish(launch: Launch, request: bytes) -> Outcome:
 
     limits = launch.limits
     process = launch.process
-    parser = ResultParser()
     output_cap = limits.output_kb * 1024
+    parser = ResultParser(output_cap=output_cap)
     result_cap = limits.result_mb * 1024 * 1024
     captured = {"stdout": bytearray(), "stderr": bytearray()}
     dropped = 0
     result_bytes = 0
-    timed_out = result_limited = False
+    timed_out = result_limited = leader_gone = False
 
     writer = threading.Thread(target=_write_request, args=(process.stdin, request), daemon=True)
     writer.start()
@@ -483,6 +535,11 @@ def finish(launch: Launch, request: bytes) -> Outcome:
             if remaining <= 0:
                 timed_out = True
                 break
+            if not leader_gone and _has_exited(process.pid):
+                # What the runner wrote is in the pipes; a process it left behind holding them
+                # open would keep the streams from ending until the wall clock runs out.
+                leader_gone = True
+                _kill(launch)
             for key, _ in selector.select(timeout=min(remaining, 0.5)):
                 fd = key.fd if key.data == "result" else key.fileobj.fileno()
                 chunk = os.read(fd, 65536)
@@ -497,6 +554,10 @@ def finish(launch: Launch, request: bytes) -> Outcome:
                         _kill(launch)
                         continue
                     parser.feed(chunk)
+                    if parser.results.corrupt:
+                        # Nothing after a corrupt frame can be judged: stop the sandbox now.
+                        selector.unregister(key.fileobj)
+                        _kill(launch)
                 else:
                     buffer = captured[key.data]
                     room = output_cap - len(buffer)
@@ -519,7 +580,7 @@ def finish(launch: Launch, request: bytes) -> Outcome:
             step()
     returncode = process.returncode
     return Outcome(
-        backend=launch.backend, enforced=launch.enforced, results=parser.results, returncode=returncode,
+        backend=launch.backend, enforced=launch.enforced, results=parser.close(), returncode=returncode,
         timed_out=timed_out, result_limited=result_limited,
         stdout=captured["stdout"].decode("utf-8", "replace"), stderr=captured["stderr"].decode("utf-8", "replace"),
         dropped=dropped, elapsed=time.monotonic() - launch.started,
@@ -532,6 +593,15 @@ def _write_request(stream, request: bytes) -> None:
         stream.close()
     except (BrokenPipeError, OSError, ValueError):
         pass
+
+
+def _has_exited(pid: int) -> bool:
+    """Whether the sandbox's first process has ended, without reaping it (its pid, and so its
+    process group id, stays reserved until ``process.wait``)."""
+    try:
+        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
+    except ChildProcessError:
+        return True
 
 
 def _kill(launch: Launch) -> None:

@@ -1,11 +1,12 @@
 """The warm worker: runs INSIDE a bwrap sandbox, imports numpy once, forks one child per submission.
 
 Started by ``grader/pool.py`` as ``python -I -B -S -c WORKER NUMPY_DIR CONTROL_FD SETTINGS
-RUNNER_SOURCE LANDLOCK_SOURCE`` inside the same bwrap sandbox as a single grading (same mounts,
+RUNNER_SOURCE LANDLOCK_SOURCE SECCOMP_SOURCE`` inside the same bwrap sandbox as a single grading (same mounts,
 rlimits, namespaces), with the part of the runner's request that every submission of the batch
 shares (header and input arrays) on stdin. Like the runner it is self-contained (the grader
-package is not in the sandbox); it loads the runner's and the Landlock module's own source, so
-a submission is run by exactly the code that runs it in a single grading (``runner.serve``).
+package is not in the sandbox); it loads the runner's, the Landlock module's and the seccomp
+module's own source, so a submission is run by exactly the code, and under the same system-call
+filter, as in a single grading (``runner.serve``, ``seccomp.install``).
 
 The worker itself never runs student code and never reads what a child writes. For each job
 the trusted side sends, over the control socket, the four pipe ends of one submission (request,
@@ -16,9 +17,10 @@ stdout, stderr, results); the worker forks a child that becomes the runner for t
 * a new session, only its four pipes open, a fresh private scratch folder as its cwd;
 * the rlimits of a single grading, counted from zero (CPU time is per process), and no POSIX
   message queue;
-* no_new_privs, and a seccomp filter that refuses (EPERM) the only kernel objects that would
-  outlive the child in this sandbox: SysV IPC objects, POSIX message queues and keys (the
-  kernel keyrings are not namespaced; Docker's default profile refuses them too);
+* a single grading's seccomp filter (no new session or process group, no socket, no
+  namespace, no io_uring), and one more that refuses (EPERM) the only kernel objects that
+  would outlive the child in this sandbox: SysV IPC objects, POSIX message queues and keys
+  (the kernel keyrings are not namespaced; Docker's default profile refuses them too);
 * a Landlock domain of its own where the kernel has it: writes only in its scratch folder, no
   signal to and no abstract socket of anything outside its domain (so not the worker);
 * when the worker is root (the grader runs as root): another uid than the worker's, taken from
@@ -104,7 +106,7 @@ def refuse_lasting_kernel_objects():
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
 
 
-def become_runner(fds, scratch, settings, shared, runner, landlock, abi):
+def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_filter):
     """In the forked child: isolate, then serve the submission's request; never returns.
 
     ``fds`` become the child's 0, 1, 2 (request, stdout, stderr) and 3 (the result channel).
@@ -114,14 +116,15 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi):
     status = 1
     try:
         os.setsid()
+        single_filter.install()  # a single grading's filter (it refuses setsid: after it)
         high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for fd in fds]
         for target, fd in enumerate(high):
             os.dup2(fd, target)
         # Signal dispositions are a fresh interpreter's: the worker never installs a handler.
         os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
         os.chdir(scratch)
-        for which, value in settings["rlimits"]:
-            resource.setrlimit(which, (value, value))
+        for which, soft, hard in settings["rlimits"]:
+            resource.setrlimit(which, (soft, hard))
         if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
         refuse_lasting_kernel_objects()
@@ -139,7 +142,11 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi):
         sys.stdin = open(0, "r", encoding="utf-8", closefd=False)
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
-        sys.path[:0] = [os.getcwd()]
+        # The process a single grading's runner is: `python -c RUNNER NUMPY_DIR 3`, as __main__.
+        sys.argv = ["-c", settings["numpy_dir"], "3"]
+        runner.__name__ = "__main__"
+        sys.modules["__main__"] = runner
+        sys.path[:0] = [os.getcwd(), settings["numpy_dir"]]
         header, arrays = shared
         files = json.loads(runner.read_frame(sys.stdin.buffer))
         sys.stdin.close()
@@ -228,6 +235,7 @@ def clean_up():
 
 def main():
     numpy_dir, control_fd, settings = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+    settings["numpy_dir"] = numpy_dir
     if platform.machine() not in REFUSED_SYSCALLS:
         sys.exit("warm worker: no seccomp filter for the architecture " + platform.machine())
     sys.path.insert(0, numpy_dir)
@@ -235,6 +243,7 @@ def main():
 
     runner = load_module("runner", sys.argv[4])
     landlock = load_module("landlock", sys.argv[5])
+    single_filter = load_module("seccomp", sys.argv[6])
     abi = landlock.abi_version()
     header = json.loads(runner.read_frame(sys.stdin.buffer))
     shared = (header, runner.read_arrays(header, [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]], numpy))
@@ -258,7 +267,7 @@ def main():
         child = os.fork()
         if child == 0:
             control.close()
-            become_runner(fds, scratch, settings, shared, runner, landlock, abi)
+            become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_filter)
         for fd in fds:
             os.close(fd)
         finished = os.pidfd_open(child)

@@ -1,0 +1,12 @@
+# task: im2col
+# family: crash
+# expect: failed
+# codes: COMPILE_ERROR
+# why: a NUL byte in the source
+import numpy as np
+
+x = 1@@NUL@@2
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    return np.zeros((1, 1))

@@ -1,0 +1,21 @@
+# task: im2col
+# family: fool
+# expect: failed
+# codes: NOT_FINITE
+# why: the right answer with a few +inf and -inf (inf - inf is NaN in a naive comparison)
+import numpy as np
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    N, C, H, W = input_data.shape
+    out_h = (H + 2 * pad - filter_h) // stride + 1
+    out_w = (W + 2 * pad - filter_w) // stride + 1
+    img = np.pad(input_data, [(0, 0), (0, 0), (pad, pad), (pad, pad)])
+    col = np.zeros((N, C, filter_h, filter_w, out_h, out_w))
+    for y in range(filter_h):
+        for x in range(filter_w):
+            col[:, :, y, x] = img[:, :, y:y + stride * out_h:stride, x:x + stride * out_w:stride]
+    col = col.transpose(0, 4, 5, 1, 2, 3).reshape(N * out_h * out_w, -1)
+    col.flat[0] = np.inf
+    col.flat[-1] = -np.inf
+    return col

@@ -1,0 +1,67 @@
+"""Fixtures of the red-team suite: the attack list, the modes, and the gradings run in parallel.
+
+The helpers are loaded by path under names of their own (the tests folder is not a package).
+Gradings of one mode run in a thread pool, all the selected attacks of that mode at once,
+the first time a test of that mode asks for its result: the suite's wall time is then
+about that of its slowest attacks, not their sum.
+"""
+
+import importlib.util
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+WORKERS = 6
+
+
+def _load(name: str, file: str):
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, HERE / file)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+attacklist = _load("cnn_security_attacklist", "attacklist.py")
+harness = _load("cnn_security_harness", "harness.py")
+
+_selected: dict[str, list] = {}
+_results: dict[str, dict] = {}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec and "attack" in callspec.params and "mode" in callspec.params:
+            _selected.setdefault(callspec.params["mode"], []).append(callspec.params["attack"])
+
+
+@pytest.fixture(scope="session")
+def graded_attacks():
+    """mode -> {attack name: Graded}, computed for every selected attack of a mode at once."""
+
+    def of_mode(mode: str) -> dict:
+        if mode not in _results:
+            problem = harness.mode_problem(mode)
+            if problem:
+                pytest.skip(f"mode {mode} cannot run here: {problem}")
+            attacks = _selected.get(mode, [])
+            before = harness.checkout_snapshot()
+
+            def one(attack):
+                canary = harness.correct_example(attack.task) if "next" in attack.post else None
+                return attack.name, harness.run_attack(attack, mode, attacklist, canary)
+
+            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                _results[mode] = dict(pool.map(one, attacks))
+            _results[mode]["__sandbox_uid_leftovers__"] = harness.settled(harness.leftover_sandbox_processes)
+            after = harness.checkout_snapshot()
+            _results[mode]["__checkout_changed__"] = sorted(
+                name for name in set(before) | set(after) if before.get(name) != after.get(name))
+        return _results[mode]
+
+    return of_mode

@@ -1,0 +1,85 @@
+"""What each backend enforces, as root and as an ordinary user, and what the process backend refuses.
+
+The feedback's ``sandbox.enforced`` list is the backend's own account of what held for a
+grading; these tests pin it per mode, so that a protection that silently stops applying
+(a kernel without Landlock, a container without CAP_SYS_ADMIN) shows up as a failure here
+rather than as an attack that suddenly works.
+"""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from grader import landlock, sandbox, seccomp
+
+harness = sys.modules["cnn_security_harness"]
+
+PROCESS = {"rlimits", "new-session", "empty-environment", "private-scratch", "landlock-filesystem", "landlock-no-tcp",
+           "landlock-scoped-signals-and-sockets", seccomp.ENFORCED}
+# What only a grader running as root can add: the uid switch, namespaces, a mount.
+ROOT_ONLY = {"own-uid", "new-network-namespace", "private-tmpfs"}
+EXPECTED = {
+    "bwrap": {"bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment",
+              "own-uid", seccomp.ENFORCED},
+    "process": PROCESS | {"own-uid", "new-network-namespace", "private-tmpfs"},
+    "process-unprivileged": PROCESS,
+}
+
+
+@pytest.mark.parametrize("mode", list(EXPECTED))
+def test_the_feedback_says_what_the_backend_enforced(mode):
+    problem = harness.mode_problem(mode)
+    if problem:
+        pytest.skip(f"mode {mode} cannot run here: {problem}")
+    if landlock.abi_version() < 6 or not seccomp.supported():
+        pytest.skip("this kernel or architecture lacks Landlock ABI 6 or the seccomp filter (see docs/security.md)")
+    graded = harness.grade(mode, "im2col", harness.correct_example("im2col"))
+    assert not graded.problems, graded.problems
+    enforced = set(graded.feedback["sandbox"]["enforced"])
+    root_only = {"own-uid"} if mode == "bwrap" else ROOT_ONLY  # bwrap's tmpfs needs no root
+    expected = EXPECTED[mode] if os.geteuid() == 0 else EXPECTED[mode] - root_only
+    assert enforced == expected, enforced ^ expected
+    assert graded.feedback["status"] == "passed"
+
+
+def test_without_landlock_an_unprivileged_grader_refuses_the_process_backend(monkeypatch):
+    monkeypatch.setattr(sandbox.landlock, "abi_version", lambda: 0)
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 4242)
+    limits = sandbox.Limits.from_dict(harness.LIMITS)
+    with pytest.raises(sandbox.SandboxUnavailable, match="needs Landlock"):
+        sandbox.start(limits, "process", {"first": 61000, "count": 64})
+
+
+def test_the_seccomp_filter_denies_what_it_says_and_nothing_numpy_needs():
+    if not seccomp.supported():
+        pytest.skip("no seccomp filter for this architecture")
+    probe = '''
+import os, socket, threading
+from grader import seccomp
+seccomp.install()
+def denied(call):
+    try:
+        call()
+    except OSError:
+        return True
+    return False
+assert denied(os.setsid) and denied(lambda: os.setpgid(0, 0))
+assert denied(lambda: socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
+assert denied(lambda: socket.socket(socket.AF_INET6, socket.SOCK_STREAM))
+assert denied(lambda: socket.socket(socket.AF_UNIX, socket.SOCK_STREAM))
+socket.socketpair()[0].close()
+thread = threading.Thread(target=lambda: None)
+thread.start()
+thread.join()
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+assert os.waitpid(pid, 0)[1] == 0
+import numpy
+numpy.linalg.inv(numpy.eye(3))
+print("ok")
+'''
+    completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert completed.stdout.strip() == "ok", completed.stderr
