@@ -258,7 +258,12 @@ def main():
         message, fds, _, _ = socket.recv_fds(control, 4096, 4)
         if not message:
             break
-        job = json.loads(message)["job"]
+        request = json.loads(message)
+        if "job" not in request:  # a kill that crossed the report of a child already gone
+            for fd in fds:
+                os.close(fd)
+            continue
+        job = request["job"]
         jobs += 1
         scratch = os.path.join(SCRATCH_ROOT, "job-%d" % jobs)
         os.mkdir(scratch, 0o700)

@@ -54,3 +54,14 @@ def test_a_submission_past_its_wall_clock_limit_is_killed_and_the_worker_goes_on
     attack = batch.grade(plan, sandboxes, (HOSTILE / "sleeps_forever.py").read_bytes(), "en")
     assert {t["code"] for t in attack["tests"]} <= {"TIMEOUT", "NOT_RUN"}
     assert batch.grade(plan, sandboxes, PROBE, "en")["status"] == "passed"
+
+
+def test_a_kill_that_arrives_after_its_child_ended_does_not_break_the_worker(warm):
+    """The trusted side may ask for a kill (deadline, corrupt stream) just as the child ends."""
+    plan, sandboxes = warm
+    replaced = sandboxes.pool.replaced
+    assert batch.grade(plan, sandboxes, CORRECT_CONV.read_bytes(), "en")["status"] == "passed"
+    worker = sandboxes.pool._all[0]
+    worker._kill(worker.jobs)  # a stale kill for the job that just finished
+    assert batch.grade(plan, sandboxes, PROBE, "en")["status"] == "passed"
+    assert sandboxes.pool.replaced == replaced
