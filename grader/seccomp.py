@@ -10,7 +10,9 @@ code could otherwise
   unix socket files on the host (Landlock does not govern connecting to one): ``socket``
   is denied altogether (``socketpair``, which reaches nothing outside, stays allowed);
 * get around that through io_uring, or create namespaces (``unshare``, ``clone`` with a
-  namespace flag, ``setns``), a large kernel surface with no use in a numpy exercise.
+  namespace flag, ``setns``), a large kernel surface with no use in a numpy exercise;
+* leave data for a later grading in the kernel keyrings (``add_key``, ``keyctl``,
+  ``request_key``), which belong to the uid and outlive its processes, while uids are reused.
 
 Denied calls fail with an errno (EPERM, EACCES, ENOSYS: ``clone3`` too, so that the C library
 falls back to ``clone``, whose flags can be checked); a call made through another
@@ -35,9 +37,11 @@ _X32_BIT = 0x40000000
 # (audit arch, syscall numbers) of the architectures the filter knows.
 _ARCHES = {
     "x86_64": (0xC000003E, {"setsid": 112, "setpgid": 109, "socket": 41, "clone": 56, "clone3": 435, "unshare": 272,
-                            "setns": 308, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427}),
+                            "setns": 308, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+                            "add_key": 248, "request_key": 249, "keyctl": 250}),
     "aarch64": (0xC00000B7, {"setsid": 157, "setpgid": 154, "socket": 198, "clone": 220, "clone3": 435, "unshare": 97,
-                             "setns": 268, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427}),
+                             "setns": 268, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+                             "add_key": 217, "request_key": 218, "keyctl": 219}),
 }
 ENFORCED = "seccomp-no-new-session-no-sockets"
 
@@ -68,7 +72,8 @@ def program() -> bytes:
         parts += [_instruction(_JGE_K, _X32_BIT, 0, 1), _instruction(_RET_K, _RET_KILL_PROCESS)]
     denied = {"setsid": errno.EPERM, "setpgid": errno.EPERM, "socket": errno.EACCES, "unshare": errno.EPERM,
               "setns": errno.EPERM, "clone3": errno.ENOSYS, "io_uring_setup": errno.ENOSYS,
-              "io_uring_enter": errno.ENOSYS, "io_uring_register": errno.ENOSYS}
+              "io_uring_enter": errno.ENOSYS, "io_uring_register": errno.ENOSYS,
+              "add_key": errno.EPERM, "request_key": errno.EPERM, "keyctl": errno.EPERM}
     for name, code in denied.items():
         parts += [_instruction(_JEQ_K, numbers[name], 0, 1), deny(code)]
     # clone(flags, ...): no new namespace. The block returns on every path once entered.
