@@ -71,15 +71,20 @@ def failed_constraints(task: Task, params: dict[str, int]) -> list[str]:
     return failed
 
 
+def draw_raw_params(task: Task, rng: np.random.Generator) -> dict[str, int]:
+    """One value per param, uniformly from its range or choices; constraints not applied."""
+    params = {}
+    for name, space in task.spec["params"].items():
+        if "choices" in space:
+            params[name] = int(space["choices"][rng.integers(len(space["choices"]))])
+        else:
+            params[name] = int(rng.integers(space["min"], space["max"] + 1))
+    return params
+
+
 def draw_params(task: Task, rng: np.random.Generator) -> dict[str, int]:
     for _ in range(MAX_DRAWS):
-        params = {}
-        for name, space in task.spec["params"].items():
-            if "choices" in space:
-                params[name] = int(space["choices"][rng.integers(len(space["choices"]))])
-            else:
-                params[name] = int(rng.integers(space["min"], space["max"] + 1))
-        env = resolve_params(task, params)
+        env = resolve_params(task, draw_raw_params(task, rng))
         if env is not None:
             return env
     raise TaskError([f"{task.spec_path}: the parameter space yielded no valid case in {MAX_DRAWS} draws; check params and constraints"])
