@@ -28,11 +28,15 @@ if [ -z "$python" ]; then
   exit 1
 fi
 
+# The runtime dependencies are installed at the versions the container pins
+# (deploy/requirements.txt as constraints): the tests run what the image ships, and a new
+# release on PyPI cannot change a fresh clone's environment.
 stamp=.venv/.installed
-if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] ||
+   [ deploy/requirements.txt -nt "$stamp" ]; then
   echo "setup: creating .venv" >&2
   "$python" -m venv .venv
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c deploy/requirements.txt -e '.[test]'
   touch "$stamp"
 fi
