@@ -8,7 +8,7 @@ it and fills in the schema's defaults.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from . import yamldoc
@@ -17,11 +17,10 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 ROOT_ENV = "GRADER_ROOT"
 
 
-@dataclass(frozen=True)
-class Settings:
-    values: dict
-    root: Path
-    source: Path | None
+class Settings(namedtuple("Settings", "values root source")):
+    """grader.yaml's values (defaults filled in), the tasks root, and the file read (None: defaults only)."""
+
+    __slots__ = ()
 
     @property
     def language(self) -> str:

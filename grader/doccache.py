@@ -18,10 +18,9 @@ import contextlib
 import hashlib
 import json
 import os
-import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
 
 from . import __version__
 
@@ -58,7 +57,7 @@ def digest(*parts: bytes | str) -> str:
     return hasher.hexdigest()
 
 
-def cached(kind: str, content: bytes, produce: Callable[[], Any]) -> Any:
+def cached(kind: str, content: bytes, produce: Callable[[], object]) -> object:
     """The JSON value ``produce()`` gives for ``content``, from the cache when it is there.
 
     ``produce`` may raise; nothing is stored then, so errors are always reported afresh.
@@ -84,6 +83,8 @@ def cached(kind: str, content: bytes, produce: Callable[[], Any]) -> Any:
 
 
 def _store(entry: Path, data: bytes) -> None:
+    import tempfile  # only on a miss: a grading with a warm cache never pays for it
+
     try:
         handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
     except OSError:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import operator
 from functools import lru_cache
-from typing import Mapping
+from collections.abc import Mapping
 
 _BINARY = {
     ast.Add: operator.add,

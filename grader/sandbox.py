@@ -26,7 +26,6 @@ falls back silently to no isolation.
 
 from __future__ import annotations
 
-import ctypes
 import fcntl
 import importlib.util
 import os
@@ -37,24 +36,21 @@ import signal
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from . import landlock, seccomp
-
-if TYPE_CHECKING:  # channel imports numpy: `grader grade` starts the sandbox before that import
-    from .channel import Results
+from . import seccomp
 
 RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
 SANDBOX_PYTHON_PREFIX = "/opt/python"
 SANDBOX_SITE = "/opt/site"
 SANDBOX_SCRATCH = "/tmp/work"
-SLOT_DIR = Path(tempfile.gettempdir()) / "cnn-grader-slots"
+# Machine-wide, whatever TMPDIR a grader runs with: every grader on the machine must see the
+# same locks, or two gradings could be given the same uid.
+SLOT_DIR = Path("/tmp/cnn-grader-slots")
 # numpy's BLAS starts a thread per core and reserves memory per thread, which fails under
 # RLIMIT_AS; one thread keeps the student's numpy inside the address-space limit.
 SANDBOX_ENV = {
@@ -74,38 +70,23 @@ class SandboxUnavailable(RuntimeError):
     """The requested backend cannot run on this machine."""
 
 
-@dataclass(frozen=True)
-class Limits:
-    cpu_seconds: int
-    wall_seconds: float
-    memory_mb: int
-    processes: int
-    file_size_mb: int
-    scratch_mb: int
-    open_files: int
-    output_kb: int
-    result_mb: int
+class Limits(namedtuple("Limits", "cpu_seconds wall_seconds memory_mb processes file_size_mb scratch_mb "
+                                 "open_files output_kb result_mb")):
+    """Every limit of one sandbox, as grader.yaml names them (units and meaning: its schema)."""
+
+    __slots__ = ()
 
     @classmethod
     def from_dict(cls, values: dict) -> "Limits":
-        return cls(**{name: values[name] for name in cls.__dataclass_fields__})
+        return cls(**{name: values[name] for name in cls._fields})
 
 
-@dataclass
-class Outcome:
-    """What happened in the sandbox; verdicts are decided elsewhere."""
+class Outcome(namedtuple("Outcome", "backend enforced results returncode timed_out result_limited stdout stderr "
+                                    "dropped elapsed", defaults=(None, False, False, "", "", 0, 0.0))):
+    """What happened in the sandbox (``results``: the parsed result stream, a
+    ``channel.Results``); verdicts are decided elsewhere."""
 
-    backend: str
-    enforced: list[str]
-    results: Results
-    returncode: int | None = None
-    timed_out: bool = False
-    result_limited: bool = False
-    stdout: str = ""
-    stderr: str = ""
-    dropped: int = 0
-    elapsed: float = 0.0
-    runner_failed: bool = False
+    __slots__ = ()
 
     @property
     def signal(self) -> int | None:
@@ -123,12 +104,10 @@ class Outcome:
 # --- what the sandbox is allowed to see --------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Layout:
-    python_prefix: Path  # the interpreter's installation (stdlib, lib-dynload)
-    python_executable: Path
-    numpy_dirs: tuple[Path, ...]  # numpy and, in wheels, numpy.libs (its bundled OpenBLAS)
-    site_dirs: tuple[Path, ...]  # every site-packages folder: covered, never shown
+# python_prefix: the interpreter's installation (stdlib, lib-dynload); numpy_dirs: numpy and,
+# in wheels, numpy.libs (its bundled OpenBLAS); site_dirs: every site-packages folder, covered,
+# never shown.
+Layout = namedtuple("Layout", "python_prefix python_executable numpy_dirs site_dirs")
 
 
 @lru_cache(maxsize=1)
@@ -340,6 +319,12 @@ def process_interpreter(as_root: bool) -> tuple[Path, Path]:
 
 def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int):
     """The process backend's command and the function the child runs before exec."""
+    # Imported here, where only this backend pays for them; in the parent, so that the child's
+    # before_exec (landlock, seccomp.install) finds them loaded between fork and exec.
+    import ctypes
+
+    from . import landlock
+
     lay = layout()
     executable, stdlib = process_interpreter(uid is not None)
     numpy_site = scratch.parent / "site"
@@ -430,15 +415,27 @@ def _mount_scratch_tmpfs(libc, scratch: Path, size_mb: int, uid: int) -> bool:
 # --- running ---------------------------------------------------------------------------------
 
 
-@dataclass
 class Launch:
-    process: subprocess.Popen
-    backend: str
-    enforced: list[str]
-    limits: Limits
-    result_read: int
-    started: float
-    cleanup: list = field(default_factory=list)
+    """A started sandbox whose runner waits for its request; ``send`` sets the deadline."""
+
+    def __init__(self, process: subprocess.Popen, backend: str, enforced: list[str], limits: Limits,
+                 result_read: int, cleanup: list):
+        self.process, self.backend, self.enforced, self.limits = process, backend, enforced, limits
+        self.result_read, self.cleanup = result_read, cleanup
+        self.started = time.monotonic()
+        self.deadline: float | None = None
+
+
+PIPE_BYTES = 1 << 20
+
+
+def widen_pipe(fd: int) -> None:
+    """Let a pipe hold a whole case's outputs: the runner goes on with the next case while the
+    trusted side is busy (computing the reference, judging), and both sides wake up less."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except OSError:
+        pass  # over the system's pipe-max-size: the default size works too
 
 
 def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
@@ -448,9 +445,8 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
     uid = slot.uid if slot else None
     cleanup: list = [slot.release] if slot else []
     result_read, result_write = os.pipe()
+    widen_pipe(result_write)
     preexec, status_pipe, seccomp_fd = None, None, None
-    workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
-    cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
     try:
         if backend == "bwrap":
             if seccomp.supported():
@@ -465,6 +461,10 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
             def preexec():
                 _apply_rlimits(limits)
         else:
+            import tempfile
+
+            workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
+            cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
             scratch = workdir / "work"
             scratch.mkdir()
             os.chmod(workdir, 0o755)
@@ -503,13 +503,33 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
         notes = os.read(status_pipe[0], 200).decode()
         os.close(status_pipe[0])
         enforced += [n for n in notes.split(",") if n]
-    return Launch(process, backend, enforced, limits, result_read, time.monotonic(), cleanup)
+    return Launch(process, backend, enforced, limits, result_read, cleanup)
 
 
-def finish(launch: Launch, request: bytes) -> Outcome:
-    """Send the request, collect every stream within the limits, then make sure nothing is left."""
+def send(launch: Launch, request: bytes) -> None:
+    """Hand the runner its request: the student's code starts, and so does the wall clock (the
+    sandbox may have been started while the trusted side was still importing numpy, which is
+    no time of the student's). The caller may work on, then ``finish``."""
+    launch.deadline = time.monotonic() + launch.limits.wall_seconds
+    threading.Thread(target=_write_request, args=(launch.process.stdin, request), daemon=True).start()
+
+
+def abort(launch: Launch) -> Outcome:
+    """Stop a sandbox whose grading cannot go on (before or after its request), leaving nothing."""
+    _kill(launch)
+    if launch.deadline is None:
+        launch.deadline = time.monotonic() + launch.limits.wall_seconds
+        launch.process.stdin.close()
+    return finish(launch)
+
+
+def finish(launch: Launch, request: bytes | None = None) -> Outcome:
+    """Send the request (unless ``send`` did), collect every stream within the limits, then make
+    sure nothing is left."""
     from .channel import ResultParser
 
+    if request is not None:
+        send(launch, request)
     limits = launch.limits
     process = launch.process
     output_cap = limits.output_kb * 1024
@@ -520,15 +540,11 @@ def finish(launch: Launch, request: bytes) -> Outcome:
     result_bytes = 0
     timed_out = result_limited = leader_gone = False
 
-    writer = threading.Thread(target=_write_request, args=(process.stdin, request), daemon=True)
-    writer.start()
     selector = selectors.DefaultSelector()
     selector.register(process.stdout, selectors.EVENT_READ, "stdout")
     selector.register(process.stderr, selectors.EVENT_READ, "stderr")
     selector.register(launch.result_read, selectors.EVENT_READ, "result")
-    # From the request on: the sandbox may have been started while the trusted side was still
-    # importing numpy and computing the reference, which is no time of the student's.
-    deadline = time.monotonic() + limits.wall_seconds
+    deadline = launch.deadline
     try:
         while selector.get_map():
             remaining = deadline - time.monotonic()
@@ -542,7 +558,7 @@ def finish(launch: Launch, request: bytes) -> Outcome:
                 _kill(launch)
             for key, _ in selector.select(timeout=min(remaining, 0.5)):
                 fd = key.fd if key.data == "result" else key.fileobj.fileno()
-                chunk = os.read(fd, 65536)
+                chunk = os.read(fd, PIPE_BYTES)
                 if not chunk:
                     selector.unregister(key.fileobj)
                     continue

@@ -22,9 +22,8 @@ PR_SET_NO_NEW_PRIVS; it is inherited by every process the student starts and can
 
 from __future__ import annotations
 
-import ctypes
 import errno
-import platform
+import os
 import struct
 
 _PR_SET_NO_NEW_PRIVS, _PR_SET_SECCOMP, _SECCOMP_MODE_FILTER = 38, 22, 2
@@ -47,7 +46,7 @@ ENFORCED = "seccomp-no-new-session-no-sockets"
 
 
 def supported() -> bool:
-    return platform.machine() in _ARCHES
+    return os.uname().machine in _ARCHES
 
 
 def _instruction(code: int, k: int, jump_true: int = 0, jump_false: int = 0) -> bytes:
@@ -56,7 +55,7 @@ def _instruction(code: int, k: int, jump_true: int = 0, jump_false: int = 0) -> 
 
 def program() -> bytes:
     """The filter for this machine's architecture, as packed ``struct sock_filter`` entries."""
-    arch, numbers = _ARCHES[platform.machine()]
+    arch, numbers = _ARCHES[os.uname().machine]
     allow = _instruction(_RET_K, _RET_ALLOW)
 
     def deny(code: int) -> bytes:
@@ -68,7 +67,7 @@ def program() -> bytes:
         _instruction(_RET_K, _RET_KILL_PROCESS),
         _instruction(_LD_W_ABS, _OFFSET_NR),
     ]
-    if platform.machine() == "x86_64":
+    if os.uname().machine == "x86_64":
         parts += [_instruction(_JGE_K, _X32_BIT, 0, 1), _instruction(_RET_K, _RET_KILL_PROCESS)]
     denied = {"setsid": errno.EPERM, "setpgid": errno.EPERM, "socket": errno.EACCES, "unshare": errno.EPERM,
               "setns": errno.EPERM, "clone3": errno.ENOSYS, "io_uring_setup": errno.ENOSYS,
@@ -83,12 +82,13 @@ def program() -> bytes:
     return b"".join(parts)
 
 
-class _Program(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
-
-
 def install() -> None:
     """Apply the filter to the calling thread (and its future children). Raises OSError."""
+    import ctypes  # here: the trusted side only builds the program, and `grader grade` starts sooner
+
+    class _Program(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
+
     code = program()
     buffer = ctypes.create_string_buffer(code, len(code))
     fprog = _Program(len(code) // 8, ctypes.cast(buffer, ctypes.c_char_p))

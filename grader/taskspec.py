@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import sys
 import types
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import expressions, yamldoc
@@ -28,18 +27,20 @@ class TaskError(Exception):
         self.unknown = unknown
 
 
-@dataclass
 class Task:
-    id: str
-    spec: dict
-    root: Path
-    spec_path: Path
-    document: yamldoc.Document | None = field(default=None, repr=False)
-    _reference: types.ModuleType | None = field(default=None, repr=False)
+    """A task's spec (defaults filled in) with its files resolved against the tasks root."""
 
-    def __post_init__(self):
-        if self.document is None:  # built from a dict (tests, tools): problems are located by path only
-            self.document = yamldoc.Document(self.spec_path, self.spec, {})
+    def __init__(self, id: str, spec: dict, root: Path, spec_path: Path, document: yamldoc.Document | None = None):
+        self.id = id
+        self.spec = spec
+        self.root = root
+        self.spec_path = spec_path
+        # Built from a dict (tests, tools), without a document: problems are located by path only.
+        self.document = document or yamldoc.Document(spec_path, spec, {})
+        self._reference: types.ModuleType | None = None
+
+    def __repr__(self) -> str:
+        return f"Task({self.id!r})"
 
     @property
     def template_path(self) -> Path:

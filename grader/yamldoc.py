@@ -8,12 +8,9 @@ after the schema (names, files, cases) can point at the line too.
 
 from __future__ import annotations
 
-import difflib
 import json
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from . import doccache
 
@@ -24,24 +21,25 @@ SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
 ABSENT = "x-absent"
 
 
-@dataclass
 class DocumentError(Exception):
     """A YAML document that cannot be used; ``problems`` are one line each."""
 
-    path: str
-    problems: list[str]
+    def __init__(self, path: str, problems: list[str]):
+        super().__init__(path, problems)
+        self.path = path
+        self.problems = problems
 
     def __str__(self) -> str:
         return "\n".join(self.problems)
 
 
-@dataclass
 class Document:
     """A validated document: its data (defaults filled in) and where each value was written."""
 
-    path: Path
-    data: Any
-    lines: dict[tuple, int] = field(default_factory=dict)
+    def __init__(self, path: Path, data: object, lines: dict[tuple, int]):
+        self.path = path
+        self.data = data
+        self.lines = lines
 
     def line(self, doc_path: tuple | list) -> int | None:
         """The line of ``doc_path``, or of its nearest ancestor written in the file."""
@@ -187,7 +185,7 @@ def _line_index(node, path: tuple = ()) -> dict[tuple, int]:
     return index
 
 
-def _key(node) -> Any:
+def _key(node) -> object:
     """A mapping key as the loaded data has it (``1`` stays an int, ``on`` a bool)."""
     import yaml
 
@@ -227,7 +225,7 @@ _TYPE_WORDS = {"object": "a mapping (key: value)", "array": "a list", "string": 
                "number": "a number", "boolean": "true or false", "null": "nothing"}
 
 
-def _kind(value: Any) -> str:
+def _kind(value: object) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
@@ -243,7 +241,7 @@ def _kind(value: Any) -> str:
     return "nothing" if value is None else type(value).__name__
 
 
-def short(value: Any, limit: int = 60) -> str:
+def short(value: object, limit: int = 60) -> str:
     """A value as an author wrote it, cut to ``limit`` characters."""
     try:
         text = json.dumps(value, ensure_ascii=False, default=str)
@@ -265,7 +263,7 @@ def _resolved(schema: dict, root: dict) -> dict:
     if not ref:
         return schema
     document, _, pointer = ref.partition("#")
-    node: Any = load_schema(document) if document else root
+    node: object = load_schema(document) if document else root
     for part in [p for p in pointer.split("/") if p]:
         node = node[part]
     return {**_resolved(node, load_schema(document) if document else root), **{k: v for k, v in schema.items() if k != "$ref"}}
@@ -292,12 +290,14 @@ def describe(error, root: dict) -> list[tuple[tuple, str]]:
             out.append((path, f"missing required key {name!r}" + (f" ({about})" if about else "")))
         return out
     if kind == "additionalProperties" and isinstance(instance, dict):
+        from difflib import get_close_matches  # only for a broken document
+
         allowed = list(schema.get("properties", {}))
         out = []
         for name in instance:
             if name in allowed:
                 continue
-            guess = difflib.get_close_matches(str(name), allowed, n=1, cutoff=0.6)
+            guess = get_close_matches(str(name), allowed, n=1, cutoff=0.6)
             hint = f"; did you mean {guess[0]!r}?" if guess else ""
             where = f" (allowed here: {', '.join(allowed)})" if allowed else ""
             out.append((path + (name,), f"unknown key {name!r}{hint}{where}"))
@@ -361,12 +361,12 @@ def _describe_alternatives(error, root: dict, path: tuple, schema: dict) -> list
 
 # ---------------------------------------------------------------- defaults
 
-def fill_defaults(data: Any, schema_name: str) -> Any:
+def fill_defaults(data: object, schema_name: str) -> object:
     """Return ``data`` with every missing property that has a schema default filled in."""
     return _fill(data, load_schema(schema_name), schema_name)
 
 
-def _fill(data: Any, schema: dict, document: str) -> Any:
+def _fill(data: object, schema: dict, document: str) -> object:
     schema, document = _resolve(schema, document)
     if isinstance(data, dict) and schema.get("type") == "object":
         out = dict(data)
@@ -408,7 +408,7 @@ def _resolve(schema: dict, document: str) -> tuple[dict, str]:
         return schema, document
     target_document, _, pointer = ref.partition("#")
     target_document = target_document or document
-    node: Any = load_schema(target_document)
+    node: object = load_schema(target_document)
     for part in [p for p in pointer.split("/") if p]:
         node = node[part]
     resolved, final_document = _resolve(node, target_document)

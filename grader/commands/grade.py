@@ -5,12 +5,10 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import traceback
 from pathlib import Path
 
-from .. import cli, config, render_text, sandbox, taskspec, yamldoc
+from .. import cli, config, sandbox, taskspec, yamldoc
 from ..messages import LANGUAGES
-from ..submission import MAX_BYTES
 
 
 def _imported_on_first_use(name: str):
@@ -24,9 +22,12 @@ def _imported_on_first_use(name: str):
 
 
 # The pipeline and the feedback import numpy (about as long as the sandboxed interpreter takes
-# to start): they are loaded after the sandbox was started, so that the two overlap.
+# to start): they are loaded after the sandbox was started, so that the two overlap. So is
+# every other module the sandbox's start does not need: each one imported before it delays
+# the student's interpreter by its import time.
 pipeline = sys.modules.get("grader.pipeline") or _imported_on_first_use("grader.pipeline")
 feedback = sys.modules.get("grader.feedback") or _imported_on_first_use("grader.feedback")
+submission = sys.modules.get("grader.submission") or _imported_on_first_use("grader.submission")
 
 
 def register(sub, parents) -> None:
@@ -41,14 +42,20 @@ def register(sub, parents) -> None:
     parser.set_defaults(run=run)
 
 
-def read_submission(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read(MAX_BYTES + 1)
-    file = Path(path)
-    if not file.is_file():
+def check_submission_path(path: str) -> None:
+    if path != "-" and not Path(path).is_file():
         raise cli.UsageError(f"grader grade: no such file: {path}")
-    with file.open("rb") as handle:
-        return handle.read(MAX_BYTES + 1)
+
+
+def read_submission(path: str) -> bytes:
+    limit = submission.MAX_BYTES + 1
+    if path == "-":
+        return sys.stdin.buffer.read(limit)
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit)
+    except OSError as exc:
+        raise cli.UsageError(f"grader grade: cannot read {path}: {exc.strerror or exc}") from None
 
 
 def load_context(args) -> tuple[config.Settings, taskspec.Task]:
@@ -75,16 +82,20 @@ def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Lau
 def run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader grade: --seed must be between 0 and 2**63-1")
-    data = read_submission(args.submission)
+    check_submission_path(args.submission)
     lang = args.lang or "en"
+    launch = None
     try:
         settings, task = load_context(args)
         lang = args.lang or settings.language
         launch = start_sandbox(settings, task)
+        data = read_submission(args.submission)
         grading = pipeline.run(task, data, settings, seed=args.seed, launch=launch)
         _print(args, feedback.build(grading, lang))
         return cli.EXIT_OK
     except cli.UsageError:
+        if launch is not None:
+            sandbox.abort(launch)
         raise
     except taskspec.TaskError as exc:
         reason = f"the task {args.task!r} is broken: {exc}"
@@ -93,6 +104,8 @@ def run(args) -> int:
     except pipeline.SandboxFailure as exc:
         reason = f"the sandbox failed: {exc}"
     except Exception as exc:  # the last-ditch answer: the platform always gets JSON
+        import traceback
+
         traceback.print_exc(file=sys.stderr)
         reason = f"internal error: {type(exc).__name__}: {exc}"
     print(reason, file=sys.stderr)
@@ -102,6 +115,8 @@ def run(args) -> int:
 
 def _print(args, document: dict) -> None:
     if args.format == "text":
+        from .. import render_text
+
         sys.stdout.write(render_text.render(document, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
         sys.stdout.flush()
     elif args.format == "gradescope":

@@ -45,7 +45,7 @@ def test_the_feedback_says_what_the_backend_enforced(mode):
 
 
 def test_without_landlock_an_unprivileged_grader_refuses_the_process_backend(monkeypatch):
-    monkeypatch.setattr(sandbox.landlock, "abi_version", lambda: 0)
+    monkeypatch.setattr(landlock, "abi_version", lambda: 0)
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 4242)
     limits = sandbox.Limits.from_dict(harness.LIMITS)
     with pytest.raises(sandbox.SandboxUnavailable, match="needs Landlock"):
