@@ -1,14 +1,13 @@
 """One grading, end to end: spec -> cases -> sandbox -> trusted comparison -> verdicts.
 
 Owns the order of the steps and the mapping of what happened in the sandbox to a
-verdict per case. The reference runs on the trusted side on private copies, while the
-sandboxed interpreter starts and before any student code runs (the runner waits for
-its request before it compiles the student's module).
+verdict per case. The trusted side overlaps its work with the sandbox's: numpy loads here while
+the sandboxed interpreter starts, and the reference runs (on private copies of the inputs)
+once the request is sent, while the student's code runs on the other core.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import signal as signals
 import time
 from dataclasses import dataclass, field
@@ -71,24 +70,25 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
     submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"])
     backend, fallback_reason = sandbox.choose_backend(settings.sandbox)
     if submission.source is None and launch is not None:
-        sandbox.finish(launch, b"")
+        sandbox.abort(launch)
         launch = None
     elif submission.source is not None and launch is None:
         launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
     try:
         cases = cases_mod.generate(task, seed, cases_mod.random_count(task, settings.values["cases"]))
+        order = run_order(cases)
+        if launch is not None:
+            sandbox.send(launch, _request(task, submission, order, limits))
         expected = reference.expected_outputs(task, cases)
     except BaseException:
         if launch:
-            sandbox.finish(launch, b"")
+            sandbox.abort(launch)
         raise
     grading = Grading(task, seed, submission, cases, expected, [], backend, [], fallback_reason, limits, tolerance)
     if launch is None:
         mark_not_gradable(grading)
     else:
-        order = run_order(cases)
-        outcome = sandbox.finish(launch, _request(task, submission, order, limits))
-        conclude(grading, outcome, order)
+        conclude(grading, sandbox.finish(launch), order)
         grading.shrunk = _shrink(grading, settings)
     grading.elapsed = time.monotonic() - started
     return grading
@@ -141,7 +141,7 @@ def _shrink(grading: Grading, settings: Settings) -> shrink.Shrunk | None:
         return None
 
     def run_cases(cases: list[cases_mod.Case], seconds: float) -> Grading:
-        limits = dataclasses.replace(grading.limits, wall_seconds=min(grading.limits.wall_seconds, seconds))
+        limits = grading.limits._replace(wall_seconds=min(grading.limits.wall_seconds, seconds))
         return execute(grading.task, grading.submission, cases, settings, grading.seed, grading.backend, limits,
                        grading.tolerance)
 
@@ -152,14 +152,15 @@ def execute(task: Task, submission: Submission, cases: list[cases_mod.Case], set
             backend: str, limits: sandbox.Limits, tolerance: dict) -> Grading:
     """Run given cases of a prepared submission in a fresh sandbox and judge them (for shrinking and replay)."""
     launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
+    order = run_order(cases)
     try:
+        sandbox.send(launch, _request(task, submission, order, limits))
         expected = reference.expected_outputs(task, cases)
     except BaseException:
-        sandbox.finish(launch, b"")
+        sandbox.abort(launch)
         raise
     grading = Grading(task, seed, submission, cases, expected, [], backend, [], None, limits, tolerance)
-    order = sorted(cases, key=lambda c: c.size)
-    outcome = sandbox.finish(launch, _request(task, submission, order, limits))
+    outcome = sandbox.finish(launch)
     grading.enforced = outcome.enforced
     grading.sandbox_elapsed = outcome.elapsed
     _judge(grading, outcome, order)

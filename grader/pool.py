@@ -17,7 +17,6 @@ keep a worker in (batch grading then starts one sandbox per submission).
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import queue
@@ -41,7 +40,6 @@ SECCOMP_SOURCE = (_SOURCES / "seccomp.py").read_text(encoding="utf-8")
 STARTUP_SECONDS = 60.0
 REPORT_GRACE_SECONDS = 5.0  # how long a worker may take to report once asked to kill its child
 _CONTROL_MESSAGE = 4096
-_PIPE_BYTES = 1 << 20
 
 
 class WorkerLost(RuntimeError):
@@ -146,7 +144,7 @@ class Worker:
         limits = self.limits
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
-        _widen(result_write)
+        sandbox.widen_pipe(result_write)
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         try:
@@ -196,7 +194,7 @@ class Worker:
                         selector.unregister(key.fileobj)
                         deadline = min(deadline, time.monotonic() + REPORT_GRACE_SECONDS)
                         continue
-                    chunk = os.read(key.fd, _PIPE_BYTES)
+                    chunk = os.read(key.fd, sandbox.PIPE_BYTES)
                     if not chunk:
                         selector.unregister(key.fd)
                     elif key.data != "result":
@@ -350,14 +348,6 @@ class Pool:
             workers, self._all = self._all, []
         for worker in workers:
             worker.close()
-
-
-def _widen(fd: int) -> None:
-    """A pipe that holds a whole case's outputs: fewer wake-ups on both sides of it."""
-    try:
-        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-    except OSError:
-        pass  # over the system's pipe-max-size: the default size works too
 
 
 def _send(fd: int, data: bytes) -> None:

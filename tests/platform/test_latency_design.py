@@ -1,8 +1,10 @@
 """What keeps one grading close to its floor, as behaviour (timings live in bench/, not here).
 
 `grader grade` starts the sandbox before numpy is imported on the trusted side, so the two
-interpreters start together; with the document cache warm it imports neither PyYAML nor
-jsonschema at all. The cache itself must never change what a document means.
+interpreters start together, and before any other module its start does not need; with the
+document cache warm it imports neither PyYAML nor jsonschema at all. It sends the request
+before the reference runs, so the student's code and the reference run side by side. The
+cache itself must never change what a document means.
 """
 
 from __future__ import annotations
@@ -17,20 +19,34 @@ import pytest
 from grader import doccache, taskspec, yamldoc
 from platform_support import CORRECT_CONV, REPO
 
+# Modules the sandbox's start does not need, each costing milliseconds of import before the
+# student's interpreter can start: the heavy ones, and those only a failure or a miss uses.
+# (The grader's own later modules are loaded lazily: in sys.modules, but not executed, so they
+# are watched through what they import: numpy, tokenize.)
+NOT_BEFORE_THE_SANDBOX = ("numpy", "yaml", "jsonschema", "dataclasses", "typing", "inspect", "ctypes", "tempfile",
+                          "traceback", "difflib", "tokenize")
+
 SPY = """
 import json, sys
 import grader.sandbox as sandbox
+watched = %r
 started_with = {}
+calls = []
 real_start = sandbox.start
 def start(*args, **kwargs):
-    started_with.update({name: name in sys.modules for name in ("numpy", "yaml", "jsonschema")})
+    started_with.update({name: name in sys.modules for name in watched})
     return real_start(*args, **kwargs)
 sandbox.start = start
+def profile(frame, event, arg):
+    if event == "call" and frame.f_code.co_name in ("send", "expected_outputs"):
+        calls.append(frame.f_code.co_name)
+sys.setprofile(profile)
 from grader.cli import main
 status = main(["grade", "--task", "conv_backward", sys.argv[1]])
-print(json.dumps({"status": status, "started_with": started_with,
+sys.setprofile(None)
+print(json.dumps({"status": status, "started_with": started_with, "calls": calls,
                   "imported": {name: name in sys.modules for name in ("yaml", "jsonschema")}}), file=sys.stderr)
-"""
+""" % (NOT_BEFORE_THE_SANDBOX,)
 
 
 def spy_on_grade(cache_dir) -> dict:
@@ -46,8 +62,13 @@ def test_grade_starts_the_sandbox_before_numpy_and_skips_yaml_once_cached(tmp_pa
     assert first["started_with"]["numpy"] is False
     assert first["imported"]["jsonschema"] is True  # a cold cache validates
     second = spy_on_grade(cache)
-    assert second["started_with"] == {"numpy": False, "yaml": False, "jsonschema": False}
+    assert not [name for name, loaded in second["started_with"].items() if loaded]
     assert second["imported"] == {"yaml": False, "jsonschema": False}
+
+
+def test_grade_sends_the_request_before_the_reference_runs(tmp_path):
+    calls = spy_on_grade(tmp_path / "cache")["calls"]
+    assert calls[:2] == ["send", "expected_outputs"], calls
 
 
 @pytest.fixture
