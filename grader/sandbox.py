@@ -205,21 +205,52 @@ def _apply_rlimits(limits: Limits) -> None:
 # --- backends ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=4)
-def bwrap_problem(as_root: bool) -> str | None:
-    """None when bwrap can start a sandbox here, else why not (probed once per process)."""
-    bwrap = shutil.which("bwrap")
-    if not bwrap:
+_started_probes: dict[bool, subprocess.Popen] = {}
+
+
+def _missing_for_bwrap(as_root: bool) -> str | None:
+    if not shutil.which("bwrap"):
         return "bubblewrap (bwrap) is not installed"
     if as_root and not shutil.which("setpriv"):
         return "setpriv (util-linux) is not installed"
-    command = [bwrap, *_namespace_flags(as_root), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
+    return None
+
+
+def _probe(as_root: bool) -> subprocess.Popen:
+    command = [shutil.which("bwrap"), *_namespace_flags(as_root), "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+               "true"]
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def start_bwrap_probe() -> None:
+    """Start ``bwrap_problem``'s probe in the background, so that it runs while the caller does
+    other work (``grader grade`` loads its task meanwhile); ``bwrap_problem`` collects it."""
+    as_root = os.geteuid() == 0
+    if as_root not in _started_probes and _missing_for_bwrap(as_root) is None:
+        try:
+            _started_probes[as_root] = _probe(as_root)
+        except OSError:
+            pass  # bwrap_problem probes again and says why
+
+
+@lru_cache(maxsize=4)
+def bwrap_problem(as_root: bool) -> str | None:
+    """None when bwrap can start a sandbox here, else why not (probed once per process)."""
+    missing = _missing_for_bwrap(as_root)
+    if missing:
+        return missing
     try:
-        probe = subprocess.run(command, capture_output=True, timeout=10)
-    except (OSError, subprocess.TimeoutExpired) as exc:
+        probe = _started_probes.pop(as_root, None) or _probe(as_root)
+    except OSError as exc:
         return f"bwrap failed to start: {exc}"
+    try:
+        _, stderr = probe.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        probe.kill()
+        probe.wait()
+        return "bwrap failed to start: it did not finish within 10 s"
     if probe.returncode != 0:
-        return "bwrap cannot create namespaces here: " + probe.stderr.decode("utf-8", "replace").strip()[:300]
+        return "bwrap cannot create namespaces here: " + stderr.decode("utf-8", "replace").strip()[:300]
     return None
 
 

@@ -40,3 +40,8 @@ if [ ! -x .venv/bin/python ] || [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stam
   .venv/bin/python -m pip install -q --disable-pip-version-check -c deploy/requirements.txt -e '.[test]'
   touch "$stamp"
 fi
+
+# Byte-compile the package as pip does for an installed one: with PYTHONDONTWRITEBYTECODE set
+# (as on these machines) every `grader` run would otherwise compile its modules again, which
+# costs about as much as the grader's own start-up. Only changed files are compiled.
+.venv/bin/python -m compileall -q grader

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from .. import cli, config, sandbox, taskspec, yamldoc
+from .. import cli, sandbox
 from ..messages import LANGUAGES
 
 
@@ -21,13 +21,21 @@ def _imported_on_first_use(name: str):
     return module
 
 
+def _deferred(name: str):
+    return sys.modules.get(name) or _imported_on_first_use(name)
+
+
 # The pipeline and the feedback import numpy (about as long as the sandboxed interpreter takes
 # to start): they are loaded after the sandbox was started, so that the two overlap. So is
 # every other module the sandbox's start does not need: each one imported before it delays
-# the student's interpreter by its import time.
-pipeline = sys.modules.get("grader.pipeline") or _imported_on_first_use("grader.pipeline")
-feedback = sys.modules.get("grader.feedback") or _imported_on_first_use("grader.feedback")
-submission = sys.modules.get("grader.submission") or _imported_on_first_use("grader.submission")
+# the student's interpreter by its import time. The task's modules load while bwrap's probe
+# runs (``run``).
+pipeline = _deferred("grader.pipeline")
+feedback = _deferred("grader.feedback")
+submission = _deferred("grader.submission")
+config = _deferred("grader.config")
+taskspec = _deferred("grader.taskspec")
+yamldoc = _deferred("grader.yamldoc")
 
 
 def register(sub, parents) -> None:
@@ -83,6 +91,7 @@ def run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader grade: --seed must be between 0 and 2**63-1")
     check_submission_path(args.submission)
+    sandbox.start_bwrap_probe()
     lang = args.lang or "en"
     launch = None
     try:
