@@ -38,6 +38,7 @@ only writable place is /tmp and whose only processes are its children) to do tha
 
 import ctypes
 import fcntl
+import gc
 import json
 import os
 import platform
@@ -251,6 +252,10 @@ def main():
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     child_uid = settings["child_uid"]
     clean_up()  # also locks /tmp: only each job's own folder is writable by its submission
+    # Every object the worker has is shared with its children until written to: frozen, the
+    # children's garbage collector never walks (and so never copies) them.
+    gc.collect()
+    gc.freeze()
     control = socket.socket(fileno=control_fd)
     control.send(json.dumps({"ready": True, "landlock_abi": abi}).encode())
     jobs = 0
