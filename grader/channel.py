@@ -67,7 +67,6 @@ class Results:
     imported: bool = False  # an "import" record arrived (with or without an error)
     import_error: dict | None = None
     import_stdout: str = ""
-    started: list[int] = field(default_factory=list)
     cases: dict[int, CaseResult] = field(default_factory=dict)
     done: bool = False
     corrupt: str | None = None
@@ -229,8 +228,6 @@ class ResultParser:
             results.imported = True
             results.import_error = _clean_error(record.get("error"))
             results.import_stdout, _ = _student_output(record.get("stdout"), 0, self.output_cap)
-        elif kind == "start" and isinstance(record.get("case"), int):
-            results.started.append(record["case"])
         elif kind == "case" and isinstance(record.get("case"), int):
             index = record["case"]
             if index in results.cases:

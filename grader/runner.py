@@ -8,7 +8,7 @@ only raw arrays and short texts, and decides every verdict itself.
 
 Frames on both streams: a 4-byte big-endian length, then the payload.
 Request (stdin): a JSON header, then one .npy frame per entry of header["arrays"].
-Results (RESULT_FD): JSON records {"type": "ready"|"compile"|"import"|"start"|"case"|"done", ...};
+Results (RESULT_FD): JSON records {"type": "ready"|"compile"|"import"|"case"|"done", ...};
 a "case" record is followed by one .npy frame per output whose "frame" is true.
 """
 
@@ -46,11 +46,11 @@ class ResultChannel:
     def __init__(self, fd):
         self.stream = os.fdopen(fd, "wb", buffering=0)
 
-    def frame(self, payload):
-        self.stream.write(struct.pack(">I", len(payload)) + payload)
-
-    def record(self, record):
-        self.frame(json.dumps(record).encode("utf-8"))
+    def record(self, record, payloads=()):
+        """A record and the array frames that belong to it, in one write: the trusted side
+        wakes up once per case, not once per frame."""
+        frames = [json.dumps(record).encode("utf-8"), *payloads]
+        self.stream.write(b"".join(struct.pack(">I", len(frame)) + frame for frame in frames))
 
 
 class CappedText(io.TextIOBase):
@@ -194,10 +194,11 @@ def serve(header, arrays, channel):
     entry = header["entry"]
     for case in header["cases"]:
         index = case["index"]
-        channel.record({"type": "start", "case": index})
         values = dict(case["values"])
+        # The arrays themselves, not copies: each is this case's alone, and in a warm worker's
+        # child whatever the student writes into them is the child's own copy of the page.
         for name in case["arrays"]:
-            values[name] = arrays[(index, name)].copy()
+            values[name] = arrays[(index, name)]
         outputs, frames, error = {}, [], None
         captured = CappedText(output_cap)
         sys.stdout = sys.stderr = captured
@@ -241,9 +242,7 @@ def serve(header, arrays, channel):
         if error:
             outputs, frames = {}, []
         channel.record({"type": "case", "case": index, "outputs": outputs, "error": error,
-                        "stdout": text, "stdout_dropped": dropped})
-        for payload in frames:
-            channel.frame(payload)
+                        "stdout": text, "stdout_dropped": dropped}, frames)
     channel.record({"type": "done"})
 
 
