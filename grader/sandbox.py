@@ -205,6 +205,8 @@ def _apply_rlimits(limits: Limits) -> None:
 # --- backends ------------------------------------------------------------------------------
 
 
+# Per process and privilege: bwrap's verdict once known, else the probe started to learn it.
+_bwrap_verdicts: dict[bool, str | None] = {}
 _started_probes: dict[bool, subprocess.Popen] = {}
 
 
@@ -226,16 +228,22 @@ def start_bwrap_probe() -> None:
     """Start ``bwrap_problem``'s probe in the background, so that it runs while the caller does
     other work (``grader grade`` loads its task meanwhile); ``bwrap_problem`` collects it."""
     as_root = os.geteuid() == 0
-    if as_root not in _started_probes and _missing_for_bwrap(as_root) is None:
-        try:
-            _started_probes[as_root] = _probe(as_root)
-        except OSError:
-            pass  # bwrap_problem probes again and says why
+    if as_root in _bwrap_verdicts or as_root in _started_probes or _missing_for_bwrap(as_root):
+        return
+    try:
+        _started_probes[as_root] = _probe(as_root)
+    except OSError:
+        pass  # bwrap_problem probes again and says why
 
 
-@lru_cache(maxsize=4)
 def bwrap_problem(as_root: bool) -> str | None:
     """None when bwrap can start a sandbox here, else why not (probed once per process)."""
+    if as_root not in _bwrap_verdicts:
+        _bwrap_verdicts[as_root] = _probe_verdict(as_root)
+    return _bwrap_verdicts[as_root]
+
+
+def _probe_verdict(as_root: bool) -> str | None:
     missing = _missing_for_bwrap(as_root)
     if missing:
         return missing

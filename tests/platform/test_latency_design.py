@@ -124,3 +124,19 @@ def test_the_cached_document_equals_the_parsed_one(cache, tasks_root):
     first = yamldoc.load(tasks_root / "tasks" / "conv_backward.yaml", "task.schema.json")
     second = yamldoc.load(tasks_root / "tasks" / "conv_backward.yaml", "task.schema.json")
     assert first == second and list(cache.glob("*.json"))
+
+
+def test_the_background_bwrap_probe_gives_the_same_verdict_and_leaves_no_process(monkeypatch):
+    from grader import sandbox
+
+    as_root = sandbox.os.geteuid() == 0
+    monkeypatch.setattr(sandbox, "_bwrap_verdicts", {})
+    monkeypatch.setattr(sandbox, "_started_probes", {})
+    sandbox.start_bwrap_probe()
+    probe = sandbox._started_probes.get(as_root)
+    verdict = sandbox.bwrap_problem(as_root)
+    assert probe is None or probe.returncode is not None  # collected, not left running
+    sandbox.start_bwrap_probe()  # known now: nothing more is started
+    assert not sandbox._started_probes
+    monkeypatch.setattr(sandbox, "_bwrap_verdicts", {})
+    assert sandbox.bwrap_problem(as_root) == verdict  # probed in the foreground: the same answer
