@@ -80,3 +80,30 @@ def test_error_fields_are_reduced_to_bounded_plain_values():
     error = parser.results.cases[0].error
     assert len(error["exception"]) == 200 and error["message"] == "" and "line" not in error
     assert error["frames"] == [{"file": "", "line": 3, "function": "", "text": ""}]
+
+
+class _ShortWrites:
+    """A pipe whose every write is cut short, as a signal handler in the student's code can cut one."""
+
+    def __init__(self):
+        self.data = bytearray()
+
+    def write(self, data) -> int:
+        taken = bytes(data[:5])
+        self.data += taken
+        return len(taken)
+
+
+def test_the_runners_writes_reach_the_parser_whole_even_when_cut_short():
+    from grader import runner
+
+    channel = runner.ResultChannel.__new__(runner.ResultChannel)
+    channel.stream = _ShortWrites()
+    expected = np.arange(6.0).reshape(2, 3)
+    channel.record({"type": "ready"})
+    channel.record({"type": "case", "case": 0, "outputs": {"dx": {"kind": "ndarray", "frame": True}}, "error": None,
+                    "stdout": ""}, [npy(expected)])
+    channel.record({"type": "done"})
+    results = parse(bytes(channel.stream.data)).results
+    assert results.ready and results.done and not results.corrupt
+    np.testing.assert_array_equal(results.cases[0].outputs["dx"].array, expected)
