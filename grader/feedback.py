@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from . import SCHEMA_VERSION, __version__, diagnostics, locate
-from .messages import has, text
+from .messages import catalog, has, text
 
 PROGRAM_CODES = {"COMPILE_ERROR", "ENCODING_ERROR", "SUBMISSION_TOO_LARGE", "BLOCK_MODE_UNAVAILABLE", "IMPORT_ERROR"}
 ARRAY_CODES = {"SHAPE_MISMATCH", "NOT_FINITE", "WRONG_VALUES"}  # failing checks that still have the student's array
@@ -213,6 +213,12 @@ def _mode_message(lang: str, submission, entry_name: str) -> str:
     if "WHOLE_BY_DEFINITION" in submission.notes:
         return text(lang, "notes.WHOLE_BY_DEFINITION", name=entry_name)
     return text(lang, f"mode.{submission.mode}")
+
+
+def prepare(lang: str) -> None:
+    """Load what ``build`` needs in ``lang`` ahead of time (``grade`` does it while the
+    student's code runs)."""
+    catalog(lang)
 
 
 def build(grading, lang: str) -> dict:

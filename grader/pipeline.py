@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal as signals
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -60,9 +61,11 @@ class Grading:
 
 
 def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
-        launch: sandbox.Launch | None = None) -> Grading:
+        launch: sandbox.Launch | None = None, meanwhile: Callable[[], None] | None = None) -> Grading:
     """Grade ``data``. ``launch``: a sandbox the caller already started with this task's limits
-    and backend (``grade`` does, so that the sandboxed interpreter starts while numpy loads here)."""
+    and backend (``grade`` does, so that the sandboxed interpreter starts while numpy loads here).
+    ``meanwhile``: the caller's own work for the time the student's code runs (after the
+    reference), e.g. loading what its feedback needs."""
     started = time.monotonic()
     seed = cases_mod.new_seed() if seed is None else seed
     limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
@@ -88,6 +91,8 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
     if launch is None:
         mark_not_gradable(grading)
     else:
+        if meanwhile is not None:
+            meanwhile()
         conclude(grading, sandbox.finish(launch), order)
         grading.shrunk = _shrink(grading, settings)
     grading.elapsed = time.monotonic() - started

@@ -99,7 +99,8 @@ def run(args) -> int:
         lang = args.lang or settings.language
         launch = start_sandbox(settings, task)
         data = read_submission(args.submission)
-        grading = pipeline.run(task, data, settings, seed=args.seed, launch=launch)
+        grading = pipeline.run(task, data, settings, seed=args.seed, launch=launch,
+                               meanwhile=lambda: feedback.prepare(lang))
         _print(args, feedback.build(grading, lang))
         return cli.EXIT_OK
     except cli.UsageError:

@@ -3,8 +3,9 @@
 `grader grade` starts the sandbox before numpy is imported on the trusted side, so the two
 interpreters start together, and before any other module its start does not need; with the
 document cache warm it imports neither PyYAML nor jsonschema at all. It sends the request
-before the reference runs, so the student's code and the reference run side by side. The
-cache itself must never change what a document means.
+before the reference runs, so the student's code and the reference run side by side, and
+loads what the feedback needs before it waits for the results. The cache itself must never
+change what a document means.
 """
 
 from __future__ import annotations
@@ -37,9 +38,12 @@ def start(*args, **kwargs):
     started_with.update({name: name in sys.modules for name in watched})
     return real_start(*args, **kwargs)
 sandbox.start = start
+watched_calls = ("sandbox.py:send", "reference.py:expected_outputs", "feedback.py:prepare", "sandbox.py:finish")
 def profile(frame, event, arg):
-    if event == "call" and frame.f_code.co_name in ("send", "expected_outputs"):
-        calls.append(frame.f_code.co_name)
+    if event == "call":
+        name = frame.f_code.co_filename.rsplit("/", 1)[-1] + ":" + frame.f_code.co_name
+        if name in watched_calls:
+            calls.append(name)
 sys.setprofile(profile)
 from grader.cli import main
 status = main(["grade", "--task", "conv_backward", sys.argv[1]])
@@ -66,9 +70,10 @@ def test_grade_starts_the_sandbox_before_numpy_and_skips_yaml_once_cached(tmp_pa
     assert second["imported"] == {"yaml": False, "jsonschema": False}
 
 
-def test_grade_sends_the_request_before_the_reference_runs(tmp_path):
+def test_grade_sends_the_request_then_runs_the_reference_and_loads_the_feedback_while_the_student_runs(tmp_path):
     calls = spy_on_grade(tmp_path / "cache")["calls"]
-    assert calls[:2] == ["send", "expected_outputs"], calls
+    assert calls[:4] == ["sandbox.py:send", "reference.py:expected_outputs", "feedback.py:prepare",
+                         "sandbox.py:finish"], calls
 
 
 @pytest.fixture
