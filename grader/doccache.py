@@ -3,7 +3,7 @@
 Owns the one-grading start-up budget of YAML: parsing a spec or a catalog and validating it
 against its JSON Schema (importing jsonschema alone costs about as much as importing numpy)
 is paid once per content, not once per grading. An entry is the finished JSON value, stored
-under the SHA-256 of the grader's version, the kind of document (with its schema's own
+under the BLAKE2b digest of the grader's version, the kind of document (with its schema's own
 digest) and the document's bytes, so an edited spec or schema is simply a miss.
 
 The folder is ``$GRADER_CACHE_DIR``, else ``$XDG_CACHE_HOME/cnn-grader``, else
@@ -15,7 +15,6 @@ it cannot be created or written (a read-only container), every call simply compu
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from collections.abc import Callable
@@ -23,6 +22,11 @@ from functools import lru_cache
 from pathlib import Path
 
 from . import __version__
+
+try:  # the builtin module hashlib takes blake2b from: hashlib itself loads OpenSSL (about 3 ms)
+    from _blake2 import blake2b
+except ImportError:
+    from hashlib import blake2b
 
 CACHE_ENV = "GRADER_CACHE_DIR"
 
@@ -49,7 +53,7 @@ def folder() -> Path | None:
 
 
 def digest(*parts: bytes | str) -> str:
-    hasher = hashlib.sha256(__version__.encode())
+    hasher = blake2b(__version__.encode(), digest_size=32)
     for part in parts:
         data = part.encode("utf-8") if isinstance(part, str) else part
         hasher.update(len(data).to_bytes(8, "big"))

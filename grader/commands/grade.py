@@ -72,7 +72,7 @@ def load_context(args) -> tuple[config.Settings, taskspec.Task]:
     except yamldoc.DocumentError as exc:
         raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
     try:
-        task = taskspec.load(args.task, settings.root)
+        task = taskspec.load(args.task, settings.root, check=False)
     except taskspec.TaskError as exc:
         if exc.unknown:
             raise cli.UsageError(f"grader grade: {exc}") from None
@@ -93,19 +93,21 @@ def run(args) -> int:
     check_submission_path(args.submission)
     sandbox.start_bwrap_probe()
     lang = args.lang or "en"
-    launch = None
     try:
         settings, task = load_context(args)
         lang = args.lang or settings.language
         launch = start_sandbox(settings, task)
-        data = read_submission(args.submission)
+        try:  # while the sandbox starts: the task's remaining checks, the submission
+            taskspec.check_semantics(task)
+            data = read_submission(args.submission)
+        except BaseException:
+            sandbox.abort(launch)
+            raise
         grading = pipeline.run(task, data, settings, seed=args.seed, launch=launch,
                                meanwhile=lambda: feedback.prepare(lang))
         _print(args, feedback.build(grading, lang))
         return cli.EXIT_OK
     except cli.UsageError:
-        if launch is not None:
-            sandbox.abort(launch)
         raise
     except taskspec.TaskError as exc:
         reason = f"the task {args.task!r} is broken: {exc}"

@@ -25,7 +25,7 @@ from platform_support import CORRECT_CONV, REPO
 # (The grader's own later modules are loaded lazily: in sys.modules, but not executed, so they
 # are watched through what they import: numpy, tokenize.)
 NOT_BEFORE_THE_SANDBOX = ("numpy", "yaml", "jsonschema", "dataclasses", "typing", "inspect", "ctypes", "tempfile",
-                          "traceback", "difflib", "tokenize")
+                          "traceback", "difflib", "tokenize", "ast", "hashlib")
 
 SPY = """
 import json, sys
