@@ -269,6 +269,16 @@ def _namespace_flags(as_root: bool) -> list[str]:
     return common if as_root else ["--unshare-user", *common]
 
 
+def expected_backend(requested: str) -> str:
+    """The backend ``choose_backend`` will most likely choose, without waiting for bwrap's probe:
+    bwrap wherever it is installed, unless the probe has already said no. A sandbox started on
+    this guess is replaced when the guess was wrong (``pipeline.run``)."""
+    as_root = os.geteuid() == 0
+    if requested == "process" or _missing_for_bwrap(as_root) or _bwrap_verdicts.get(as_root):
+        return "process"
+    return "bwrap"
+
+
 def choose_backend(requested: str) -> tuple[str, str | None]:
     """(backend, why bwrap was not used). Raises SandboxUnavailable if bwrap was demanded."""
     as_root = os.geteuid() == 0

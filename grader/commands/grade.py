@@ -81,10 +81,10 @@ def load_context(args) -> tuple[config.Settings, taskspec.Task]:
 
 
 def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Launch:
-    """The sandbox this grading will use, started before numpy is imported on this side."""
-    backend, _ = sandbox.choose_backend(settings.sandbox)
+    """The sandbox this grading will most likely use, started before numpy is imported on this
+    side and before bwrap's probe has answered (``pipeline.run`` replaces it if the probe says no)."""
     limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
-    return sandbox.start(limits, backend, settings.values["sandbox_uids"])
+    return sandbox.start(limits, sandbox.expected_backend(settings.sandbox), settings.values["sandbox_uids"])
 
 
 def run(args) -> int:

@@ -145,3 +145,27 @@ def test_the_background_bwrap_probe_gives_the_same_verdict_and_leaves_no_process
     assert not sandbox._started_probes
     monkeypatch.setattr(sandbox, "_bwrap_verdicts", {})
     assert sandbox.bwrap_problem(as_root) == verdict  # probed in the foreground: the same answer
+
+
+def test_a_sandbox_started_on_bwrap_before_its_probe_said_no_is_replaced_by_the_process_backend(monkeypatch, capsys):
+    from grader import cli, sandbox
+
+    if sandbox._missing_for_bwrap(sandbox.os.geteuid() == 0):
+        pytest.skip("bwrap is not installed: no sandbox is started on a guess")
+
+    def refusing_probe(as_root):
+        return subprocess.Popen([sys.executable, "-c", "import sys; sys.exit('no namespaces for you')"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+    monkeypatch.setattr(sandbox, "_bwrap_verdicts", {})
+    monkeypatch.setattr(sandbox, "_started_probes", {})
+    monkeypatch.setattr(sandbox, "_probe", refusing_probe)
+    started, aborted = [], []
+    real_start, real_abort = sandbox.start, sandbox.abort
+    monkeypatch.setattr(sandbox, "start", lambda limits, backend, uids: started.append(backend) or real_start(limits, backend, uids))
+    monkeypatch.setattr(sandbox, "abort", lambda launch: aborted.append(launch.backend) or real_abort(launch))
+    assert cli.main(["grade", "--task", "conv_backward", "--lang", "en", str(CORRECT_CONV)]) == cli.EXIT_OK
+    feedback = json.loads(capsys.readouterr().out)
+    assert started == ["bwrap", "process"] and aborted == ["bwrap"]
+    assert feedback["status"] == "passed" and feedback["sandbox"]["backend"] == "process"
+    assert "no namespaces for you" in feedback["sandbox"]["fallback_reason"]
