@@ -71,16 +71,11 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
     limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
     tolerance = dict(settings.values["tolerance"])
     submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"])
-    try:
-        backend, fallback_reason = sandbox.choose_backend(settings.sandbox)
-    except BaseException:
-        if launch is not None:
-            sandbox.abort(launch)
-        raise
-    if launch is not None and (submission.source is None or launch.backend != backend):
-        sandbox.abort(launch)  # nothing to run, or started on a guess bwrap's probe refuted
+    backend, fallback_reason = sandbox.choose_backend(settings.sandbox)
+    if submission.source is None and launch is not None:
+        sandbox.abort(launch)
         launch = None
-    if submission.source is not None and launch is None:
+    elif submission.source is not None and launch is None:
         launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
     try:
         cases = cases_mod.generate(task, seed, cases_mod.random_count(task, settings.values["cases"]))

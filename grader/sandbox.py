@@ -271,8 +271,8 @@ def _namespace_flags(as_root: bool) -> list[str]:
 
 def expected_backend(requested: str) -> str:
     """The backend ``choose_backend`` will most likely choose, without waiting for bwrap's probe:
-    bwrap wherever it is installed, unless the probe has already said no. A sandbox started on
-    this guess is replaced when the guess was wrong (``pipeline.run``)."""
+    bwrap wherever it is installed, unless the probe has already said no (``grader grade``
+    starts its sandbox on this guess and replaces it when the guess was wrong)."""
     as_root = os.geteuid() == 0
     if requested == "process" or _missing_for_bwrap(as_root) or _bwrap_verdicts.get(as_root):
         return "process"

@@ -81,10 +81,21 @@ def load_context(args) -> tuple[config.Settings, taskspec.Task]:
 
 
 def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Launch:
-    """The sandbox this grading will most likely use, started before numpy is imported on this
-    side and before bwrap's probe has answered (``pipeline.run`` replaces it if the probe says no)."""
+    """The sandbox this grading will use, started before numpy is imported on this side: on the
+    backend bwrap's probe will most likely choose, then the probe is waited for while that one
+    boots; if the probe says no, the sandbox is replaced at once."""
     limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
-    return sandbox.start(limits, sandbox.expected_backend(settings.sandbox), settings.values["sandbox_uids"])
+    uid_range = settings.values["sandbox_uids"]
+    launch = sandbox.start(limits, sandbox.expected_backend(settings.sandbox), uid_range)
+    try:
+        backend, _ = sandbox.choose_backend(settings.sandbox)
+    except BaseException:
+        sandbox.abort(launch)
+        raise
+    if backend == launch.backend:
+        return launch
+    sandbox.abort(launch)
+    return sandbox.start(limits, backend, uid_range)
 
 
 def run(args) -> int:

@@ -149,6 +149,7 @@ def test_the_background_bwrap_probe_gives_the_same_verdict_and_leaves_no_process
 
 def test_a_sandbox_started_on_bwrap_before_its_probe_said_no_is_replaced_by_the_process_backend(monkeypatch, capsys):
     from grader import cli, sandbox
+    from grader.commands import grade as grade_command
 
     if sandbox._missing_for_bwrap(sandbox.os.geteuid() == 0):
         pytest.skip("bwrap is not installed: no sandbox is started on a guess")
@@ -160,12 +161,14 @@ def test_a_sandbox_started_on_bwrap_before_its_probe_said_no_is_replaced_by_the_
     monkeypatch.setattr(sandbox, "_bwrap_verdicts", {})
     monkeypatch.setattr(sandbox, "_started_probes", {})
     monkeypatch.setattr(sandbox, "_probe", refusing_probe)
-    started, aborted = [], []
-    real_start, real_abort = sandbox.start, sandbox.abort
-    monkeypatch.setattr(sandbox, "start", lambda limits, backend, uids: started.append(backend) or real_start(limits, backend, uids))
-    monkeypatch.setattr(sandbox, "abort", lambda launch: aborted.append(launch.backend) or real_abort(launch))
+    events = []
+    real_start, real_abort, real_run = sandbox.start, sandbox.abort, grade_command.pipeline.run
+    monkeypatch.setattr(sandbox, "start", lambda limits, backend, uids: events.append(f"start {backend}") or real_start(limits, backend, uids))
+    monkeypatch.setattr(sandbox, "abort", lambda launch: events.append(f"abort {launch.backend}") or real_abort(launch))
+    monkeypatch.setattr(grade_command.pipeline, "run", lambda *args, **kwargs: events.append("pipeline") or real_run(*args, **kwargs))
     assert cli.main(["grade", "--task", "conv_backward", "--lang", "en", str(CORRECT_CONV)]) == cli.EXIT_OK
     feedback = json.loads(capsys.readouterr().out)
-    assert started == ["bwrap", "process"] and aborted == ["bwrap"]
+    # Replaced before the pipeline (and numpy) loads: the process backend starts no later than it did without the guess.
+    assert events == ["start bwrap", "abort bwrap", "start process", "pipeline"]
     assert feedback["status"] == "passed" and feedback["sandbox"]["backend"] == "process"
     assert "no namespaces for you" in feedback["sandbox"]["fallback_reason"]
