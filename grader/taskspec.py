@@ -114,8 +114,8 @@ def task_ids(root: Path) -> list[str]:
 
 
 def load(task_id: str, root: Path, check: bool = True) -> Task:
-    """The task ``task_id``; with ``check`` false the checks beyond its schema are left to
-    ``check`` (``grader grade`` makes them while its sandbox starts)."""
+    """The task ``task_id``; with ``check`` false the checks beyond its schema are left to the
+    caller's ``check_semantics`` (``grader grade`` makes them while its sandbox starts)."""
     path = root / "tasks" / f"{task_id}.yaml"
     if not path.is_file() or "/" in task_id or task_id.startswith("."):
         known = ", ".join(task_ids(root)) or "none"
