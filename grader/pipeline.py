@@ -77,16 +77,12 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
         launch = None
     elif submission.source is not None and launch is None:
         launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
-    try:
+    with sandbox.aborted_on_failure(launch):
         cases = cases_mod.generate(task, seed, cases_mod.random_count(task, settings.values["cases"]))
         order = run_order(cases)
         if launch is not None:
             sandbox.send(launch, _request(task, submission, order, limits))
         expected = reference.expected_outputs(task, cases)
-    except BaseException:
-        if launch:
-            sandbox.abort(launch)
-        raise
     grading = Grading(task, seed, submission, cases, expected, [], backend, [], fallback_reason, limits, tolerance)
     if launch is None:
         mark_not_gradable(grading)
@@ -158,12 +154,9 @@ def execute(task: Task, submission: Submission, cases: list[cases_mod.Case], set
     """Run given cases of a prepared submission in a fresh sandbox and judge them (for shrinking and replay)."""
     launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
     order = run_order(cases)
-    try:
+    with sandbox.aborted_on_failure(launch):
         sandbox.send(launch, _request(task, submission, order, limits))
         expected = reference.expected_outputs(task, cases)
-    except BaseException:
-        sandbox.abort(launch)
-        raise
     grading = Grading(task, seed, submission, cases, expected, [], backend, [], None, limits, tolerance)
     outcome = sandbox.finish(launch)
     grading.enforced = outcome.enforced

@@ -26,6 +26,7 @@ falls back silently to no isolation.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import importlib.util
 import os
@@ -561,6 +562,17 @@ def send(launch: Launch, request: bytes) -> None:
     no time of the student's). The caller may work on, then ``finish``."""
     launch.deadline = time.monotonic() + launch.limits.wall_seconds
     threading.Thread(target=_write_request, args=(launch.process.stdin, request), daemon=True).start()
+
+
+@contextlib.contextmanager
+def aborted_on_failure(launch: Launch | None):
+    """Abort ``launch`` (if any) when the block raises; the exception goes on."""
+    try:
+        yield
+    except BaseException:
+        if launch is not None:
+            abort(launch)
+        raise
 
 
 def abort(launch: Launch) -> Outcome:

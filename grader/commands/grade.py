@@ -87,11 +87,8 @@ def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Lau
     limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
     uid_range = settings.values["sandbox_uids"]
     launch = sandbox.start(limits, sandbox.expected_backend(settings.sandbox), uid_range)
-    try:
+    with sandbox.aborted_on_failure(launch):
         backend, _ = sandbox.choose_backend(settings.sandbox)
-    except BaseException:
-        sandbox.abort(launch)
-        raise
     if backend == launch.backend:
         return launch
     sandbox.abort(launch)
@@ -108,12 +105,10 @@ def run(args) -> int:
         settings, task = load_context(args)
         lang = args.lang or settings.language
         launch = start_sandbox(settings, task)
-        try:  # while the sandbox starts: the task's remaining checks, the submission
+        # While the sandbox starts: the task's remaining checks, the submission.
+        with sandbox.aborted_on_failure(launch):
             taskspec.check_semantics(task)
             data = read_submission(args.submission)
-        except BaseException:
-            sandbox.abort(launch)
-            raise
         grading = pipeline.run(task, data, settings, seed=args.seed, launch=launch,
                                meanwhile=lambda: feedback.prepare(lang))
         _print(args, feedback.build(grading, lang))
