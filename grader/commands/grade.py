@@ -86,12 +86,16 @@ def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Lau
     boots; if the probe says no, the sandbox is replaced at once."""
     limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
     uid_range = settings.values["sandbox_uids"]
-    launch = sandbox.start(limits, sandbox.expected_backend(settings.sandbox), uid_range)
+    try:
+        launch = sandbox.start(limits, sandbox.expected_backend(settings.sandbox), uid_range)
+    except OSError:  # the guess cannot even be executed: the probe says why, and decides
+        launch = None
     with sandbox.aborted_on_failure(launch):
         backend, _ = sandbox.choose_backend(settings.sandbox)
-    if backend == launch.backend:
+    if launch is not None and backend == launch.backend:
         return launch
-    sandbox.abort(launch)
+    if launch is not None:
+        sandbox.abort(launch)
     return sandbox.start(limits, backend, uid_range)
 
 

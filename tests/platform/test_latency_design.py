@@ -18,7 +18,7 @@ import sys
 import pytest
 
 from grader import doccache, taskspec, yamldoc
-from platform_support import CORRECT_CONV, REPO
+from platform_support import CORRECT_CONV, REPO, run_grader
 
 # Modules the sandbox's start does not need, each costing milliseconds of import before the
 # student's interpreter can start: the heavy ones, and those only a failure or a miss uses.
@@ -172,3 +172,16 @@ def test_a_sandbox_started_on_bwrap_before_its_probe_said_no_is_replaced_by_the_
     assert events == ["start bwrap", "abort bwrap", "start process", "pipeline"]
     assert feedback["status"] == "passed" and feedback["sandbox"]["backend"] == "process"
     assert "no namespaces for you" in feedback["sandbox"]["fallback_reason"]
+
+
+def test_a_bwrap_that_cannot_be_executed_falls_back_to_the_process_backend_as_before(tmp_path):
+    fake = tmp_path / "bin" / "bwrap"
+    fake.parent.mkdir()
+    fake.write_text("#!/nonexistent/interpreter\n")
+    fake.chmod(0o755)
+    done = run_grader("grade", "--task", "conv_backward", "--lang", "en", str(CORRECT_CONV),
+                      env={"PATH": f"{fake.parent}:/usr/bin:/bin"})
+    feedback = json.loads(done.stdout)
+    assert done.returncode == 0 and feedback["status"] == "passed", done.stderr.decode(errors="replace")[-500:]
+    assert feedback["sandbox"]["backend"] == "process"
+    assert feedback["sandbox"]["fallback_reason"].startswith("bwrap failed to start")
