@@ -270,13 +270,16 @@ def _namespace_flags(as_root: bool) -> list[str]:
     return common if as_root else ["--unshare-user", *common]
 
 
-def expected_backend(requested: str) -> str:
+def expected_backend(requested: str) -> str | None:
     """The backend ``choose_backend`` will most likely choose, without waiting for bwrap's probe:
-    bwrap wherever it is installed, unless the probe has already said no (``grader grade``
-    starts its sandbox on this guess and replaces it when the guess was wrong)."""
+    bwrap wherever it is installed and the probe has not said no yet; None where there is nothing
+    to guess (``choose_backend`` answers at once). ``grader grade`` starts its sandbox on this
+    guess and replaces it when the guess was wrong."""
     as_root = os.geteuid() == 0
-    if requested == "process" or _missing_for_bwrap(as_root) or _bwrap_verdicts.get(as_root):
+    if requested == "process":
         return "process"
+    if _missing_for_bwrap(as_root) or _bwrap_verdicts.get(as_root):
+        return None
     return "bwrap"
 
 

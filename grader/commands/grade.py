@@ -86,10 +86,12 @@ def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Lau
     boots; if the probe says no, the sandbox is replaced at once."""
     limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
     uid_range = settings.values["sandbox_uids"]
-    try:
-        launch = sandbox.start(limits, sandbox.expected_backend(settings.sandbox), uid_range)
-    except OSError:  # the guess cannot even be executed: the probe says why, and decides
-        launch = None
+    guess, launch = sandbox.expected_backend(settings.sandbox), None
+    if guess is not None:
+        try:
+            launch = sandbox.start(limits, guess, uid_range)
+        except OSError:  # the guess cannot even be executed: the probe says why, and decides
+            pass
     with sandbox.aborted_on_failure(launch):
         backend, _ = sandbox.choose_backend(settings.sandbox)
     if launch is not None and backend == launch.backend:

@@ -185,3 +185,24 @@ def test_a_bwrap_that_cannot_be_executed_falls_back_to_the_process_backend_as_be
     assert done.returncode == 0 and feedback["status"] == "passed", done.stderr.decode(errors="replace")[-500:]
     assert feedback["sandbox"]["backend"] == "process"
     assert feedback["sandbox"]["fallback_reason"].startswith("bwrap failed to start")
+
+
+def test_bwrap_demanded_where_it_is_missing_says_so_and_starts_nothing(tmp_path):
+    import fcntl
+
+    from grader import sandbox
+
+    if sandbox.os.geteuid() != 0:
+        pytest.skip("uid slots, held here so that no other backend could start, exist only as root")
+    uid = 65432
+    config = tmp_path / "grader.yaml"
+    config.write_text(f"sandbox: bwrap\nsandbox_uids: {{first: {uid}, count: 1}}\n")
+    (tmp_path / "bin").mkdir()
+    sandbox.SLOT_DIR.mkdir(mode=0o755, exist_ok=True)
+    with open(sandbox.SLOT_DIR / f"{uid}.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a backend started anyway would fail on its uid instead
+        done = run_grader("--config", str(config), "--root", str(REPO), "grade", "--task", "conv_backward",
+                          str(CORRECT_CONV), env={"PATH": str(tmp_path / "bin")})
+    feedback = json.loads(done.stdout)
+    assert done.returncode == 3 and feedback["status"] == "error"
+    assert "bubblewrap (bwrap) is not installed" in feedback["error"], feedback["error"]
