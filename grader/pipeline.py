@@ -3,7 +3,8 @@
 Owns the order of the steps and the mapping of what happened in the sandbox to a
 verdict per case. The trusted side overlaps its work with the sandbox's: numpy loads here while
 the sandboxed interpreter starts, and the reference runs (on private copies of the inputs)
-once the request is sent, while the student's code runs on the other core.
+once the request is sent, while the student's code runs on the other core. The modules only
+judging needs (compare, misconceptions, shrink) are imported then, not before the request.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import cases as cases_mod
-from . import channel, compare, misconceptions, reference, sandbox, shrink
+from . import channel, reference, sandbox
 from .config import Settings
 from .submission import Submission, prepare
 from .taskspec import Task
@@ -125,6 +126,8 @@ def conclude(grading: Grading, outcome: sandbox.Outcome, order: list[cases_mod.C
 
 def _diagnose(grading: Grading, variants: dict | None = None) -> list[misconceptions.Diagnosis]:
     """Name the known mistakes that explain a failing submission's outputs."""
+    from . import misconceptions
+
     task = grading.task
     if not task.spec.get("misconceptions") or all(v.passed for v in grading.verdicts):
         return []
@@ -137,6 +140,8 @@ def _diagnose(grading: Grading, variants: dict | None = None) -> list[misconcept
 
 def _shrink(grading: Grading, settings: Settings) -> shrink.Shrunk | None:
     """The smallest case that still fails the same way, run in fresh sandboxes within the shrink budget."""
+    from . import shrink
+
     budget = settings.values["shrink"]
     if not grading.gradable or all(v.passed for v in grading.verdicts):
         return None
@@ -246,6 +251,8 @@ def _exception_code(error: dict, default: str) -> str:
 
 
 def _judge_case(grading: Grading, case: cases_mod.Case, received: channel.CaseResult) -> CaseVerdict:
+    from . import compare
+
     verdict = CaseVerdict(case, stdout=received.stdout, stdout_dropped=received.stdout_dropped)
     if received.error:
         verdict.code = _exception_code(received.error, "RUNTIME_ERROR")
