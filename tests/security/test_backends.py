@@ -83,3 +83,18 @@ print("ok")
 '''
     completed = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert completed.stdout.strip() == "ok", completed.stderr
+
+
+@pytest.mark.parametrize("mode", list(EXPECTED))
+def test_the_students_numpy_asks_for_no_huge_pages(mode):
+    # With them, a large allocation's page faults compact the host's memory: seconds of
+    # system time that a memory bomb spent on the wall clock (TIMEOUT) before MEMORY_LIMIT.
+    problem = harness.mode_problem(mode)
+    if problem:
+        pytest.skip(f"mode {mode} cannot run here: {problem}")
+    probe = (b"from numpy._core import multiarray as _multiarray\n"
+             b"if _multiarray._get_madvise_hugepage():\n"
+             b"    raise RuntimeError('numpy madvises huge pages')\n")
+    graded = harness.grade(mode, "im2col", probe + harness.correct_example("im2col"))
+    assert not graded.problems, graded.problems
+    assert graded.feedback["status"] == "passed", [test.get("code") for test in graded.feedback["tests"]]
