@@ -17,10 +17,10 @@ stdout, stderr, results); the worker forks a child that becomes the runner for t
 * a new session, only its four pipes open, a fresh private scratch folder as its cwd;
 * the rlimits of a single grading, counted from zero (CPU time is per process), and no POSIX
   message queue;
-* a single grading's seccomp filter (no new session or process group, no socket, no
-  namespace, no io_uring), and one more that refuses (EPERM) the only kernel objects that
-  would outlive the child in this sandbox: SysV IPC objects, POSIX message queues and keys
-  (the kernel keyrings are not namespaced; Docker's default profile refuses them too);
+* a single grading's seccomp filter (``seccomp.py``: no new session or process group, no
+  socket, no namespace, no io_uring, none of the kernel objects that would outlive the child
+  in this sandbox - SysV IPC objects, POSIX message queues and keys -, no change to another
+  process such as the worker: its rlimits, priority or CPUs);
 * a Landlock domain of its own where the kernel has it: writes only in its scratch folder, no
   signal to and no abstract socket of anything outside its domain (so not the worker);
 * when the worker is root (the grader runs as root): another uid than the worker's, taken from
@@ -53,15 +53,8 @@ import traceback
 import types
 
 SCRATCH_ROOT = "/tmp/work"
-PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 4, 38, 22, 2
+PR_SET_DUMPABLE = 4
 KILL_PATIENCE_SECONDS = 2.0
-# audit architecture, and the numbers of add_key, request_key, keyctl, shmget, msgget, semget
-# and mq_open on it. On x86_64, x32 calls (bit 30 set) are refused as a whole.
-REFUSED_SYSCALLS = {
-    "x86_64": (0xC000003E, (248, 249, 250, 29, 68, 64, 240), 0x40000000),
-    "aarch64": (0xC00000B7, (217, 218, 219, 194, 186, 190, 180), None),
-}
-EPERM = 1
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -73,38 +66,6 @@ def load_module(name, source):
 
 
 # --- the child: one submission --------------------------------------------------------------
-
-
-class _Instruction(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
-
-
-class _Program(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_Instruction))]
-
-
-def refuse_lasting_kernel_objects():
-    """Install the seccomp filter of the module docstring (needs no_new_privs)."""
-    arch, numbers, x32_bit = REFUSED_SYSCALLS[platform.machine()]
-    load, jump_eq, jump_ge, ret = 0x20, 0x15, 0x35, 0x06
-    allow, deny = 0x7FFF0000, 0x00050000 | EPERM
-    # [0] arch, [1] wrong arch -> deny, [2] nr, [3] x32 -> deny, one test per number, allow, deny
-    body = [(jump_eq, 0, 0, number) for number in numbers]
-    program = [(load, 0, 0, 4), (jump_eq, 0, 0, arch), (load, 0, 0, 0), (jump_ge, 0, 0, x32_bit or 0xFFFFFFFF)]
-    program += body + [(ret, 0, 0, allow), (ret, 0, 0, deny)]
-    deny_at = len(program) - 1
-    resolved = []
-    for index, (code, _, _, k) in enumerate(program):
-        to_deny = deny_at - index - 1
-        if index == 1:
-            resolved.append((code, 0, to_deny, k))  # arch matches: go on; else deny
-        elif code in (jump_eq, jump_ge):
-            resolved.append((code, to_deny, 0, k))  # a refused number: deny; else go on
-        else:
-            resolved.append((code, 0, 0, k))
-    instructions = (_Instruction * len(resolved))(*[_Instruction(*i) for i in resolved])
-    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(_Program(len(resolved), instructions)), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
 
 
 def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_filter):
@@ -126,9 +87,6 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_
         os.chdir(scratch)
         for which, soft, hard in settings["rlimits"]:
             resource.setrlimit(which, (soft, hard))
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
-        refuse_lasting_kernel_objects()
         if abi:
             everything = os.open("/", os.O_PATH | os.O_CLOEXEC)
             own = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
@@ -237,14 +195,14 @@ def clean_up():
 def main():
     numpy_dir, control_fd, settings = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
     settings["numpy_dir"] = numpy_dir
-    if platform.machine() not in REFUSED_SYSCALLS:
+    single_filter = load_module("seccomp", sys.argv[6])
+    if not single_filter.supported():
         sys.exit("warm worker: no seccomp filter for the architecture " + platform.machine())
     sys.path.insert(0, numpy_dir)
     import numpy  # every child starts with numpy loaded: the point of the worker
 
     runner = load_module("runner", sys.argv[4])
     landlock = load_module("landlock", sys.argv[5])
-    single_filter = load_module("seccomp", sys.argv[6])
     abi = landlock.abi_version()
     header = json.loads(runner.read_frame(sys.stdin.buffer))
     shared = (header, runner.read_arrays(header, [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]], numpy))

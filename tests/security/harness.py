@@ -77,8 +77,8 @@ def mode_problem(mode: str) -> str | None:
     return None
 
 
-def _unprivileged_prefix() -> list[str]:
-    uid = str(UNPRIVILEGED_UID)
+def _unprivileged_prefix(uid: int = UNPRIVILEGED_UID) -> list[str]:
+    uid = str(uid)
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
 
 

@@ -85,6 +85,81 @@ print("ok")
     assert completed.stdout.strip() == "ok", completed.stderr
 
 
+def test_the_seccomp_filter_lets_a_process_change_itself_alone():
+    # Same-uid calls Landlock does not scope: on another pid they changed the grader and the
+    # sandboxes of concurrent gradings; on the caller itself they must keep working. The probe
+    # aims at a process of its own (and runs as a uid of its own when the tests are root): a
+    # filter that let a call through must not renice or limit the machine's other processes.
+    if not seccomp.supported():
+        pytest.skip("no seccomp filter for this architecture")
+    probe = '''
+import ctypes, errno, os, resource, signal
+from grader import seccomp
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+
+
+def refused(call):
+    try:
+        call()
+    except PermissionError:
+        return True
+    return False
+
+
+def refused_raw(number, *args):
+    return libc.syscall(number, *args) == -1 and ctypes.get_errno() == errno.EPERM
+
+
+def check(victim):
+    seccomp.install()
+    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
+    assert resource.prlimit(0, resource.RLIMIT_FSIZE) == resource.getrlimit(resource.RLIMIT_FSIZE)
+    assert refused(lambda: resource.prlimit(victim, resource.RLIMIT_FSIZE, (0, 0)))
+    assert refused(lambda: resource.prlimit(victim, resource.RLIMIT_NOFILE))
+    os.nice(1)
+    os.setpriority(os.PRIO_PROCESS, 0, 2)
+    os.setpriority(os.PRIO_PGRP, 0, 3)
+    assert refused(lambda: os.setpriority(os.PRIO_PROCESS, victim, 19))
+    assert refused(lambda: os.setpriority(os.PRIO_USER, 0, 19))
+    assert refused(lambda: os.setpriority(os.PRIO_USER, os.getuid(), 19))
+    cpus = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, cpus)
+    assert refused(lambda: os.sched_setaffinity(victim, cpus))
+    os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
+    assert refused(lambda: os.sched_setscheduler(victim, os.SCHED_IDLE, os.sched_param(0)))
+    assert refused(lambda: os.sched_setparam(victim, os.sched_param(0)))
+    assert refused_raw(314, victim, (ctypes.c_uint32 * 14)(56, 5), 0)  # sched_setattr: SCHED_IDLE
+    who_process, who_user, idle = 1, 3, 3 << 13
+    assert libc.syscall(251, who_process, 0, idle) == 0  # ioprio_set on itself
+    assert refused_raw(251, who_process, victim, idle)
+    assert refused_raw(251, who_user, 0, idle)
+    assert refused_raw(256, victim, 64, None, None)  # migrate_pages
+    assert refused_raw(298, None, victim, -1, -1, 0)  # perf_event_open
+    # clone(CLONE_PARENT | SIGCHLD): the child would be the caller's parent's to reap.
+    assert refused_raw(56, 0x8000 | 17, None, None, None, None)
+    # SysV IPC and POSIX message queues outlive the process.
+    assert refused_raw(29, 0, 4096, 0o1600)  # shmget(IPC_PRIVATE)
+    assert refused_raw(240, b"/cnn-grader-test", 0o100 | 2, 0o600, None)  # mq_open
+
+
+victim = os.fork()
+if victim == 0:
+    signal.pause()
+    os._exit(0)
+try:
+    check(victim)
+finally:
+    os.kill(victim, signal.SIGKILL)
+print("ok")
+'''
+    prefix = harness._unprivileged_prefix(harness.UNPRIVILEGED_UID - 1) if os.geteuid() == 0 else []
+    completed = subprocess.run([*prefix, sys.executable, "-c", probe], capture_output=True, text=True, timeout=60,
+                               cwd=harness.CHECKOUT, start_new_session=True)
+    assert completed.stdout.strip() == "ok", completed.stderr
+
+
 @pytest.mark.parametrize("mode", list(EXPECTED))
 def test_the_students_numpy_asks_for_no_huge_pages(mode):
     # With them, a large allocation's page faults compact the host's memory: seconds of
