@@ -46,15 +46,10 @@ class WorkerLost(RuntimeError):
     """A worker died, hung or could not start; its sandbox was killed."""
 
 
-def child_rlimits(limits: sandbox.Limits) -> list[tuple[int, int, int]]:
-    """A single grading's rlimits, plus no POSIX message queue (it would outlive the child)."""
-    return [*sandbox.rlimit_pairs(limits), (resource.RLIMIT_MSGQUEUE, 0, 0)]
-
-
-def _worker_rlimits(limits: sandbox.Limits) -> None:
+def _worker_rlimits(pairs: list[tuple[int, int, int]]) -> None:
     """The worker's own limits: a single grading's but CPU time (the worker lives for many
-    submissions; each child gets the CPU limit afresh)."""
-    for which, soft, hard in sandbox.rlimit_pairs(limits):
+    submissions; each child gets every limit afresh, from the trusted side's ``pairs``)."""
+    for which, soft, hard in pairs:
         if which != resource.RLIMIT_CPU:
             resource.setrlimit(which, (soft, hard))
 
@@ -67,7 +62,7 @@ def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: in
     if child_uid is not None:  # to kill and delete what a child of another uid left (see warm_worker)
         options += ["--cap-add", "CAP_KILL", "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_FOWNER"]
     lay = sandbox.layout()
-    settings = {"child_uid": child_uid, "rlimits": child_rlimits(limits)}
+    settings = {"child_uid": child_uid, "rlimits": sandbox.rlimit_pairs(limits)}
     return [*options, "--",
             sandbox._inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", WORKER_SOURCE,
             sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, LANDLOCK_SOURCE,
@@ -96,12 +91,13 @@ class Worker:
             raise sandbox.SandboxUnavailable(problem)
         slot = sandbox.Slot(uid_range["first"], uid_range["count"]) if os.geteuid() == 0 else None
         trusted_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        rlimits = sandbox.rlimit_pairs(limits)
         try:
             process = subprocess.Popen(
                 worker_command(limits, slot.uid if slot else None, worker_end.fileno()),
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 close_fds=True, pass_fds=(worker_end.fileno(),), start_new_session=True,
-                preexec_fn=lambda: _worker_rlimits(limits),
+                preexec_fn=lambda: _worker_rlimits(rlimits),
             )
         except BaseException:
             trusted_end.close()

@@ -16,7 +16,8 @@ process fallback where namespaces are not allowed (e.g. Docker's default seccomp
         private scratch folder; as root also a new network namespace and a scratch tmpfs
         of scratch_mb. Without Landlock it refuses to run unless it is root (uid switch).
 
-Both: a new session; rlimits (CPU, address space, processes, file size, open files, no core);
+Both: a new session; every rlimit decided by the grader (CPU, address space, processes, file
+size, open files, no core, no locked memory, no message queue, no raised priority; see ``_rlimits``);
 when the grader runs as root, the student code runs as a uid/gid of its own taken from
 ``sandbox_uids`` (root would ignore RLIMIT_NPROC and could read everything); a wall-clock
 kill of the whole process group; -I -B -S so no environment, bytecode cache or .pth file
@@ -183,28 +184,55 @@ def kill_all_of_uid(uid: int) -> None:
 # --- limits --------------------------------------------------------------------------------
 
 
-def _rlimits(limits: Limits) -> list[tuple[int, int]]:
+_RLIMIT_LOCKS = 10  # Linux's number; Python's resource module does not name it
+# RLIMIT_STACK: the usual default, which CPython's recursion limit is made for.
+_STACK_BYTES = 8 * 1024 * 1024
+
+
+def _rlimits(limits: Limits) -> dict[int, int]:
+    """Every resource limit Linux has (RLIM_NLIMITS is 16), decided here: the sandbox never keeps
+    a value of the process that starts it (a warm worker, the grader), whatever that one has."""
     mib = 1024 * 1024
-    return [
-        (resource.RLIMIT_CPU, limits.cpu_seconds),
-        (resource.RLIMIT_AS, limits.memory_mb * mib),
-        (resource.RLIMIT_NPROC, limits.processes),
-        (resource.RLIMIT_FSIZE, limits.file_size_mb * mib),
-        (resource.RLIMIT_NOFILE, limits.open_files),
-        (resource.RLIMIT_CORE, 0),
-    ]
+    memory = limits.memory_mb * mib
+    return {
+        resource.RLIMIT_CPU: limits.cpu_seconds,
+        resource.RLIMIT_AS: memory,
+        resource.RLIMIT_DATA: memory,  # within the address space anyway
+        resource.RLIMIT_RSS: memory,  # (Linux ignores it)
+        resource.RLIMIT_STACK: _STACK_BYTES,
+        resource.RLIMIT_NPROC: limits.processes,
+        resource.RLIMIT_FSIZE: limits.file_size_mb * mib,
+        resource.RLIMIT_NOFILE: limits.open_files,
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_MEMLOCK: 0,  # no memory locked away from the host
+        resource.RLIMIT_MSGQUEUE: 0,  # no POSIX message queue: it would outlive the grading
+        resource.RLIMIT_NICE: 0,  # no raising its own priority
+        resource.RLIMIT_RTPRIO: 0,  # no real-time scheduling...
+        resource.RLIMIT_RTTIME: 0,  # ...so no real-time CPU time either
+        # Queued signals and file locks: the grader's own values (the kernel's defaults).
+        resource.RLIMIT_SIGPENDING: resource.getrlimit(resource.RLIMIT_SIGPENDING)[1],
+        _RLIMIT_LOCKS: resource.getrlimit(_RLIMIT_LOCKS)[1],
+    }
 
 
 def rlimit_pairs(limits: Limits) -> list[tuple[int, int, int]]:
-    """(resource, soft, hard) of every limit, as the sandboxed process gets them (the warm
-    workers' children too)."""
-    # A second of grace above the CPU soft limit, so that SIGXCPU (reported as a timeout)
-    # arrives before the kernel's SIGKILL.
-    return [(which, value, value + 1 if which == resource.RLIMIT_CPU else value) for which, value in _rlimits(limits)]
+    """(resource, soft, hard) of every limit, as the sandboxed process gets them (a warm worker's
+    every child too), computed on the trusted side. None above the grader's own hard limit,
+    which an unprivileged process could not raise: the sandbox then gets that lower value."""
+    pairs = []
+    for which, value in _rlimits(limits).items():
+        # A second of grace above the CPU soft limit, so that SIGXCPU (reported as a timeout)
+        # arrives before the kernel's SIGKILL.
+        soft, hard = value, value + 1 if which == resource.RLIMIT_CPU else value
+        ceiling = resource.getrlimit(which)[1]
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        pairs.append((which, soft, hard))
+    return pairs
 
 
-def _apply_rlimits(limits: Limits) -> None:
-    for which, soft, hard in rlimit_pairs(limits):
+def _apply_rlimits(pairs: list[tuple[int, int, int]]) -> None:
+    for which, soft, hard in pairs:
         resource.setrlimit(which, (soft, hard))
 
 
@@ -416,6 +444,7 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
     enforced += landlock.what_it_enforces(abi)
     as_root = uid is not None
     libc = ctypes.CDLL(None, use_errno=True)
+    rlimits = rlimit_pairs(limits)
     status_read, status_write = os.pipe()
 
     def before_exec():
@@ -434,7 +463,7 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
             if seccomp.supported():
                 seccomp.install()
                 notes.append(seccomp.ENFORCED)
-            _apply_rlimits(limits)
+            _apply_rlimits(rlimits)
             if as_root:
                 os.setgroups([])
                 os.setgid(uid)
@@ -516,8 +545,10 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
             if seccomp_fd is not None:
                 enforced.append(seccomp.ENFORCED)
 
+            rlimits = rlimit_pairs(limits)
+
             def preexec():
-                _apply_rlimits(limits)
+                _apply_rlimits(rlimits)
         else:
             import tempfile
 

@@ -15,8 +15,8 @@ stdout, stderr, results); the worker forks a child that becomes the runner for t
 * a fresh copy of the worker's memory (fork): whatever the submission patches - numpy,
   sys.modules, the runner itself - dies with the child;
 * a new session, only its four pipes open, a fresh private scratch folder as its cwd;
-* the rlimits of a single grading, counted from zero (CPU time is per process), and no POSIX
-  message queue;
+* every rlimit of a single grading, as the trusted side decided them (never the worker's own),
+  counted from zero (CPU time is per process);
 * a single grading's seccomp filter (``seccomp.py``: no new session or process group, no
   socket, no namespace, no io_uring, none of the kernel objects that would outlive the child
   in this sandbox - SysV IPC objects, POSIX message queues and keys -, no change to another
@@ -28,9 +28,10 @@ stdout, stderr, results); the worker forks a child that becomes the runner for t
   worker whatever Landlock does.
 
 After the child exits (or the trusted side asks for a kill at its deadline), every process the
-submission left is killed and every file it wrote deleted; the worker checks that no IPC object
-exists and that /tmp holds nothing but the empty work folder, and only then reports and takes
-the next job. If anything is left, it says so and exits, and the trusted side starts a fresh
+submission left is killed and reaped and every file it wrote deleted; the worker checks that no
+IPC object exists, that /tmp holds nothing but the empty work folder and that its own rlimits,
+priority and CPUs are those it started with (the seccomp filter keeps a child from changing
+them; this is the second line), and only then reports and takes the next job. If anything is left, it says so and exits, and the trusted side starts a fresh
 sandbox. The worker is not dumpable: nothing of the submission's uid can trace it or read its
 memory. As root it keeps CAP_KILL, CAP_DAC_OVERRIDE and CAP_FOWNER (inside this sandbox, whose
 only writable place is /tmp and whose only processes are its children) to do that cleaning.
@@ -167,6 +168,12 @@ def remove_contents(folder, keep=()):
             os.unlink(entry.path)
 
 
+def own_state():
+    """What no child may change in its worker: every rlimit (Linux has 16), the priority, the CPUs."""
+    return ([resource.getrlimit(which) for which in range(16)], os.getpriority(os.PRIO_PROCESS, 0),
+            sorted(os.sched_getaffinity(0)))
+
+
 def no_sysv_objects():
     for table in ("shm", "msg", "sem"):
         with open("/proc/sysvipc/" + table) as listing:
@@ -175,16 +182,18 @@ def no_sysv_objects():
     return True
 
 
-def clean_up():
+def clean_up(starting_state):
     """Kill and delete everything the submission left; True when the sandbox is pristine again:
-    no other process, no SysV object, /tmp holding only the empty work folder."""
+    no other process, no SysV object, /tmp holding only the empty work folder, the worker in
+    ``starting_state`` (its ``own_state()`` before the first child)."""
     try:
         killed = kill_everything_killable()
         os.chmod("/tmp", 0o755)  # a submission of the worker's own uid could have changed them
         os.chmod(SCRATCH_ROOT, 0o755)
         remove_contents("/tmp", keep=("work",))
         remove_contents(SCRATCH_ROOT)
-        return killed and no_sysv_objects() and os.listdir("/tmp") == ["work"] and not os.listdir(SCRATCH_ROOT)
+        return (killed and no_sysv_objects() and os.listdir("/tmp") == ["work"] and not os.listdir(SCRATCH_ROOT)
+                and own_state() == starting_state)
     except (OSError, RecursionError):
         return False
 
@@ -209,7 +218,8 @@ def main():
     sys.stdin.close()
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     child_uid = settings["child_uid"]
-    clean_up()  # also locks /tmp: only each job's own folder is writable by its submission
+    starting_state = own_state()
+    clean_up(starting_state)  # also locks /tmp: only each job's own folder is writable by its submission
     # Every object the worker has is shared with its children until written to: frozen, the
     # children's garbage collector never walks (and so never copies) them.
     gc.collect()
@@ -251,7 +261,7 @@ def main():
                 kill_everything_killable(patience=0)
         os.close(finished)
         _, status = os.waitpid(child, 0)
-        clean = clean_up()
+        clean = clean_up(starting_state)
         if lost_trusted_side:
             break
         control.send(json.dumps({"job": job, "returncode": os.waitstatus_to_exitcode(status), "clean": clean}).encode())

@@ -101,8 +101,10 @@ def config_file(mode: str, **overrides) -> Path:
 # --- one grading ------------------------------------------------------------------------------
 
 
-def grade(mode: str, task: str, data: bytes, env_extra: dict | None = None, config: Path | None = None) -> Graded:
-    """Grade ``data`` with the real CLI in ``mode``; check the JSON contract."""
+def grade(mode: str, task: str, data: bytes, env_extra: dict | None = None, config: Path | None = None,
+          wrapper: tuple[str, ...] = ()) -> Graded:
+    """Grade ``data`` with the real CLI in ``mode`` (started by the command ``wrapper``, if any);
+    check the JSON contract."""
     folder = Path(tempfile.mkdtemp(prefix="cnn-sec-sub-"))
     folder.chmod(0o755)
     submission = folder / "submission.py"
@@ -112,6 +114,7 @@ def grade(mode: str, task: str, data: bytes, env_extra: dict | None = None, conf
                "grade", "--task", task, "--lang", "en", str(submission)]
     if mode == "process-unprivileged":
         command = _unprivileged_prefix() + command
+    command = [*wrapper, *command]
     env = dict(os.environ)
     env.update(env_extra or {})
     try:

@@ -7,6 +7,8 @@ rather than as an attack that suddenly works.
 """
 
 import os
+import resource
+import shutil
 import subprocess
 import sys
 
@@ -173,3 +175,41 @@ def test_the_students_numpy_asks_for_no_huge_pages(mode):
     graded = harness.grade(mode, "im2col", probe + harness.correct_example("im2col"))
     assert not graded.problems, graded.problems
     assert graded.feedback["status"] == "passed", [test.get("code") for test in graded.feedback["tests"]]
+
+
+# Soft limits of the grader's own (each within its hard limit here), none of which may reach the sandbox.
+ODD_GRADER_LIMITS = {resource.RLIMIT_DATA: 123456789, resource.RLIMIT_STACK: 4194304, resource.RLIMIT_MEMLOCK: 12345,
+                     resource.RLIMIT_RSS: 7654321, resource.RLIMIT_MSGQUEUE: 4321, resource.RLIMIT_RTTIME: 5000000}
+_PRLIMIT_OPTIONS = {resource.RLIMIT_DATA: "--data", resource.RLIMIT_STACK: "--stack", resource.RLIMIT_MEMLOCK: "--memlock",
+                    resource.RLIMIT_RSS: "--rss", resource.RLIMIT_MSGQUEUE: "--msgqueue", resource.RLIMIT_RTTIME: "--rttime"}
+
+
+def rlimits_probe(limits) -> bytes:
+    """A submission that fails at import unless its process has exactly ``limits``' rlimits and
+    none of ``ODD_GRADER_LIMITS``."""
+    expected = {which: (soft, hard) for which, soft, hard in sandbox.rlimit_pairs(limits)}
+    return (f"import resource\nEXPECTED = {expected!r}\nODD = {ODD_GRADER_LIMITS!r}\n"
+            "wrong = {w: resource.getrlimit(w) for w, pair in EXPECTED.items() if resource.getrlimit(w) != pair}\n"
+            "wrong.update({w: resource.getrlimit(w) for w, soft in ODD.items() if resource.getrlimit(w)[0] == soft})\n"
+            "if wrong:\n    raise RuntimeError(f'rlimits not as the grader decided: {wrong}')\n").encode()
+
+
+@pytest.mark.parametrize("mode", list(EXPECTED))
+def test_every_rlimit_of_the_students_process_is_the_graders_decision(mode):
+    # None is inherited from the process that starts the sandbox (the grader, a warm worker),
+    # whose limits may be anything.
+    problem = harness.mode_problem(mode)
+    if problem:
+        pytest.skip(f"mode {mode} cannot run here: {problem}")
+    if not shutil.which("prlimit"):
+        pytest.skip("prlimit (util-linux) is not installed")
+    probe = rlimits_probe(sandbox.Limits.from_dict(harness.LIMITS))
+    wrapper = ["prlimit", *(f"{_PRLIMIT_OPTIONS[which]}={soft}:" for which, soft in ODD_GRADER_LIMITS.items())]
+    graded = harness.grade(mode, "im2col", probe + harness.correct_example("im2col"), wrapper=tuple(wrapper))
+    assert not graded.problems, graded.problems
+    assert graded.feedback["status"] == "passed", graded.feedback["tests"][0]["message"]
+
+
+def test_the_rlimits_cover_every_resource_linux_has():
+    pairs = sandbox.rlimit_pairs(sandbox.Limits.from_dict(harness.LIMITS))
+    assert sorted(which for which, _, _ in pairs) == list(range(16))  # RLIM_NLIMITS
