@@ -37,6 +37,7 @@ _SOURCES = Path(__file__).resolve().parent
 WORKER_SOURCE = (_SOURCES / "warm_worker.py").read_text(encoding="utf-8")
 LANDLOCK_SOURCE = (_SOURCES / "landlock.py").read_text(encoding="utf-8")
 SECCOMP_SOURCE = (_SOURCES / "seccomp.py").read_text(encoding="utf-8")
+REMOVAL_SOURCE = (_SOURCES / "removal.py").read_text(encoding="utf-8")
 STARTUP_SECONDS = 60.0
 REPORT_GRACE_SECONDS = 5.0  # how long a worker may take to report once asked to kill its child
 _CONTROL_MESSAGE = 4096
@@ -66,7 +67,7 @@ def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: in
     return [*options, "--",
             sandbox._inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", WORKER_SOURCE,
             sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, LANDLOCK_SOURCE,
-            SECCOMP_SOURCE]
+            SECCOMP_SOURCE, REMOVAL_SOURCE]
 
 
 @dataclass

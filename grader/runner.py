@@ -157,11 +157,12 @@ def serve(header, arrays, channel):
     directly, with the arrays their worker read once for every submission of a batch."""
     import numpy
 
-    channel.record({"type": "ready"})
-
+    # The files first: a sandbox that cannot even hold them (a full disk) never says it is ready,
+    # and the trusted side reports its own failure, not the student's.
     for file_name, source in header["files"].items():
         with open(file_name, "w", encoding="utf-8") as handle:
             handle.write(source)
+    channel.record({"type": "ready"})
     module_name = header["module"]
     module_file = module_name + ".py"
     student_files = set(header["files"])

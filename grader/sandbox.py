@@ -44,6 +44,7 @@ from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
 
+from . import removal
 from . import seccomp
 
 RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
@@ -479,6 +480,16 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
     return python, before_exec, enforced, opened, (status_read, status_write)
 
 
+def _remove_work_folder(workdir: Path) -> None:
+    """Delete the process backend's work folder, whatever the student did to it; if that fails,
+    say so (it takes room in the host's temporary folder), but the grading stands."""
+    try:
+        removal.remove_tree(workdir)
+    except OSError as exc:
+        print(f"grader: the sandbox's work folder {workdir} could not be deleted and takes room there: {exc}",
+              file=sys.stderr)
+
+
 def _readable_pipe(data: bytes) -> int:
     """The read end of a pipe holding ``data`` (small enough for the pipe's buffer)."""
     read, write = os.pipe()
@@ -553,7 +564,7 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
             import tempfile
 
             workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
-            cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+            cleanup.append(lambda: _remove_work_folder(workdir))
             scratch = workdir / "work"
             scratch.mkdir()
             os.chmod(workdir, 0o755)

@@ -1,12 +1,13 @@
 """The warm worker: runs INSIDE a bwrap sandbox, imports numpy once, forks one child per submission.
 
 Started by ``grader/pool.py`` as ``python -I -B -S -c WORKER NUMPY_DIR CONTROL_FD SETTINGS
-RUNNER_SOURCE LANDLOCK_SOURCE SECCOMP_SOURCE`` inside the same bwrap sandbox as a single grading (same mounts,
+RUNNER_SOURCE LANDLOCK_SOURCE SECCOMP_SOURCE REMOVAL_SOURCE`` inside the same bwrap sandbox as a single grading (same mounts,
 rlimits, namespaces), with the part of the runner's request that every submission of the batch
 shares (header and input arrays) on stdin. Like the runner it is self-contained (the grader
-package is not in the sandbox); it loads the runner's, the Landlock module's and the seccomp
-module's own source, so a submission is run by exactly the code, and under the same system-call
-filter, as in a single grading (``runner.serve``, ``seccomp.install``).
+package is not in the sandbox); it loads the runner's, the Landlock module's, the seccomp
+module's and the removal module's own source, so a submission is run by exactly the code, and
+under the same system-call filter, as in a single grading (``runner.serve``, ``seccomp.install``),
+and what it wrote is deleted as the process backend deletes it (``removal``).
 
 The worker itself never runs student code and never reads what a child writes. For each job
 the trusted side sends, over the control socket, the four pipe ends of one submission (request,
@@ -45,7 +46,6 @@ import os
 import platform
 import resource
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -148,26 +148,6 @@ def kill_everything_killable(patience=KILL_PATIENCE_SECONDS):
         time.sleep(0.001)
 
 
-def unlock(folder):
-    """Give back every right on ``folder`` and the folders under it (not via symlinks)."""
-    os.chmod(folder, 0o700)
-    for entry in os.scandir(folder):
-        if entry.is_dir(follow_symlinks=False):
-            unlock(entry.path)
-
-
-def remove_contents(folder, keep=()):
-    """Delete everything inside ``folder`` but ``keep``, never following symlinks."""
-    for entry in os.scandir(folder):
-        if entry.name in keep:
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            unlock(entry.path)
-            shutil.rmtree(entry.path)
-        else:
-            os.unlink(entry.path)
-
-
 def own_state():
     """What no child may change in its worker: every rlimit (Linux has 16), the priority, the CPUs."""
     return ([resource.getrlimit(which) for which in range(16)], os.getpriority(os.PRIO_PROCESS, 0),
@@ -182,7 +162,7 @@ def no_sysv_objects():
     return True
 
 
-def clean_up(starting_state):
+def clean_up(removal, starting_state):
     """Kill and delete everything the submission left; True when the sandbox is pristine again:
     no other process, no SysV object, /tmp holding only the empty work folder, the worker in
     ``starting_state`` (its ``own_state()`` before the first child)."""
@@ -190,8 +170,8 @@ def clean_up(starting_state):
         killed = kill_everything_killable()
         os.chmod("/tmp", 0o755)  # a submission of the worker's own uid could have changed them
         os.chmod(SCRATCH_ROOT, 0o755)
-        remove_contents("/tmp", keep=("work",))
-        remove_contents(SCRATCH_ROOT)
+        removal.empty_folder("/tmp", keep=("work",))
+        removal.empty_folder(SCRATCH_ROOT)
         return (killed and no_sysv_objects() and os.listdir("/tmp") == ["work"] and not os.listdir(SCRATCH_ROOT)
                 and own_state() == starting_state)
     except (OSError, RecursionError):
@@ -212,6 +192,7 @@ def main():
 
     runner = load_module("runner", sys.argv[4])
     landlock = load_module("landlock", sys.argv[5])
+    removal = load_module("removal", sys.argv[7])
     abi = landlock.abi_version()
     header = json.loads(runner.read_frame(sys.stdin.buffer))
     shared = (header, runner.read_arrays(header, [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]], numpy))
@@ -219,7 +200,7 @@ def main():
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     child_uid = settings["child_uid"]
     starting_state = own_state()
-    clean_up(starting_state)  # also locks /tmp: only each job's own folder is writable by its submission
+    clean_up(removal, starting_state)  # also locks /tmp: only each job's own folder is writable by its submission
     # Every object the worker has is shared with its children until written to: frozen, the
     # children's garbage collector never walks (and so never copies) them.
     gc.collect()
@@ -261,7 +242,7 @@ def main():
                 kill_everything_killable(patience=0)
         os.close(finished)
         _, status = os.waitpid(child, 0)
-        clean = clean_up(starting_state)
+        clean = clean_up(removal, starting_state)
         if lost_trusted_side:
             break
         control.send(json.dumps({"job": job, "returncode": os.waitstatus_to_exitcode(status), "clean": clean}).encode())

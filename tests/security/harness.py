@@ -115,7 +115,8 @@ def grade(mode: str, task: str, data: bytes, env_extra: dict | None = None, conf
     if mode == "process-unprivileged":
         command = _unprivileged_prefix() + command
     command = [*wrapper, *command]
-    env = dict(os.environ)
+    temporary = grader_tmpdir()
+    env = dict(os.environ, TMPDIR=str(temporary))
     env.update(env_extra or {})
     try:
         completed = subprocess.run(command, capture_output=True, env=env, timeout=HANG_SECONDS, cwd="/")
@@ -126,7 +127,23 @@ def grade(mode: str, task: str, data: bytes, env_extra: dict | None = None, conf
         shutil.rmtree(folder, ignore_errors=True)
     graded = Graded(completed.returncode, completed.stdout, completed.stderr, None)
     graded.problems += contract_problems(graded)
+    graded.problems += leftovers_in(temporary)
     return graded
+
+
+def grader_tmpdir() -> Path:
+    """A TMPDIR of the grader's own for one run (writable by the unprivileged grader): whatever
+    the grader leaves there (the process backend's work folders) is its leftover."""
+    temporary = Path(tempfile.mkdtemp(prefix="cnn-sec-tmpdir-"))
+    temporary.chmod(0o1777)
+    return temporary
+
+
+def leftovers_in(temporary: Path) -> list[str]:
+    """What the grader left in its TMPDIR (then deleted, whatever its rights: we are root)."""
+    left = sorted(path.name for path in temporary.iterdir())
+    subprocess.run(["rm", "-rf", str(temporary)], check=False)
+    return [f"the grader left {left} in its temporary folder"] if left else []
 
 
 @lru_cache(maxsize=1)
