@@ -278,6 +278,7 @@ class Worker:
             pass
         try:
             self.process.wait(timeout=5)
+            sandbox.reap_strays()
         except subprocess.TimeoutExpired:
             pass
         if self.process.stderr:

@@ -292,6 +292,8 @@ def _probe_verdict(as_root: bool) -> str | None:
         probe.kill()
         probe.wait()
         return "bwrap failed to start: it did not finish within 10 s"
+    finally:
+        reap_strays()
     if probe.returncode != 0:
         return "bwrap cannot create namespaces here: " + stderr.decode("utf-8", "replace").strip()[:300]
     return None
@@ -321,6 +323,8 @@ def choose_backend(requested: str) -> tuple[str, str | None]:
     """(backend, why bwrap was not used). Raises SandboxUnavailable if bwrap was demanded."""
     as_root = os.geteuid() == 0
     if requested == "process":
+        if as_root in _started_probes:
+            bwrap_problem(as_root)  # the probe `grade` started on a guess: waited for, not left a zombie
         return "process", None
     problem = bwrap_problem(as_root)
     if problem is None:
@@ -695,6 +699,7 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
         _kill(launch)
         try:
             process.wait(timeout=5)
+            reap_strays(process.pid)
         except subprocess.TimeoutExpired:
             pass
         for stream in (process.stdout, process.stderr, process.stdin):
@@ -720,6 +725,88 @@ def _write_request(stream, request: bytes) -> None:
         stream.close()
     except (BrokenPipeError, OSError, ValueError):
         pass
+
+
+# --- what reaches the grader of a sandbox's processes ------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _orphans_come_here() -> bool:
+    """Whether the kernel hands orphaned processes to this one: it is a container's first
+    process (pid 1, as the grader is in its image) or a subreaper. Elsewhere they go to the
+    machine's init, and nothing of a sandbox can become the grader's child (seccomp refuses
+    CLONE_PARENT)."""
+    if os.getpid() == 1:
+        return True
+    import ctypes
+
+    flag = ctypes.c_int(0)
+    ctypes.CDLL(None).prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+    return bool(flag.value)
+
+
+def reap_strays(group: int | None = None, patience: float = 2.0) -> None:
+    """Reap the processes of finished sandboxes that were handed to the grader as orphans: each
+    would stay a zombie, counted against the container's pids limit, until the grader exits.
+
+    Two kinds, neither of which the grader started (so no ``Popen`` of its own loses its exit
+    status): members of the process ``group`` of a sandbox just killed (the process backend's
+    orphans, which cannot leave it: seccomp refuses setsid and setpgid), and children living in a
+    pid namespace below the grader's (bwrap's own init process, orphaned whenever bwrap's outer
+    process ends; the grader never starts a process in a new pid namespace itself).
+    """
+    if not _orphans_come_here():
+        return
+    deadline = time.monotonic() + patience
+    while group is not None:
+        try:
+            if os.waitid(os.P_PGID, group, os.WEXITED | os.WNOHANG) is not None:
+                continue
+        except ChildProcessError:
+            break  # no child of ours is left in the group
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    nested = _children_in_nested_pid_namespaces()
+    while nested:
+        for pid in list(nested):
+            try:
+                if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                    continue
+            except ChildProcessError:
+                pass
+            nested.remove(pid)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    if nested:
+        print(f"grader: processes {sorted(nested)} of finished sandboxes are still alive", file=sys.stderr)
+
+
+def _children_in_nested_pid_namespaces() -> list[int]:
+    me = os.getpid()
+    depth = _pid_namespace_depth("self")
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            if parent == me and _pid_namespace_depth(entry) > depth:
+                found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def _pid_namespace_depth(pid: str) -> int:
+    """How many pid namespaces ``pid`` is seen from (its NSpid line), zombies included."""
+    with open(f"/proc/{pid}/status", "rb") as handle:
+        for line in handle:
+            if line.startswith(b"NSpid:"):
+                return len(line.split()) - 1
+    return 1
 
 
 def _has_exited(pid: int) -> bool:
