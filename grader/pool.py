@@ -208,10 +208,16 @@ class Worker:
                         parser.feed(chunk)
                         if parser.results.corrupt and not killed:  # nothing after it can be read
                             killed = self._kill(job)
-        except (OSError, ValueError):
-            if self.usable:
-                raise
-            raise WorkerLost("the worker was closed during the run") from None
+        except BaseException as exc:
+            # Whatever stopped the run (the worker closed under it, a failure of the trusted side),
+            # the child may still be running and the worker's report is unread: the worker is not
+            # used again, or the next submission would get this one's report.
+            was_usable = self.usable
+            self._discard()
+            if isinstance(exc, (OSError, ValueError)):
+                why = "the worker failed during the run" if was_usable else "the worker was closed during the run"
+                raise WorkerLost(f"{why}: {exc}") from None
+            raise
         finally:
             selector.close()
             for fd in (result_read, stdout_read, stderr_read):

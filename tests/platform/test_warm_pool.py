@@ -18,6 +18,7 @@ import sys
 import pytest
 
 from grader import batch, config, pool, sandbox, taskspec
+from grader.submission import prepare
 from platform_support import CORRECT_CONV, HOSTILE, REPO
 
 HOSTILES = sorted(p.name for p in HOSTILE.glob("*.py") if p.name != "probe_checks.py")
@@ -150,3 +151,22 @@ def test_a_worker_that_a_child_changed_is_discarded(tmp_path):
     if "skip" in outcome:
         pytest.skip(f"warm workers need bwrap, which cannot run here: {outcome['skip']}")
     assert outcome == {"first": "passed", "replaced": 1, "after": ["passed", "passed"]}
+
+
+def test_a_worker_whose_run_failed_on_the_trusted_side_is_not_used_again(warm, monkeypatch):
+    # A failure while its stream was read (an OverflowError of the channel's parser, before)
+    # left the worker in use with its child's report unread: the next, innocent submission got
+    # that report and a grader error.
+    plan, sandboxes = warm
+
+    class Surprising(pool.ResultParser):
+        def feed(self, chunk):
+            raise RuntimeError("a surprise of the trusted side")
+
+    monkeypatch.setattr(pool, "ResultParser", Surprising)
+    replaced = sandboxes.pool.replaced
+    with pytest.raises(RuntimeError):
+        sandboxes.run(prepare(CORRECT_CONV.read_bytes(), plan.task.template_source(), "Convolution"))
+    monkeypatch.undo()
+    assert sandboxes.pool.replaced == replaced + 1
+    assert batch.grade(plan, sandboxes, PROBE, "en")["status"] == "passed"

@@ -168,7 +168,25 @@ def contract_problems(graded: Graded) -> list[str]:
         problems.append(f"feedback not valid against the schema: {errors[0].message}")
     if graded.feedback.get("status") == "error":
         problems.append(f"status error: {graded.feedback.get('error')}")
+    unsafe = [number for number in _numbers(graded.feedback) if abs(number) > JS_SAFE_INTEGER]
+    if unsafe:
+        problems.append(f"numbers a JavaScript reader cannot hold in the feedback: {str(unsafe[0])[:40]}...")
     return problems
+
+
+JS_SAFE_INTEGER = 2**53 - 1
+
+
+def _numbers(value):
+    """Every number in a JSON document."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _numbers(item)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield value
 
 
 # --- the world around one attack -----------------------------------------------------------
