@@ -73,7 +73,6 @@ class CaseResult:
 @dataclass
 class Results:
     ready: bool = False
-    compile_error: dict | None = None
     imported: bool = False  # an "import" record arrived (with or without an error)
     import_error: dict | None = None
     import_stdout: str = ""
@@ -251,13 +250,12 @@ class ResultParser:
             return
         kind = record.get("type")
         results = self.results
-        # The protocol's order: ready, then compile (the end) or import, then (if the import
-        # succeeded) cases, then done; nothing after done or after a failed import.
+        # The protocol's order: ready, then import, then (if the import succeeded) cases, then
+        # done; nothing after done or after a failed import. (A compile error is established on
+        # the trusted side: no record can make an attempt ungradable.)
         if kind == "ready" and not results.ready:
             results.ready = True
-        elif kind == "compile" and results.ready and not results.imported and results.compile_error is None:
-            results.compile_error = _clean_error(record.get("error")) or {"exception": "SyntaxError", "message": "", "frames": []}
-        elif kind == "import" and results.ready and not results.imported and results.compile_error is None:
+        elif kind == "import" and results.ready and not results.imported:
             results.imported = True
             results.import_error = _clean_error(record.get("error"))
             results.import_stdout, _ = _student_output(record.get("stdout"), 0, self.output_cap)

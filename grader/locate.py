@@ -66,7 +66,7 @@ def locate(submission, module_file: str, error: dict | None) -> dict | None:
     if not error:
         return None
     location: dict = {"exception": error.get("exception", ""), "message": _own_message(submission, error)}
-    module_text = submission.source.split("\n")
+    module_text = submission.source.split("\n") if submission.source is not None else []
     line = _module_line(error, module_file, len(module_text))
     if line is not None:
         own = submission.student_line(line)
