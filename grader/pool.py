@@ -65,7 +65,7 @@ def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: in
     lay = sandbox.layout()
     settings = {"child_uid": child_uid, "rlimits": sandbox.rlimit_pairs(limits)}
     return [*options, "--",
-            sandbox._inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", WORKER_SOURCE,
+            str(lay.python_executable), "-I", "-B", "-S", "-c", WORKER_SOURCE,
             sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, LANDLOCK_SOURCE,
             SECCOMP_SOURCE, REMOVAL_SOURCE]
 

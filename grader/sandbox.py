@@ -4,13 +4,13 @@ Read top to bottom, this module is the list of what the student's process gets.
 Two backends, chosen by ``sandbox: auto|bwrap|process`` (auto = bwrap when it works):
 
 bwrap   (bubblewrap) a new mount, pid, net, ipc, uts and cgroup namespace; the filesystem is
-        empty but for read-only binds of /usr and /lib* (shared libraries), the Python
-        installation and numpy's folder alone; every site-packages folder is covered by an
-        empty tmpfs (so neither the grader package nor any other installed code is
-        importable); a size-limited private tmpfs is the only writable place. The task's
-        reference, tests and the grader's files are never mounted.
+        empty but for read-only binds of the interpreter, its standard library (its
+        site-packages covered by an empty tmpfs), numpy's folder and the few system files the
+        dynamic loader opens to run them (``Layout``): neither the grader package nor any other
+        installed code is importable; a size-limited private tmpfs is the only writable place.
+        The task's reference, tests and the grader's files are never mounted.
 process fallback where namespaces are not allowed (e.g. Docker's default seccomp profile):
-        Landlock allow-list (read-only Python, numpy and system libraries; writable scratch
+        Landlock allow-list (read-only: the same files as bwrap shows; writable: the scratch
         folder only; no TCP; no signals outside), a seccomp filter (no new session or
         process group, no socket, no namespaces), an empty environment, a
         private scratch folder; as root also a new network namespace and a scratch tmpfs
@@ -48,7 +48,6 @@ from . import removal
 from . import seccomp
 
 RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
-SANDBOX_PYTHON_PREFIX = "/opt/python"
 SANDBOX_SITE = "/opt/site"
 SANDBOX_SCRATCH = "/tmp/work"
 # Machine-wide, whatever TMPDIR a grader runs with: every grader on the machine must see the
@@ -112,34 +111,81 @@ class Outcome(namedtuple("Outcome", "backend enforced results returncode timed_o
 # --- what the sandbox is allowed to see --------------------------------------------------
 
 
-# python_prefix: the interpreter's installation (stdlib, lib-dynload); numpy_dirs: numpy and,
-# in wheels, numpy.libs (its bundled OpenBLAS); site_dirs: every site-packages folder, covered,
-# never shown.
-Layout = namedtuple("Layout", "python_prefix python_executable numpy_dirs site_dirs")
+# What of the host the student's interpreter is shown, in every backend: the interpreter's
+# executable and its standard library (lib-dynload's extension modules inside it; any
+# site-packages or dist-packages folder in it hidden); numpy's folder and, in wheels, numpy.libs
+# (its bundled OpenBLAS); and of the rest of the system only the files the dynamic loader opens
+# to run those (``runtime_files``): the loader itself and the shared libraries they need. No
+# other installed package - the distribution's /usr/lib/python3/dist-packages, the grader's own
+# site-packages - is there to be imported. Every path is shown where it is on the host, so an
+# interpreter built with --enable-shared finds its libpython by its RUNPATH.
+Layout = namedtuple("Layout", "python_executable stdlib numpy_dirs")
+HIDDEN_IN_STDLIB = ("site-packages", "dist-packages")
 
 
 @lru_cache(maxsize=1)
 def layout() -> Layout:
+    """The grader's own interpreter, standard library and numpy (bwrap shows these; the process
+    backend as root may use another interpreter: ``process_interpreter``)."""
     prefix = Path(sys.base_prefix).resolve()
     executable = Path(os.path.realpath(sys.executable))
     if not executable.is_relative_to(prefix):
         executable = prefix / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix, "installed_base": sys.base_prefix})["stdlib"]).resolve()
     numpy_spec = importlib.util.find_spec("numpy")
     numpy_dir = Path(numpy_spec.origin).resolve().parent
     numpy_dirs = [numpy_dir] + [p for p in [numpy_dir.parent / "numpy.libs"] if p.is_dir()]
-    site_dirs = set()
-    for scheme_vars in ({"base": sys.base_prefix, "platbase": sys.base_prefix}, {"base": sys.prefix, "platbase": sys.prefix}):
-        paths = sysconfig.get_paths(vars=scheme_vars)
-        site_dirs.update(Path(paths[key]).resolve() for key in ("purelib", "platlib"))
-    site_dirs.add(numpy_dir.parent)
-    return Layout(prefix, executable, tuple(numpy_dirs), tuple(sorted(p for p in site_dirs if p.is_dir())))
+    return Layout(executable, stdlib, tuple(numpy_dirs))
 
 
-def _inside(path: Path, layout_: Layout) -> str:
-    """Where a host path under the Python prefix or /usr appears inside the bwrap sandbox."""
-    if path.is_relative_to(layout_.python_prefix) and not layout_.python_prefix.is_relative_to("/usr"):
-        return str(Path(SANDBOX_PYTHON_PREFIX) / path.relative_to(layout_.python_prefix))
-    return str(path)
+def hidden_in_stdlib(stdlib: Path) -> list[Path]:
+    """The package folders inside a standard library folder, which no sandbox shows."""
+    return [stdlib / name for name in HIDDEN_IN_STDLIB if (stdlib / name).is_dir()]
+
+
+def runtime_files(executable: Path, stdlib: Path, numpy_dirs: tuple[Path, ...],
+                  others: tuple[Path, ...] = ()) -> list[tuple[str, str]]:
+    """(host file, where the sandbox shows it) of every file of the system the dynamic loader
+    opens to run ``executable``, the extension modules of ``stdlib/lib-dynload`` and of numpy,
+    and the ``others`` programs (bwrap as root runs setpriv): see ``elfdeps``. A file is shown
+    under its own name in the real folder of the path the loader asks for (the host's top
+    symlinks, /lib -> usr/lib, are the sandbox's too). Files inside numpy's folders are left out:
+    those are shown whole anyway.
+
+    Following every library takes tens of milliseconds, more than a grading can spare: the
+    answer is cached (``doccache``), keyed by the programs' and the loader cache's identity."""
+    from . import doccache
+
+    dynload = stdlib / "lib-dynload"
+    watched = [executable, dynload, *numpy_dirs, *others, _LOADER_CACHE]
+    key = "\n".join(f"{path}:{_identity(path)}" for path in watched)
+
+    def follow() -> list[list[str]]:
+        from . import elfdeps
+
+        programs = [executable, *others, *sorted(dynload.glob("*.so"))]
+        programs += [path for folder in numpy_dirs for path in sorted(folder.rglob("*.so*")) if path.is_file()]
+        shown = []
+        for path in elfdeps.needed(programs):
+            source = os.path.realpath(path)
+            if not any(Path(source).is_relative_to(folder) for folder in numpy_dirs):
+                shown.append([source, os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))])
+        return shown
+
+    return [tuple(pair) for pair in doccache.cached("runtime-files", key.encode(), follow)]
+
+
+_LOADER_CACHE = Path("/etc/ld.so.cache")
+# The C library's data for the LANG the sandbox sets (its locale: C.UTF-8).
+_LOCALE = Path("/usr/lib/locale/C.utf8")
+
+
+def _identity(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError:
+        return "absent"
+    return f"{info.st_dev}:{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
 
 
 # --- uid slots: one uid per concurrent grading when running as root ----------------------
@@ -336,41 +382,42 @@ def choose_backend(requested: str) -> tuple[str, str | None]:
 
 def _bwrap_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: int | None = None) -> list[str]:
     lay = layout()
+    setpriv = Path(os.path.realpath(shutil.which("setpriv"))) if uid is not None else None
     args = [shutil.which("bwrap"), *_namespace_flags(uid is not None), "--clearenv"]
     for name, value in SANDBOX_ENV.items():
         args += ["--setenv", name, value]
-    # Shared libraries and the dynamic loader; nothing else of the host.
-    args += ["--ro-bind", "/usr", "/usr"]
-    for link in ("lib", "lib64", "bin"):
+    # The host's top-level symlinks (/lib -> usr/lib), through which the loader names libraries.
+    for link in ("lib", "lib32", "lib64", "libx32"):
         if os.path.islink(f"/{link}"):
             args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
-        elif os.path.isdir(f"/{link}"):
-            args += ["--ro-bind", f"/{link}", f"/{link}"]
-    if os.path.exists("/etc/ld.so.cache"):
-        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    # The interpreter, and numpy alone; intermediate folders must be listable by the student uid.
-    args += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", SANDBOX_SITE]
-    if not lay.python_prefix.is_relative_to("/usr"):
-        args += ["--ro-bind", str(lay.python_prefix), SANDBOX_PYTHON_PREFIX]
-    for directory in lay.numpy_dirs:
-        args += ["--ro-bind", str(directory), f"{SANDBOX_SITE}/{directory.name}"]
-    # Every site-packages folder visible through the binds above is hidden under an empty tmpfs.
-    for site_dir in lay.site_dirs:
-        inside = _inside(site_dir, lay)
-        if site_dir.is_relative_to("/usr") or site_dir.is_relative_to(lay.python_prefix):
-            args += ["--tmpfs", inside]
+    # The interpreter and its standard library, where they are on the host (no package folder);
+    # the loader, the shared libraries, the loader's cache, the locale; numpy alone, at
+    # SANDBOX_SITE. Nothing else of the system.
+    others = (setpriv,) if setpriv else ()
+    binds = [(str(lay.python_executable), str(lay.python_executable)), (str(lay.stdlib), str(lay.stdlib))]
+    binds += runtime_files(lay.python_executable, lay.stdlib, lay.numpy_dirs, others)
+    binds += [(str(path), str(path)) for path in (_LOADER_CACHE, _LOCALE, *others) if path.exists()]
+    binds += [(str(directory), f"{SANDBOX_SITE}/{directory.name}") for directory in lay.numpy_dirs]
+    # Every folder above them listable by the student uid (bwrap would make them 0700).
+    folders = {str(parent) for _, shown in binds for parent in Path(shown).parents if parent != Path("/")}
+    for folder in sorted(folders, key=lambda path: (path.count("/"), path)):
+        args += ["--perms", "0755", "--dir", folder]
+    for source, shown in binds:
+        args += ["--ro-bind", source, shown]
+    for folder in hidden_in_stdlib(lay.stdlib):
+        args += ["--tmpfs", str(folder)]
     args += ["--proc", "/proc", "--dev", "/dev"]
     # The only writable place: a private tmpfs of bounded size, gone when the sandbox ends.
     args += ["--size", str(limits.scratch_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp",
              "--perms", "0777", "--dir", SANDBOX_SCRATCH, "--chdir", SANDBOX_SCRATCH]
-    python = [_inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", RUNNER_SOURCE, SANDBOX_SITE, str(result_fd)]
+    python = [str(lay.python_executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, SANDBOX_SITE, str(result_fd)]
     if seccomp_fd is not None:
         # The process backend's filter: above all, no user namespaces, which bwrap as root
         # would otherwise let the student create (a large kernel surface, no use here).
         args += ["--seccomp", str(seccomp_fd)]
     if uid is not None:
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
-                 shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 str(setpriv), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", *python]
     else:
         args += ["--", *python]
@@ -396,8 +443,7 @@ def process_interpreter(as_root: bool) -> tuple[Path, Path]:
     """
     lay = layout()
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    own_stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix, "installed_base": sys.base_prefix})["stdlib"]).resolve()
-    candidates = [(lay.python_executable, own_stdlib)]
+    candidates = [(lay.python_executable, lay.stdlib)]
     if as_root:
         candidates += [(Path(f"{prefix}/bin/python{version}"), Path(f"{prefix}/lib/python{version}")) for prefix in ("/usr/local", "/usr")]
     for executable, stdlib in candidates:
@@ -428,11 +474,14 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
                                  "would run as the grader's own uid and could read every file the grader can, the "
                                  "reference included (use bwrap, or run the grader as root)")
     read_only: list[tuple[int, bool]] = []
+    # What bwrap shows (see Layout), as Landlock rules: the interpreter, its standard library
+    # but its package folders, numpy, the files the loader opens, and two devices.
     visible = [executable, *lay.numpy_dirs, numpy_site]
-    visible += [entry for entry in stdlib.iterdir() if entry.name not in ("site-packages", "dist-packages")]
-    visible += list(stdlib.parent.glob("libpython*"))
-    visible += [Path(p) for p in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/dev/null", "/dev/urandom") if os.path.exists(p)]
+    visible += [entry for entry in stdlib.iterdir() if entry.name not in HIDDEN_IN_STDLIB]
+    visible += [Path(source) for source, _ in runtime_files(executable, stdlib, lay.numpy_dirs)]
+    visible += [path for path in (_LOADER_CACHE, _LOCALE, Path("/dev/null"), Path("/dev/urandom")) if path.exists()]
     opened: list[int] = []
+    listable: list[int] = []
     if abi:
         for path in visible:
             try:
@@ -441,6 +490,10 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
                 continue
             opened.append(fd)
             read_only.append((fd, os.path.isdir(path)))
+        # The standard library's folder itself may be listed, as Python does to import from it;
+        # its package folders' names are then listable too, never their files.
+        listable.append(os.open(stdlib, os.O_PATH | os.O_CLOEXEC))
+        opened += listable
         scratch_fd = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
         opened.append(scratch_fd)
     enforced = ["rlimits", "new-session", "empty-environment", "private-scratch"]
@@ -464,7 +517,7 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
                 writable = [os.open(scratch, os.O_PATH | os.O_CLOEXEC)] if abi else []
             # Landlock first: the rule fds would not fit under the open-files limit.
             if abi:
-                landlock.restrict(abi, read_only, writable)
+                landlock.restrict(abi, read_only, writable, listable)
             if seccomp.supported():
                 seccomp.install()
                 notes.append(seccomp.ENFORCED)

@@ -166,7 +166,7 @@ def test_a_worker_whose_run_failed_on_the_trusted_side_is_not_used_again(warm, m
     monkeypatch.setattr(pool, "ResultParser", Surprising)
     replaced = sandboxes.pool.replaced
     with pytest.raises(RuntimeError):
-        sandboxes.run(prepare(CORRECT_CONV.read_bytes(), plan.task.template_source(), "Convolution"))
+        sandboxes.run(prepare(CORRECT_CONV.read_bytes(), plan.task.template_source(), "Convolution", "solution.py"))
     monkeypatch.undo()
     assert sandboxes.pool.replaced == replaced + 1
     assert batch.grade(plan, sandboxes, PROBE, "en")["status"] == "passed"
