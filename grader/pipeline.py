@@ -195,7 +195,8 @@ def request_parts(task: Task, order: list[cases_mod.Case], limits: sandbox.Limit
             names.append([case.index, name])
             arrays.append(array)
     header = {"module": task.module_name, "files": files, "entry": task.entry, "outputs": task.output_names,
-              "cases": request_cases, "arrays": names, "output_cap": limits.output_kb * 1024}
+              "cases": request_cases, "arrays": names, "output_cap": limits.output_kb * 1024,
+              "rlimits": sandbox.rlimit_pairs(limits)}
     return header, arrays
 
 

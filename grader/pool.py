@@ -35,7 +35,6 @@ from .channel import ResultParser, frame
 
 _SOURCES = Path(__file__).resolve().parent
 WORKER_SOURCE = (_SOURCES / "warm_worker.py").read_text(encoding="utf-8")
-LANDLOCK_SOURCE = (_SOURCES / "landlock.py").read_text(encoding="utf-8")
 SECCOMP_SOURCE = (_SOURCES / "seccomp.py").read_text(encoding="utf-8")
 REMOVAL_SOURCE = (_SOURCES / "removal.py").read_text(encoding="utf-8")
 STARTUP_SECONDS = 60.0
@@ -49,9 +48,11 @@ class WorkerLost(RuntimeError):
 
 def _worker_rlimits(pairs: list[tuple[int, int, int]]) -> None:
     """The worker's own limits: a single grading's but CPU time (the worker lives for many
-    submissions; each child gets every limit afresh, from the trusted side's ``pairs``)."""
+    submissions) and processes (bwrap as an ordinary uid must clone into its namespaces, where
+    RLIMIT_NPROC would count every process of the grader's uid; see sandbox.start). Each child
+    gets every limit afresh, from the trusted side's ``pairs``."""
     for which, soft, hard in pairs:
-        if which != resource.RLIMIT_CPU:
+        if which not in (resource.RLIMIT_CPU, resource.RLIMIT_NPROC):
             resource.setrlimit(which, (soft, hard))
 
 
@@ -66,7 +67,7 @@ def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: in
     settings = {"child_uid": child_uid, "rlimits": sandbox.rlimit_pairs(limits)}
     return [*options, "--",
             str(lay.python_executable), "-I", "-B", "-S", "-c", WORKER_SOURCE,
-            sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, LANDLOCK_SOURCE,
+            sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, sandbox.LANDLOCK_SOURCE,
             SECCOMP_SOURCE, REMOVAL_SOURCE]
 
 

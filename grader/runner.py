@@ -1,7 +1,8 @@
 """The runner: the only grader code that runs inside the sandbox, next to the student's code.
 
-It is started as ``python -I -B -S -c RUNNER NUMPY_DIR RESULT_FD`` with the request on
-stdin and the result channel on the inherited descriptor RESULT_FD. It must stay self-contained (the grader package is
+It is started as ``python -I -B -S -c RUNNER NUMPY_DIR RESULT_FD [LANDLOCK_SOURCE]`` with the
+request on stdin and the result channel on the inherited descriptor RESULT_FD (with
+LANDLOCK_SOURCE, it first confines itself: ``confine``). It must stay self-contained (the grader package is
 not in the sandbox) and must never be trusted: the student's code runs in this
 process and can change anything here. The trusted side therefore takes from it
 only raw arrays and short texts, and decides every verdict itself.
@@ -16,6 +17,7 @@ output whose "frame" is true.
 import io
 import json
 import os
+import resource
 import struct
 import sys
 import traceback
@@ -127,14 +129,35 @@ def arguments(names, values):
     return [tuple(values[n] for n in name) if isinstance(name, list) else values[name] for name in names]
 
 
+def confine(landlock_source):
+    """Put this process, and all it starts, in a Landlock domain of its own: everything it sees
+    read-only but its own folder, no trace of, signal to or /proc/PID/mem of a process outside
+    (bwrap's init, which as an ordinary uid has the student's uid and no seccomp filter)."""
+    import types
+
+    landlock = types.ModuleType("landlock")
+    exec(compile(landlock_source, "<landlock>", "exec"), landlock.__dict__)
+    everything = os.open("/", os.O_PATH | os.O_CLOEXEC)
+    own = os.open(".", os.O_PATH | os.O_CLOEXEC)
+    landlock.restrict(landlock.abi_version(), [(everything, True)], [own])
+    os.close(everything)
+    os.close(own)
+
+
 def main():
     numpy_dir, result_fd = sys.argv[1], int(sys.argv[2])
+    if len(sys.argv) > 3:
+        confine(sys.argv[3])
     # numpy is imported while the trusted side is still computing the reference.
     sys.path[:0] = [os.getcwd(), numpy_dir]
     import numpy
 
     request_stream = sys.stdin.buffer
     header = json.loads(read_frame(request_stream))
+    # Every rlimit again, before any of the student's code: bwrap as an ordinary uid could not
+    # set RLIMIT_NPROC before its namespaces existed (see sandbox.start).
+    for which, soft, hard in header["rlimits"]:
+        resource.setrlimit(which, (soft, hard))
     raw_arrays = [read_frame(request_stream) for _ in header["arrays"]]
     sys.stdin.close()
     serve(header, read_arrays(header, raw_arrays, numpy), ResultChannel(result_fd))

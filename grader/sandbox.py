@@ -380,7 +380,22 @@ def choose_backend(requested: str) -> tuple[str, str | None]:
     return "process", problem
 
 
-def _bwrap_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: int | None = None) -> list[str]:
+LANDLOCK_SOURCE = (Path(__file__).resolve().parent / "landlock.py").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _landlock_abi() -> int:
+    from . import landlock
+
+    return landlock.abi_version()
+
+
+def _bwrap_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: int | None = None,
+                   confine: bool = False) -> list[str]:
+    """bwrap's command line for a single grading. ``confine``: the runner puts itself in a
+    Landlock domain of its own before the student's code runs (``runner.confine``): as an
+    ordinary uid, bwrap's own init process in the sandbox has the student's uid and no seccomp
+    filter, and could otherwise be traced, its memory written (/proc/1/mem) or signalled."""
     lay = layout()
     setpriv = Path(os.path.realpath(shutil.which("setpriv"))) if uid is not None else None
     args = [shutil.which("bwrap"), *_namespace_flags(uid is not None), "--clearenv"]
@@ -410,7 +425,8 @@ def _bwrap_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: 
     # The only writable place: a private tmpfs of bounded size, gone when the sandbox ends.
     args += ["--size", str(limits.scratch_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp",
              "--perms", "0777", "--dir", SANDBOX_SCRATCH, "--chdir", SANDBOX_SCRATCH]
-    python = [str(lay.python_executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, SANDBOX_SITE, str(result_fd)]
+    python = [str(lay.python_executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, SANDBOX_SITE, str(result_fd),
+              *([LANDLOCK_SOURCE] if confine else [])]
     if seccomp_fd is not None:
         # The process backend's filter: above all, no user namespaces, which bwrap as root
         # would otherwise let the student create (a large kernel surface, no use here).
@@ -606,14 +622,23 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
         if backend == "bwrap":
             if seccomp.supported():
                 seccomp_fd = _readable_pipe(seccomp.program())
-            command = _bwrap_command(limits, uid, result_write, seccomp_fd)
+            confine = uid is None and _landlock_abi() > 0
+            command = _bwrap_command(limits, uid, result_write, seccomp_fd, confine)
             enforced = ["bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment"]
             if uid is not None:
                 enforced.append("own-uid")
             if seccomp_fd is not None:
                 enforced.append(seccomp.ENFORCED)
+            if confine:
+                from . import landlock
 
-            rlimits = rlimit_pairs(limits)
+                enforced += landlock.what_it_enforces(_landlock_abi())
+
+            # As an ordinary uid, bwrap itself must stay free to clone into its new namespaces:
+            # RLIMIT_NPROC would count every process of the grader's uid (concurrent gradings
+            # too) and refuse that clone. The runner sets it inside (``runner.main``), where it
+            # counts the user namespace's processes alone, the sandbox's.
+            rlimits = [pair for pair in rlimit_pairs(limits) if uid is not None or pair[0] != resource.RLIMIT_NPROC]
 
             def preexec():
                 _apply_rlimits(rlimits)

@@ -22,10 +22,13 @@ PROCESS = {"rlimits", "new-session", "empty-environment", "private-scratch", "la
            "landlock-scoped-signals-and-sockets", seccomp.ENFORCED}
 # What only a grader running as root can add: the uid switch, namespaces, a mount.
 ROOT_ONLY = {"own-uid", "new-network-namespace", "private-tmpfs"}
+BWRAP = {"bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment",
+         "own-uid", seccomp.ENFORCED}
 EXPECTED = {
-    "bwrap": {"bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment",
-              "own-uid", seccomp.ENFORCED},
+    "bwrap": BWRAP,
     "process": PROCESS | {"own-uid", "new-network-namespace", "private-tmpfs"},
+    # The runner's own Landlock domain keeps the student from bwrap's init, of the same uid.
+    "bwrap-unprivileged": BWRAP - {"own-uid"} | {"landlock-filesystem", "landlock-no-tcp", "landlock-scoped-signals-and-sockets"},
     "process-unprivileged": PROCESS,
 }
 
@@ -40,7 +43,7 @@ def test_the_feedback_says_what_the_backend_enforced(mode):
     graded = harness.grade(mode, "im2col", harness.correct_example("im2col"))
     assert not graded.problems, graded.problems
     enforced = set(graded.feedback["sandbox"]["enforced"])
-    root_only = {"own-uid"} if mode == "bwrap" else ROOT_ONLY  # bwrap's tmpfs needs no root
+    root_only = {"own-uid"} if mode.startswith("bwrap") else ROOT_ONLY  # bwrap's tmpfs needs no root
     expected = EXPECTED[mode] if os.geteuid() == 0 else EXPECTED[mode] - root_only
     assert enforced == expected, enforced ^ expected
     assert graded.feedback["status"] == "passed"

@@ -20,5 +20,5 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
                         {"file": "utils.py", "line": huge, "function": "f", "text": "x"}]}
     records = b"".join(frame(json.dumps({"type": "case", "case": index, "outputs": {}, "error": error, "stdout": "x",
                                          "stdout_dropped": huge}).encode()) for index in range(64))
-    os.write(int(sys.argv[-1]), records)
+    os.write(int(sys.argv[2]), records)
     raise ValueError("a real error, on a line the module has")
