@@ -114,7 +114,7 @@ def grade_batch(mode: str, attacks: list) -> tuple[dict, list[str], list[str]]:
                    "--root", str(harness.CHECKOUT), "batch", "--task", task, str(folder / "class"),
                    "--out", str(folder / "results.jsonl"), "--feedback-dir", str(folder / "feedback"),
                    "--jobs", str(JOBS), "--lang", "en"]
-        env = {**os.environ, harness.SECRET_NAME: secret, "TMPDIR": str(temporary)}
+        env = {**os.environ, harness.SECRET_NAME: secret, "TMPDIR": str(temporary), **harness.cache_of(mode)}
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd="/")
         watch = ZombieWatch(process.pid)
         try:

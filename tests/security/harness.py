@@ -90,6 +90,19 @@ def _unprivileged_prefix(uid: int = UNPRIVILEGED_UID) -> list[str]:
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
 
 
+@lru_cache(maxsize=None)
+def _unprivileged_cache() -> str:
+    folder = Path(tempfile.mkdtemp(prefix="cnn-sec-cache-"))
+    os.chown(folder, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
+    return str(folder)
+
+
+def cache_of(mode: str) -> dict[str, str]:
+    """The grader's cache folder in ``mode``: as an ordinary uid, one of its own for the session
+    (as the image has one), since it never uses a folder of another uid (root's ~/.cache)."""
+    return {"GRADER_CACHE_DIR": _unprivileged_cache()} if unprivileged(mode) else {}
+
+
 def command_prefix(mode: str) -> list[str]:
     """What the grader's command starts with in ``mode``: setpriv to the ordinary uid, or nothing."""
     return _unprivileged_prefix() if unprivileged(mode) else []
@@ -126,7 +139,7 @@ def grade(mode: str, task: str, data: bytes, env_extra: dict | None = None, conf
     command = [*wrapper, *command_prefix(mode), str(GRADER), "--config", str(config or config_file(mode)),
                "--root", str(CHECKOUT), "grade", "--task", task, "--lang", "en", str(submission)]
     temporary = grader_tmpdir()
-    env = dict(os.environ, TMPDIR=str(temporary))
+    env = dict(os.environ, TMPDIR=str(temporary), **cache_of(mode))
     env.update(env_extra or {})
     try:
         completed = subprocess.run(command, capture_output=True, env=env, timeout=HANG_SECONDS, cwd="/")
