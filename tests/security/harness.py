@@ -13,6 +13,7 @@ output, the outside folder intact, the next grading unaffected).
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
@@ -93,6 +94,7 @@ def _unprivileged_prefix(uid: int = UNPRIVILEGED_UID) -> list[str]:
 @lru_cache(maxsize=None)
 def _unprivileged_cache() -> str:
     folder = Path(tempfile.mkdtemp(prefix="cnn-sec-cache-"))
+    atexit.register(shutil.rmtree, folder, True)
     os.chown(folder, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
     return str(folder)
 
@@ -111,6 +113,7 @@ def command_prefix(mode: str) -> list[str]:
 @lru_cache(maxsize=None)
 def config_file(mode: str, **overrides) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="cnn-sec-config-"))
+    atexit.register(shutil.rmtree, folder, True)
     folder.chmod(0o755)
     limits = dict(LIMITS)
     limits.update(overrides)
