@@ -41,10 +41,12 @@ ENV GRADER_ROOT=/opt/grader \
 
 USER 10001:10001
 WORKDIR /opt/grader
-# Parse and validate grader.yaml, the specs and the catalogs once, here: at run time the root
-# file system is read-only and every grading reads them back from this cache.
+# Parse and validate grader.yaml, the specs and the catalogs once, here, and follow the shared
+# libraries the sandboxed interpreter needs: at run time the root file system is read-only and
+# every grading reads them back from this cache.
 RUN grader list > /dev/null \
- && python -c "from grader import messages; [messages.catalog(lang) for lang in messages.LANGUAGES]"
+ && python -c "from grader import messages; [messages.catalog(lang) for lang in messages.LANGUAGES]" \
+ && python -c "from grader import sandbox; lay = sandbox.layout(); sandbox.runtime_files(*lay)"
 
 ENTRYPOINT ["grader"]
 CMD ["--help"]

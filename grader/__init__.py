@@ -6,7 +6,9 @@ The pipeline, one module per step:
     cases      the spec's parameter space -> seeded random cases and their inputs
     submission the student's file -> a module source (whole file or spliced block)
     sandbox    launches the runner under bubblewrap or the process backend
+    elfdeps    the system files the dynamic loader opens for the sandbox's interpreter and numpy
     landlock, seccomp  the kernel's allow-list and system-call filter the sandbox applies
+    removal    deletes what a sandbox wrote, whatever rights it left (also inside warm workers)
     runner     (inside the sandbox) imports the student module, calls it, streams arrays back
     channel    the framing of the streams between the two sides, parsed defensively
     compare    trusted layered checks of each output against the reference's

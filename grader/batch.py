@@ -91,9 +91,11 @@ class Sandboxes:
         module_files = {f"{self.plan.task.module_name}.py": submission.source}
         if self.pool:
             return self.pool.run(module_files)
-        header = dict(self.header, files=dict(self.header["files"], **module_files))
         launch = sandbox.start(self.plan.limits, self.plan.backend, self.plan.uid_range)
-        return sandbox.finish(launch, channel.encode_request(header, self.arrays))
+        with sandbox.aborted_on_failure(launch):
+            header = dict(self.header, files=dict(self.header["files"], **module_files))
+            request = channel.encode_request(header, self.arrays)
+        return sandbox.finish(launch, request)
 
     def close(self) -> None:
         if self.pool:
@@ -103,10 +105,11 @@ class Sandboxes:
 def grade(plan: Plan, sandboxes: Sandboxes, data: bytes, lang: str) -> dict:
     """One submission's feedback document, decided exactly as ``grader grade`` decides it."""
     task = plan.task
-    submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"])
+    submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"],
+                         f"{task.module_name}.py")
     grading = pipeline.Grading(task, plan.seed, submission, plan.cases, plan.expected, [], plan.backend, [],
                                plan.fallback_reason, plan.limits, plan.tolerance)
-    if submission.source is None:
+    if submission.problem is not None:
         pipeline.mark_not_gradable(grading)
     else:
         outcome = sandboxes.run(submission)

@@ -1,10 +1,13 @@
 """The trusted side of the two streams between the grader and the sandbox.
 
 Owns the framing (see ``runner.py`` for the format) and the defensive parsing of
-everything that comes back: only JSON records of bounded size and ``.npy``
-frames loaded with ``allow_pickle=False`` are accepted; anything else makes the
-stream "corrupt" from that point on. Nothing received here is ever executed,
-unpickled, or turned into text with str()/repr() of a foreign object.
+everything that comes back: only JSON records of bounded size, in the protocol's order
+(ready, import, case*, done), and ``.npy`` frames of plain numbers whose header describes
+exactly the bytes that follow, loaded with ``allow_pickle=False``, are accepted; every number
+taken from a record is bounded; anything else - any exception at all while reading - makes
+the stream "corrupt" from that point on, which is the student's PROTOCOL_ERROR, never the
+grader's failure. Nothing received here is ever executed, unpickled, or turned into text with
+str()/repr() of a foreign object.
 """
 
 from __future__ import annotations
@@ -24,6 +27,13 @@ MAX_RECORD = 256 * 1024
 MAX_RECORDS = 20000
 DEFAULT_OUTPUT_CAP = 4096  # characters of student output kept per case (limits.output_kb)
 NUMERIC_KINDS = "iuf"  # signed, unsigned, floating: bool, complex, object and text are refused
+# Bounds of the numbers a record or a .npy header may carry. A submission has at most 256 KiB,
+# so at most 262145 lines and as many columns; an array at most numpy's 64 axes, each of at
+# most 2**31 entries (the product is checked against the bytes that came); an item at most 64
+# bytes; a case index, an output count at most 2**31.
+MAX_LINE = 1 << 20
+MAX_AXES, MAX_AXIS, MAX_ITEM_BYTES = 64, 1 << 31, 64
+MAX_COUNT = 1 << 31
 
 
 def frame(payload: bytes) -> bytes:
@@ -63,7 +73,6 @@ class CaseResult:
 @dataclass
 class Results:
     ready: bool = False
-    compile_error: dict | None = None
     imported: bool = False  # an "import" record arrived (with or without an error)
     import_error: dict | None = None
     import_stdout: str = ""
@@ -83,10 +92,17 @@ def _text(value, limit: int = 4000) -> str:
     return _CONTROLS.sub("\ufffd", value[:limit].encode("utf-8", "replace").decode("utf-8"))
 
 
+def _count(value, limit: int = MAX_COUNT) -> int | None:
+    """``value`` if it is a plain int in [0, ``limit``], else None."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= limit:
+        return value
+    return None
+
+
 def _student_output(text, dropped, cap: int) -> tuple[str, int]:
     """The student's captured output cut to ``cap`` characters here, whatever the runner claims."""
     text = _text(text, 1 << 20)
-    dropped = dropped if isinstance(dropped, int) and not isinstance(dropped, bool) and dropped > 0 else 0
+    dropped = _count(dropped) or 0
     if len(text) > cap:
         dropped += len(text) - cap
         text = text[:cap]
@@ -94,19 +110,20 @@ def _student_output(text, dropped, cap: int) -> tuple[str, int]:
 
 
 def _clean_error(error) -> dict | None:
-    """Keep only the fields we know, as plain bounded strings and ints."""
+    """Keep only the fields we know, as plain bounded strings and ints (a line or column out of
+    any submission's range is dropped)."""
     if not isinstance(error, dict):
         return None
     clean = {"exception": _text(error.get("exception"), 200) or "Exception", "message": _text(error.get("message"))}
     for key in ("line", "column"):
-        if isinstance(error.get(key), int) and not isinstance(error.get(key), bool):
+        if _count(error.get(key), MAX_LINE):
             clean[key] = error[key]
     for key in ("file", "text"):
         if isinstance(error.get(key), str):
             clean[key] = _text(error[key], 500)
     frames = []
     for item in error.get("frames", [])[:8] if isinstance(error.get("frames"), list) else []:
-        if isinstance(item, dict) and isinstance(item.get("line"), int):
+        if isinstance(item, dict) and _count(item.get("line"), MAX_LINE):
             frames.append({"file": _text(item.get("file"), 200), "line": item["line"],
                            "function": _text(item.get("function"), 200), "text": _text(item.get("text"), 500)})
     clean["frames"] = frames
@@ -114,12 +131,22 @@ def _clean_error(error) -> dict | None:
 
 
 def load_npy(payload: bytes) -> np.ndarray:
-    """Parse one .npy frame; raise ValueError unless it is plain numeric data of the stated size."""
-    shape, fortran, dtype = _npy_header(payload[:_npy_header_end(payload)])
+    """Parse one .npy frame; raise ValueError unless it is plain data whose header (a bounded
+    shape, a plain dtype of a bounded size) describes exactly the bytes that follow."""
+    end = _npy_header_end(payload)
+    shape, fortran, dtype = _npy_header(payload[:end])
     if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
         raise ValueError("non-plain dtype")
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-    data = payload[_npy_header_end(payload):]
+    if not 0 < dtype.itemsize <= MAX_ITEM_BYTES:
+        raise ValueError("item size out of range")
+    if not isinstance(shape, tuple) or len(shape) > MAX_AXES:
+        raise ValueError("too many axes")
+    count = 1
+    for axis in shape:
+        if _count(axis, MAX_AXIS) is None:
+            raise ValueError("an axis out of range")
+        count *= axis  # a Python int: no overflow
+    data = payload[end:]
     if len(data) != count * dtype.itemsize:
         raise ValueError("size does not match the header")
     array = np.frombuffer(data, dtype=dtype, count=count)
@@ -180,10 +207,13 @@ class ResultParser:
                 return
             payload = bytes(self._buffer[4:4 + size])
             del self._buffer[:4 + size]
-            if self._pending:
-                self._take_array(payload)
-            else:
-                self._take_record(payload)
+            try:
+                if self._pending:
+                    self._take_array(payload)
+                else:
+                    self._take_record(payload)
+            except Exception:  # noqa: BLE001 - whatever the bytes did to us, they are the student's
+                self._corrupt("the stream could not be read")
             if self.results.corrupt:
                 return
 
@@ -195,7 +225,7 @@ class ResultParser:
         case, name = self._pending.pop(0)
         try:
             array = load_npy(payload)
-        except ValueError:
+        except Exception:  # noqa: BLE001 - numpy's header parser raises more than ValueError
             self._corrupt("an array frame could not be read")
             return
         output = case.outputs[name]
@@ -220,35 +250,47 @@ class ResultParser:
             return
         kind = record.get("type")
         results = self.results
-        if kind == "ready":
+        # The protocol's order: ready, then import, then (if the import succeeded) cases, then
+        # done; nothing after done or after a failed import. (A compile error is established on
+        # the trusted side: no record can make an attempt ungradable.)
+        if kind == "ready" and not results.ready:
             results.ready = True
-        elif kind == "compile":
-            results.compile_error = _clean_error(record.get("error")) or {"exception": "SyntaxError", "message": "", "frames": []}
-        elif kind == "import":
+        elif kind == "import" and results.ready and not results.imported:
             results.imported = True
             results.import_error = _clean_error(record.get("error"))
             results.import_stdout, _ = _student_output(record.get("stdout"), 0, self.output_cap)
-        elif kind == "case" and isinstance(record.get("case"), int):
-            index = record["case"]
-            if index in results.cases:
-                self._corrupt("a case was reported twice")
-                return
-            stdout, dropped = _student_output(record.get("stdout"), record.get("stdout_dropped"), self.output_cap)
-            case = CaseResult(index=index, error=_clean_error(record.get("error")), stdout=stdout, stdout_dropped=dropped)
-            outputs = record.get("outputs") if isinstance(record.get("outputs"), dict) else {}
-            for name, meta in outputs.items():
-                if not isinstance(name, str) or not isinstance(meta, dict):
-                    continue
-                case.outputs[name] = ReceivedOutput(
-                    kind=_text(meta.get("kind"), 20) or "other",
-                    type_name=_text(meta.get("type"), 100) or None,
-                    convertible=meta.get("convertible") is not False,
-                    rejected_dtype="object" if meta.get("dtype") == "object" else None,
-                )
-                if meta.get("frame") is True:
-                    self._pending.append((case, name))
-            results.cases[index] = case
-        elif kind == "done":
+        elif kind == "case" and self._cases_may_come():
+            self._take_case(record)
+        elif kind == "done" and self._cases_may_come():
             results.done = True
         else:
-            self._corrupt("an unknown record")
+            self._corrupt(f"a record out of the protocol's order ({_text(kind, 20) or 'no type'})")
+
+    def _cases_may_come(self) -> bool:
+        results = self.results
+        return results.imported and results.import_error is None and not results.done
+
+    def _take_case(self, record: dict) -> None:
+        results = self.results
+        index = _count(record.get("case"))
+        if index is None:
+            self._corrupt("a case record without a case")
+            return
+        if index in results.cases:
+            self._corrupt("a case was reported twice")
+            return
+        stdout, dropped = _student_output(record.get("stdout"), record.get("stdout_dropped"), self.output_cap)
+        case = CaseResult(index=index, error=_clean_error(record.get("error")), stdout=stdout, stdout_dropped=dropped)
+        outputs = record.get("outputs") if isinstance(record.get("outputs"), dict) else {}
+        for name, meta in outputs.items():
+            if not isinstance(name, str) or not isinstance(meta, dict):
+                continue
+            case.outputs[name] = ReceivedOutput(
+                kind=_text(meta.get("kind"), 20) or "other",
+                type_name=_text(meta.get("type"), 100) or None,
+                convertible=meta.get("convertible") is not False,
+                rejected_dtype="object" if meta.get("dtype") == "object" else None,
+            )
+            if meta.get("frame") is True:
+                self._pending.append((case, name))
+        results.cases[index] = case

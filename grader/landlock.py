@@ -69,10 +69,12 @@ def what_it_enforces(abi: int) -> list[str]:
     return enforced
 
 
-def restrict(abi: int, read_only: list[tuple[int, bool]], writable: list[int]) -> None:
+def restrict(abi: int, read_only: list[tuple[int, bool]], writable: list[int], listable: list[int] = ()) -> None:
     """Apply the allow-list to the calling process. Raises OSError if the kernel refuses.
 
-    ``read_only`` holds (O_PATH fd, is a directory) pairs; ``writable`` O_PATH fds of directories.
+    ``read_only`` holds (O_PATH fd, is a directory) pairs; ``writable`` O_PATH fds of directories;
+    ``listable`` O_PATH fds of directories whose entries (and their folders' entries) may be
+    listed, not read: Python lists a folder before it imports from it.
     """
     attr = _RulesetAttr(handled_fs(abi), NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
                         SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
@@ -83,6 +85,7 @@ def restrict(abi: int, read_only: list[tuple[int, bool]], writable: list[int]) -
     try:
         rules = [(fd, READ_ONLY if is_dir else EXECUTE | READ_FILE) for fd, is_dir in read_only]
         rules += [(fd, handled_fs(abi)) for fd in writable]
+        rules += [(fd, READ_DIR) for fd in listable]
         for fd, access in rules:
             rule = _PathBeneathAttr(access, fd)
             if _libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),

@@ -31,12 +31,13 @@ def _context(lines: list[str], line: int) -> list[dict]:
     return [{"line": n, "text": lines[n - 1][:200], "current": n == line} for n in range(first, last + 1)]
 
 
-def _module_line(error: dict, module_file: str) -> int | None:
-    """The module line of the error: the syntax error's line, else the innermost frame in the module."""
+def _module_line(error: dict, module_file: str, module_lines: int) -> int | None:
+    """The module line of the error: the syntax error's line, else the innermost frame in the
+    module; never one the module does not have (the runner's report is the student's to forge)."""
     for frame in reversed(error.get("frames", [])):
-        if frame.get("file") == module_file:
+        if frame.get("file") == module_file and 1 <= frame["line"] <= module_lines:
             return frame["line"]
-    if error.get("file") == module_file and error.get("line"):
+    if error.get("file") == module_file and error.get("line") and 1 <= error["line"] <= module_lines:
         return error["line"]
     return None
 
@@ -65,7 +66,8 @@ def locate(submission, module_file: str, error: dict | None) -> dict | None:
     if not error:
         return None
     location: dict = {"exception": error.get("exception", ""), "message": _own_message(submission, error)}
-    line = _module_line(error, module_file)
+    module_text = submission.source.split("\n") if submission.source is not None else []
+    line = _module_line(error, module_file, len(module_text))
     if line is not None:
         own = submission.student_line(line)
         block_end = submission.block_start + submission.block_lines
@@ -78,16 +80,17 @@ def locate(submission, module_file: str, error: dict | None) -> dict | None:
         if own is not None:
             location["context"] = _context(own_lines(submission), own)
             column = error.get("column")
-            if isinstance(column, int) and column > 0 and error.get("line") == line and not location.get("after_block"):
+            if isinstance(column, int) and 0 < column <= len(module_text[line - 1]) + 1 and error.get("line") == line \
+                    and not location.get("after_block"):
                 indent = 0
                 if submission.mode == "block":
-                    module_text = submission.source.split("\n")[line - 1]
-                    own_text = own_lines(submission)[own - 1]
-                    indent = len(module_text) - len(own_text)
+                    indent = len(module_text[line - 1]) - len(own_lines(submission)[own - 1])
                 location["column"] = max(1, column - indent)
     frames = []
     for frame in error.get("frames", []):
         if frame.get("file") == module_file:
+            if not 1 <= frame["line"] <= len(module_text):
+                continue  # a line the module does not have
             own = submission.student_line(frame["line"])
             frames.append({"yours": True, "file": module_file, "line": own if own is not None else frame["line"],
                            "in_template": own is None, "function": frame.get("function", "")})

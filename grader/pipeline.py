@@ -68,15 +68,19 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
     ``meanwhile``: the caller's own work for the time the student's code runs (after the
     reference), e.g. loading what its feedback needs."""
     started = time.monotonic()
-    seed = cases_mod.new_seed() if seed is None else seed
-    limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
-    tolerance = dict(settings.values["tolerance"])
-    submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"])
-    backend, fallback_reason = sandbox.choose_backend(settings.sandbox)
-    if submission.source is None and launch is not None:
+    # From here to the end, whatever fails (this code, the student's bytes, the caller's
+    # ``meanwhile``), a sandbox started is stopped and leaves nothing behind.
+    with sandbox.aborted_on_failure(launch):
+        seed = cases_mod.new_seed() if seed is None else seed
+        limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
+        tolerance = dict(settings.values["tolerance"])
+        submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"],
+                             f"{task.module_name}.py")
+        backend, fallback_reason = sandbox.choose_backend(settings.sandbox)
+    if submission.problem is not None and launch is not None:
         sandbox.abort(launch)
         launch = None
-    elif submission.source is not None and launch is None:
+    elif submission.problem is None and launch is None:
         launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
     with sandbox.aborted_on_failure(launch):
         cases = cases_mod.generate(task, seed, cases_mod.random_count(task, settings.values["cases"]))
@@ -84,12 +88,12 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
         if launch is not None:
             sandbox.send(launch, _request(task, submission, order, limits))
         expected = reference.expected_outputs(task, cases)
-    grading = Grading(task, seed, submission, cases, expected, [], backend, [], fallback_reason, limits, tolerance)
+        grading = Grading(task, seed, submission, cases, expected, [], backend, [], fallback_reason, limits, tolerance)
+        if launch is not None and meanwhile is not None:
+            meanwhile()
     if launch is None:
         mark_not_gradable(grading)
     else:
-        if meanwhile is not None:
-            meanwhile()
         conclude(grading, sandbox.finish(launch), order)
         grading.shrunk = _shrink(grading, settings)
     grading.elapsed = time.monotonic() - started
@@ -103,10 +107,13 @@ def run_order(cases: list[cases_mod.Case]) -> list[cases_mod.Case]:
 
 
 def mark_not_gradable(grading: Grading) -> None:
-    """The submission could not be turned into a module: every case fails with its problem."""
+    """The submission could not be turned into a module (or the module does not compile): every
+    case fails with its problem."""
     problem = grading.submission.problem
     grading.gradable = False
-    grading.verdicts = [CaseVerdict(case, problem["code"], detail=problem) for case in grading.cases]
+    detail = {key: value for key, value in problem.items() if key != "error"}
+    grading.verdicts = [CaseVerdict(case, problem["code"], error=problem.get("error"), detail=detail)
+                        for case in grading.cases]
 
 
 def conclude(grading: Grading, outcome: sandbox.Outcome, order: list[cases_mod.Case], variants: dict | None = None) -> None:
@@ -158,11 +165,11 @@ def execute(task: Task, submission: Submission, cases: list[cases_mod.Case], set
             backend: str, limits: sandbox.Limits, tolerance: dict) -> Grading:
     """Run given cases of a prepared submission in a fresh sandbox and judge them (for shrinking and replay)."""
     launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
-    order = run_order(cases)
     with sandbox.aborted_on_failure(launch):
+        order = run_order(cases)
         sandbox.send(launch, _request(task, submission, order, limits))
         expected = reference.expected_outputs(task, cases)
-    grading = Grading(task, seed, submission, cases, expected, [], backend, [], None, limits, tolerance)
+        grading = Grading(task, seed, submission, cases, expected, [], backend, [], None, limits, tolerance)
     outcome = sandbox.finish(launch)
     grading.enforced = outcome.enforced
     grading.sandbox_elapsed = outcome.elapsed
@@ -188,7 +195,8 @@ def request_parts(task: Task, order: list[cases_mod.Case], limits: sandbox.Limit
             names.append([case.index, name])
             arrays.append(array)
     header = {"module": task.module_name, "files": files, "entry": task.entry, "outputs": task.output_names,
-              "cases": request_cases, "arrays": names, "output_cap": limits.output_kb * 1024}
+              "cases": request_cases, "arrays": names, "output_cap": limits.output_kb * 1024,
+              "rlimits": sandbox.rlimit_pairs(limits)}
     return header, arrays
 
 
@@ -203,11 +211,7 @@ def _judge(grading: Grading, outcome: sandbox.Outcome, order: list[cases_mod.Cas
             raise SandboxFailure("the sandbox did not start within the wall-clock limit")
         raise SandboxFailure(f"the sandbox did not start (exit {outcome.returncode}): {outcome.stderr.strip()[-500:]}")
     verdicts: dict[int, CaseVerdict] = {}
-    if results.compile_error:
-        grading.gradable = False
-        for case in order:
-            verdicts[case.index] = CaseVerdict(case, "COMPILE_ERROR", error=results.compile_error)
-    elif not results.imported:
+    if not results.imported:
         code, detail = _stop_reason(outcome, results)
         for case in order:
             verdicts[case.index] = CaseVerdict(case, code, detail=detail)

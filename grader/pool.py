@@ -35,8 +35,8 @@ from .channel import ResultParser, frame
 
 _SOURCES = Path(__file__).resolve().parent
 WORKER_SOURCE = (_SOURCES / "warm_worker.py").read_text(encoding="utf-8")
-LANDLOCK_SOURCE = (_SOURCES / "landlock.py").read_text(encoding="utf-8")
 SECCOMP_SOURCE = (_SOURCES / "seccomp.py").read_text(encoding="utf-8")
+REMOVAL_SOURCE = (_SOURCES / "removal.py").read_text(encoding="utf-8")
 STARTUP_SECONDS = 60.0
 REPORT_GRACE_SECONDS = 5.0  # how long a worker may take to report once asked to kill its child
 _CONTROL_MESSAGE = 4096
@@ -46,16 +46,13 @@ class WorkerLost(RuntimeError):
     """A worker died, hung or could not start; its sandbox was killed."""
 
 
-def child_rlimits(limits: sandbox.Limits) -> list[tuple[int, int, int]]:
-    """A single grading's rlimits, plus no POSIX message queue (it would outlive the child)."""
-    return [*sandbox.rlimit_pairs(limits), (resource.RLIMIT_MSGQUEUE, 0, 0)]
-
-
-def _worker_rlimits(limits: sandbox.Limits) -> None:
+def _worker_rlimits(pairs: list[tuple[int, int, int]]) -> None:
     """The worker's own limits: a single grading's but CPU time (the worker lives for many
-    submissions; each child gets the CPU limit afresh)."""
-    for which, soft, hard in sandbox.rlimit_pairs(limits):
-        if which != resource.RLIMIT_CPU:
+    submissions) and processes (bwrap as an ordinary uid must clone into its namespaces, where
+    RLIMIT_NPROC would count every process of the grader's uid; see sandbox.start). Each child
+    gets every limit afresh, from the trusted side's ``pairs``."""
+    for which, soft, hard in pairs:
+        if which not in (resource.RLIMIT_CPU, resource.RLIMIT_NPROC):
             resource.setrlimit(which, (soft, hard))
 
 
@@ -67,11 +64,11 @@ def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: in
     if child_uid is not None:  # to kill and delete what a child of another uid left (see warm_worker)
         options += ["--cap-add", "CAP_KILL", "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_FOWNER"]
     lay = sandbox.layout()
-    settings = {"child_uid": child_uid, "rlimits": child_rlimits(limits)}
+    settings = {"child_uid": child_uid, "rlimits": sandbox.rlimit_pairs(limits)}
     return [*options, "--",
-            sandbox._inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", WORKER_SOURCE,
-            sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, LANDLOCK_SOURCE,
-            SECCOMP_SOURCE]
+            str(lay.python_executable), "-I", "-B", "-S", "-c", WORKER_SOURCE,
+            sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, sandbox.LANDLOCK_SOURCE,
+            SECCOMP_SOURCE, REMOVAL_SOURCE]
 
 
 @dataclass
@@ -96,12 +93,13 @@ class Worker:
             raise sandbox.SandboxUnavailable(problem)
         slot = sandbox.Slot(uid_range["first"], uid_range["count"]) if os.geteuid() == 0 else None
         trusted_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        rlimits = sandbox.rlimit_pairs(limits)
         try:
             process = subprocess.Popen(
                 worker_command(limits, slot.uid if slot else None, worker_end.fileno()),
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 close_fds=True, pass_fds=(worker_end.fileno(),), start_new_session=True,
-                preexec_fn=lambda: _worker_rlimits(limits),
+                preexec_fn=lambda: _worker_rlimits(rlimits),
             )
         except BaseException:
             trusted_end.close()
@@ -211,10 +209,16 @@ class Worker:
                         parser.feed(chunk)
                         if parser.results.corrupt and not killed:  # nothing after it can be read
                             killed = self._kill(job)
-        except (OSError, ValueError):
-            if self.usable:
-                raise
-            raise WorkerLost("the worker was closed during the run") from None
+        except BaseException as exc:
+            # Whatever stopped the run (the worker closed under it, a failure of the trusted side),
+            # the child may still be running and the worker's report is unread: the worker is not
+            # used again, or the next submission would get this one's report.
+            was_usable = self.usable
+            self._discard()
+            if isinstance(exc, (OSError, ValueError)):
+                why = "the worker failed during the run" if was_usable else "the worker was closed during the run"
+                raise WorkerLost(f"{why}: {exc}") from None
+            raise
         finally:
             selector.close()
             for fd in (result_read, stdout_read, stderr_read):
@@ -281,6 +285,7 @@ class Worker:
             pass
         try:
             self.process.wait(timeout=5)
+            sandbox.reap_strays()
         except subprocess.TimeoutExpired:
             pass
         if self.process.stderr:

@@ -1,20 +1,23 @@
 """The runner: the only grader code that runs inside the sandbox, next to the student's code.
 
-It is started as ``python -I -B -S -c RUNNER NUMPY_DIR RESULT_FD`` with the request on
-stdin and the result channel on the inherited descriptor RESULT_FD. It must stay self-contained (the grader package is
+It is started as ``python -I -B -S -c RUNNER NUMPY_DIR RESULT_FD [LANDLOCK_SOURCE]`` with the
+request on stdin and the result channel on the inherited descriptor RESULT_FD (with
+LANDLOCK_SOURCE, it first confines itself: ``confine``). It must stay self-contained (the grader package is
 not in the sandbox) and must never be trusted: the student's code runs in this
 process and can change anything here. The trusted side therefore takes from it
 only raw arrays and short texts, and decides every verdict itself.
 
 Frames on both streams: a 4-byte big-endian length, then the payload.
 Request (stdin): a JSON header, then one .npy frame per entry of header["arrays"].
-Results (RESULT_FD): JSON records {"type": "ready"|"compile"|"import"|"case"|"done", ...};
-a "case" record is followed by one .npy frame per output whose "frame" is true.
+Results (RESULT_FD): JSON records {"type": "ready"|"import"|"case"|"done", ...}, in that order
+(cases only after an import without error); a "case" record is followed by one .npy frame per
+output whose "frame" is true.
 """
 
 import io
 import json
 import os
+import resource
 import struct
 import sys
 import traceback
@@ -98,12 +101,6 @@ def describe_error(exc, student_files):
     return {"exception": clip(type(exc).__name__), "message": message, "frames": frames[-8:]}
 
 
-def describe_syntax_error(exc, file_name):
-    return {"exception": type(exc).__name__, "message": clip(getattr(exc, "msg", "") or str(exc)),
-            "file": file_name, "line": getattr(exc, "lineno", None), "column": getattr(exc, "offset", None),
-            "text": clip(getattr(exc, "text", "") or ""), "frames": []}
-
-
 def serialise(value, numpy):
     """Describe a student value and, where it is numeric data, encode it as .npy bytes."""
     if value is None:
@@ -132,14 +129,35 @@ def arguments(names, values):
     return [tuple(values[n] for n in name) if isinstance(name, list) else values[name] for name in names]
 
 
+def confine(landlock_source):
+    """Put this process, and all it starts, in a Landlock domain of its own: everything it sees
+    read-only but its own folder, no trace of, signal to or /proc/PID/mem of a process outside
+    (bwrap's init, which as an ordinary uid has the student's uid and no seccomp filter)."""
+    import types
+
+    landlock = types.ModuleType("landlock")
+    exec(compile(landlock_source, "<landlock>", "exec"), landlock.__dict__)
+    everything = os.open("/", os.O_PATH | os.O_CLOEXEC)
+    own = os.open(".", os.O_PATH | os.O_CLOEXEC)
+    landlock.restrict(landlock.abi_version(), [(everything, True)], [own])
+    os.close(everything)
+    os.close(own)
+
+
 def main():
     numpy_dir, result_fd = sys.argv[1], int(sys.argv[2])
+    if len(sys.argv) > 3:
+        confine(sys.argv[3])
     # numpy is imported while the trusted side is still computing the reference.
     sys.path[:0] = [os.getcwd(), numpy_dir]
     import numpy
 
     request_stream = sys.stdin.buffer
     header = json.loads(read_frame(request_stream))
+    # Every rlimit again, before any of the student's code: bwrap as an ordinary uid could not
+    # set RLIMIT_NPROC before its namespaces existed (see sandbox.start).
+    for which, soft, hard in header["rlimits"]:
+        resource.setrlimit(which, (soft, hard))
     raw_arrays = [read_frame(request_stream) for _ in header["arrays"]]
     sys.stdin.close()
     serve(header, read_arrays(header, raw_arrays, numpy), ResultChannel(result_fd))
@@ -157,22 +175,17 @@ def serve(header, arrays, channel):
     directly, with the arrays their worker read once for every submission of a batch."""
     import numpy
 
-    channel.record({"type": "ready"})
-
+    # The files first: a sandbox that cannot even hold them (a full disk) never says it is ready,
+    # and the trusted side reports its own failure, not the student's.
     for file_name, source in header["files"].items():
         with open(file_name, "w", encoding="utf-8") as handle:
             handle.write(source)
+    channel.record({"type": "ready"})
     module_name = header["module"]
     module_file = module_name + ".py"
     student_files = set(header["files"])
     output_cap = header["output_cap"]
     real_stdout, real_stderr = sys.stdout, sys.stderr
-
-    try:
-        code = compile(header["files"][module_file], module_file, "exec", dont_inherit=True)
-    except (SyntaxError, ValueError) as exc:
-        channel.record({"type": "compile", "error": describe_syntax_error(exc, module_file)})
-        return
 
     import types
 
@@ -182,6 +195,9 @@ def serve(header, arrays, channel):
     captured = CappedText(output_cap)
     sys.stdout = sys.stderr = captured
     try:
+        # The trusted side compiled the module already (a compile error never gets here); this
+        # compile can still fail under the sandbox's limits, which is the import's failure.
+        code = compile(header["files"][module_file], module_file, "exec", dont_inherit=True)
         exec(code, module.__dict__)
         import_error = None
     except BaseException as exc:

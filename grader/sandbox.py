@@ -4,19 +4,20 @@ Read top to bottom, this module is the list of what the student's process gets.
 Two backends, chosen by ``sandbox: auto|bwrap|process`` (auto = bwrap when it works):
 
 bwrap   (bubblewrap) a new mount, pid, net, ipc, uts and cgroup namespace; the filesystem is
-        empty but for read-only binds of /usr and /lib* (shared libraries), the Python
-        installation and numpy's folder alone; every site-packages folder is covered by an
-        empty tmpfs (so neither the grader package nor any other installed code is
-        importable); a size-limited private tmpfs is the only writable place. The task's
-        reference, tests and the grader's files are never mounted.
+        empty but for read-only binds of the interpreter, its standard library (its
+        site-packages covered by an empty tmpfs), numpy's folder and the few system files the
+        dynamic loader opens to run them (``Layout``): neither the grader package nor any other
+        installed code is importable; a size-limited private tmpfs is the only writable place.
+        The task's reference, tests and the grader's files are never mounted.
 process fallback where namespaces are not allowed (e.g. Docker's default seccomp profile):
-        Landlock allow-list (read-only Python, numpy and system libraries; writable scratch
+        Landlock allow-list (read-only: the same files as bwrap shows; writable: the scratch
         folder only; no TCP; no signals outside), a seccomp filter (no new session or
         process group, no socket, no namespaces), an empty environment, a
         private scratch folder; as root also a new network namespace and a scratch tmpfs
         of scratch_mb. Without Landlock it refuses to run unless it is root (uid switch).
 
-Both: a new session; rlimits (CPU, address space, processes, file size, open files, no core);
+Both: a new session; every rlimit decided by the grader (CPU, address space, processes, file
+size, open files, no core, no locked memory, no message queue, no raised priority; see ``_rlimits``);
 when the grader runs as root, the student code runs as a uid/gid of its own taken from
 ``sandbox_uids`` (root would ignore RLIMIT_NPROC and could read everything); a wall-clock
 kill of the whole process group; -I -B -S so no environment, bytecode cache or .pth file
@@ -43,10 +44,10 @@ from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
 
+from . import removal
 from . import seccomp
 
 RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
-SANDBOX_PYTHON_PREFIX = "/opt/python"
 SANDBOX_SITE = "/opt/site"
 SANDBOX_SCRATCH = "/tmp/work"
 # Machine-wide, whatever TMPDIR a grader runs with: every grader on the machine must see the
@@ -110,34 +111,81 @@ class Outcome(namedtuple("Outcome", "backend enforced results returncode timed_o
 # --- what the sandbox is allowed to see --------------------------------------------------
 
 
-# python_prefix: the interpreter's installation (stdlib, lib-dynload); numpy_dirs: numpy and,
-# in wheels, numpy.libs (its bundled OpenBLAS); site_dirs: every site-packages folder, covered,
-# never shown.
-Layout = namedtuple("Layout", "python_prefix python_executable numpy_dirs site_dirs")
+# What of the host the student's interpreter is shown, in every backend: the interpreter's
+# executable and its standard library (lib-dynload's extension modules inside it; any
+# site-packages or dist-packages folder in it hidden); numpy's folder and, in wheels, numpy.libs
+# (its bundled OpenBLAS); and of the rest of the system only the files the dynamic loader opens
+# to run those (``runtime_files``): the loader itself and the shared libraries they need. No
+# other installed package - the distribution's /usr/lib/python3/dist-packages, the grader's own
+# site-packages - is there to be imported. Every path is shown where it is on the host, so an
+# interpreter built with --enable-shared finds its libpython by its RUNPATH.
+Layout = namedtuple("Layout", "python_executable stdlib numpy_dirs")
+HIDDEN_IN_STDLIB = ("site-packages", "dist-packages")
 
 
 @lru_cache(maxsize=1)
 def layout() -> Layout:
+    """The grader's own interpreter, standard library and numpy (bwrap shows these; the process
+    backend as root may use another interpreter: ``process_interpreter``)."""
     prefix = Path(sys.base_prefix).resolve()
     executable = Path(os.path.realpath(sys.executable))
     if not executable.is_relative_to(prefix):
         executable = prefix / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix, "installed_base": sys.base_prefix})["stdlib"]).resolve()
     numpy_spec = importlib.util.find_spec("numpy")
     numpy_dir = Path(numpy_spec.origin).resolve().parent
     numpy_dirs = [numpy_dir] + [p for p in [numpy_dir.parent / "numpy.libs"] if p.is_dir()]
-    site_dirs = set()
-    for scheme_vars in ({"base": sys.base_prefix, "platbase": sys.base_prefix}, {"base": sys.prefix, "platbase": sys.prefix}):
-        paths = sysconfig.get_paths(vars=scheme_vars)
-        site_dirs.update(Path(paths[key]).resolve() for key in ("purelib", "platlib"))
-    site_dirs.add(numpy_dir.parent)
-    return Layout(prefix, executable, tuple(numpy_dirs), tuple(sorted(p for p in site_dirs if p.is_dir())))
+    return Layout(executable, stdlib, tuple(numpy_dirs))
 
 
-def _inside(path: Path, layout_: Layout) -> str:
-    """Where a host path under the Python prefix or /usr appears inside the bwrap sandbox."""
-    if path.is_relative_to(layout_.python_prefix) and not layout_.python_prefix.is_relative_to("/usr"):
-        return str(Path(SANDBOX_PYTHON_PREFIX) / path.relative_to(layout_.python_prefix))
-    return str(path)
+def hidden_in_stdlib(stdlib: Path) -> list[Path]:
+    """The package folders inside a standard library folder, which no sandbox shows."""
+    return [stdlib / name for name in HIDDEN_IN_STDLIB if (stdlib / name).is_dir()]
+
+
+def runtime_files(executable: Path, stdlib: Path, numpy_dirs: tuple[Path, ...],
+                  others: tuple[Path, ...] = ()) -> list[tuple[str, str]]:
+    """(host file, where the sandbox shows it) of every file of the system the dynamic loader
+    opens to run ``executable``, the extension modules of ``stdlib/lib-dynload`` and of numpy,
+    and the ``others`` programs (bwrap as root runs setpriv): see ``elfdeps``. A file is shown
+    under its own name in the real folder of the path the loader asks for (the host's top
+    symlinks, /lib -> usr/lib, are the sandbox's too). Files inside numpy's folders are left out:
+    those are shown whole anyway.
+
+    Following every library takes tens of milliseconds, more than a grading can spare: the
+    answer is cached (``doccache``), keyed by the programs' and the loader cache's identity."""
+    from . import doccache
+
+    dynload = stdlib / "lib-dynload"
+    watched = [executable, dynload, *numpy_dirs, *others, _LOADER_CACHE]
+    key = "\n".join(f"{path}:{_identity(path)}" for path in watched)
+
+    def follow() -> list[list[str]]:
+        from . import elfdeps
+
+        programs = [executable, *others, *sorted(dynload.glob("*.so"))]
+        programs += [path for folder in numpy_dirs for path in sorted(folder.rglob("*.so*")) if path.is_file()]
+        shown = []
+        for path in elfdeps.needed(programs):
+            source = os.path.realpath(path)
+            if not any(Path(source).is_relative_to(folder) for folder in numpy_dirs):
+                shown.append([source, os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))])
+        return shown
+
+    return [tuple(pair) for pair in doccache.cached("runtime-files", key.encode(), follow)]
+
+
+_LOADER_CACHE = Path("/etc/ld.so.cache")
+# The C library's data for the LANG the sandbox sets (its locale: C.UTF-8).
+_LOCALE = Path("/usr/lib/locale/C.utf8")
+
+
+def _identity(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError:
+        return "absent"
+    return f"{info.st_dev}:{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
 
 
 # --- uid slots: one uid per concurrent grading when running as root ----------------------
@@ -183,28 +231,55 @@ def kill_all_of_uid(uid: int) -> None:
 # --- limits --------------------------------------------------------------------------------
 
 
-def _rlimits(limits: Limits) -> list[tuple[int, int]]:
+_RLIMIT_LOCKS = 10  # Linux's number; Python's resource module does not name it
+# RLIMIT_STACK: the usual default, which CPython's recursion limit is made for.
+_STACK_BYTES = 8 * 1024 * 1024
+
+
+def _rlimits(limits: Limits) -> dict[int, int]:
+    """Every resource limit Linux has (RLIM_NLIMITS is 16), decided here: the sandbox never keeps
+    a value of the process that starts it (a warm worker, the grader), whatever that one has."""
     mib = 1024 * 1024
-    return [
-        (resource.RLIMIT_CPU, limits.cpu_seconds),
-        (resource.RLIMIT_AS, limits.memory_mb * mib),
-        (resource.RLIMIT_NPROC, limits.processes),
-        (resource.RLIMIT_FSIZE, limits.file_size_mb * mib),
-        (resource.RLIMIT_NOFILE, limits.open_files),
-        (resource.RLIMIT_CORE, 0),
-    ]
+    memory = limits.memory_mb * mib
+    return {
+        resource.RLIMIT_CPU: limits.cpu_seconds,
+        resource.RLIMIT_AS: memory,
+        resource.RLIMIT_DATA: memory,  # within the address space anyway
+        resource.RLIMIT_RSS: memory,  # (Linux ignores it)
+        resource.RLIMIT_STACK: _STACK_BYTES,
+        resource.RLIMIT_NPROC: limits.processes,
+        resource.RLIMIT_FSIZE: limits.file_size_mb * mib,
+        resource.RLIMIT_NOFILE: limits.open_files,
+        resource.RLIMIT_CORE: 0,
+        resource.RLIMIT_MEMLOCK: 0,  # no memory locked away from the host
+        resource.RLIMIT_MSGQUEUE: 0,  # no POSIX message queue: it would outlive the grading
+        resource.RLIMIT_NICE: 0,  # no raising its own priority
+        resource.RLIMIT_RTPRIO: 0,  # no real-time scheduling...
+        resource.RLIMIT_RTTIME: 0,  # ...so no real-time CPU time either
+        # Queued signals and file locks: the grader's own values (the kernel's defaults).
+        resource.RLIMIT_SIGPENDING: resource.getrlimit(resource.RLIMIT_SIGPENDING)[1],
+        _RLIMIT_LOCKS: resource.getrlimit(_RLIMIT_LOCKS)[1],
+    }
 
 
 def rlimit_pairs(limits: Limits) -> list[tuple[int, int, int]]:
-    """(resource, soft, hard) of every limit, as the sandboxed process gets them (the warm
-    workers' children too)."""
-    # A second of grace above the CPU soft limit, so that SIGXCPU (reported as a timeout)
-    # arrives before the kernel's SIGKILL.
-    return [(which, value, value + 1 if which == resource.RLIMIT_CPU else value) for which, value in _rlimits(limits)]
+    """(resource, soft, hard) of every limit, as the sandboxed process gets them (a warm worker's
+    every child too), computed on the trusted side. None above the grader's own hard limit,
+    which an unprivileged process could not raise: the sandbox then gets that lower value."""
+    pairs = []
+    for which, value in _rlimits(limits).items():
+        # A second of grace above the CPU soft limit, so that SIGXCPU (reported as a timeout)
+        # arrives before the kernel's SIGKILL.
+        soft, hard = value, value + 1 if which == resource.RLIMIT_CPU else value
+        ceiling = resource.getrlimit(which)[1]
+        if ceiling != resource.RLIM_INFINITY:
+            soft, hard = min(soft, ceiling), min(hard, ceiling)
+        pairs.append((which, soft, hard))
+    return pairs
 
 
-def _apply_rlimits(limits: Limits) -> None:
-    for which, soft, hard in rlimit_pairs(limits):
+def _apply_rlimits(pairs: list[tuple[int, int, int]]) -> None:
+    for which, soft, hard in pairs:
         resource.setrlimit(which, (soft, hard))
 
 
@@ -263,6 +338,8 @@ def _probe_verdict(as_root: bool) -> str | None:
         probe.kill()
         probe.wait()
         return "bwrap failed to start: it did not finish within 10 s"
+    finally:
+        reap_strays()
     if probe.returncode != 0:
         return "bwrap cannot create namespaces here: " + stderr.decode("utf-8", "replace").strip()[:300]
     return None
@@ -292,6 +369,8 @@ def choose_backend(requested: str) -> tuple[str, str | None]:
     """(backend, why bwrap was not used). Raises SandboxUnavailable if bwrap was demanded."""
     as_root = os.geteuid() == 0
     if requested == "process":
+        if as_root in _started_probes:
+            bwrap_problem(as_root)  # the probe `grade` started on a guess: waited for, not left a zombie
         return "process", None
     problem = bwrap_problem(as_root)
     if problem is None:
@@ -301,43 +380,60 @@ def choose_backend(requested: str) -> tuple[str, str | None]:
     return "process", problem
 
 
-def _bwrap_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: int | None = None) -> list[str]:
+LANDLOCK_SOURCE = (Path(__file__).resolve().parent / "landlock.py").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _landlock_abi() -> int:
+    from . import landlock
+
+    return landlock.abi_version()
+
+
+def _bwrap_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: int | None = None,
+                   confine: bool = False) -> list[str]:
+    """bwrap's command line for a single grading. ``confine``: the runner puts itself in a
+    Landlock domain of its own before the student's code runs (``runner.confine``): as an
+    ordinary uid, bwrap's own init process in the sandbox has the student's uid and no seccomp
+    filter, and could otherwise be traced, its memory written (/proc/1/mem) or signalled."""
     lay = layout()
+    setpriv = Path(os.path.realpath(shutil.which("setpriv"))) if uid is not None else None
     args = [shutil.which("bwrap"), *_namespace_flags(uid is not None), "--clearenv"]
     for name, value in SANDBOX_ENV.items():
         args += ["--setenv", name, value]
-    # Shared libraries and the dynamic loader; nothing else of the host.
-    args += ["--ro-bind", "/usr", "/usr"]
-    for link in ("lib", "lib64", "bin"):
+    # The host's top-level symlinks (/lib -> usr/lib), through which the loader names libraries.
+    for link in ("lib", "lib32", "lib64", "libx32"):
         if os.path.islink(f"/{link}"):
             args += ["--symlink", os.readlink(f"/{link}"), f"/{link}"]
-        elif os.path.isdir(f"/{link}"):
-            args += ["--ro-bind", f"/{link}", f"/{link}"]
-    if os.path.exists("/etc/ld.so.cache"):
-        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
-    # The interpreter, and numpy alone; intermediate folders must be listable by the student uid.
-    args += ["--perms", "0755", "--dir", "/opt", "--perms", "0755", "--dir", SANDBOX_SITE]
-    if not lay.python_prefix.is_relative_to("/usr"):
-        args += ["--ro-bind", str(lay.python_prefix), SANDBOX_PYTHON_PREFIX]
-    for directory in lay.numpy_dirs:
-        args += ["--ro-bind", str(directory), f"{SANDBOX_SITE}/{directory.name}"]
-    # Every site-packages folder visible through the binds above is hidden under an empty tmpfs.
-    for site_dir in lay.site_dirs:
-        inside = _inside(site_dir, lay)
-        if site_dir.is_relative_to("/usr") or site_dir.is_relative_to(lay.python_prefix):
-            args += ["--tmpfs", inside]
+    # The interpreter and its standard library, where they are on the host (no package folder);
+    # the loader, the shared libraries, the loader's cache, the locale; numpy alone, at
+    # SANDBOX_SITE. Nothing else of the system.
+    others = (setpriv,) if setpriv else ()
+    binds = [(str(lay.python_executable), str(lay.python_executable)), (str(lay.stdlib), str(lay.stdlib))]
+    binds += runtime_files(lay.python_executable, lay.stdlib, lay.numpy_dirs, others)
+    binds += [(str(path), str(path)) for path in (_LOADER_CACHE, _LOCALE, *others) if path.exists()]
+    binds += [(str(directory), f"{SANDBOX_SITE}/{directory.name}") for directory in lay.numpy_dirs]
+    # Every folder above them listable by the student uid (bwrap would make them 0700).
+    folders = {str(parent) for _, shown in binds for parent in Path(shown).parents if parent != Path("/")}
+    for folder in sorted(folders, key=lambda path: (path.count("/"), path)):
+        args += ["--perms", "0755", "--dir", folder]
+    for source, shown in binds:
+        args += ["--ro-bind", source, shown]
+    for folder in hidden_in_stdlib(lay.stdlib):
+        args += ["--tmpfs", str(folder)]
     args += ["--proc", "/proc", "--dev", "/dev"]
     # The only writable place: a private tmpfs of bounded size, gone when the sandbox ends.
     args += ["--size", str(limits.scratch_mb * 1024 * 1024), "--perms", "1777", "--tmpfs", "/tmp",
              "--perms", "0777", "--dir", SANDBOX_SCRATCH, "--chdir", SANDBOX_SCRATCH]
-    python = [_inside(lay.python_executable, lay), "-I", "-B", "-S", "-c", RUNNER_SOURCE, SANDBOX_SITE, str(result_fd)]
+    python = [str(lay.python_executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, SANDBOX_SITE, str(result_fd),
+              *([LANDLOCK_SOURCE] if confine else [])]
     if seccomp_fd is not None:
         # The process backend's filter: above all, no user namespaces, which bwrap as root
         # would otherwise let the student create (a large kernel surface, no use here).
         args += ["--seccomp", str(seccomp_fd)]
     if uid is not None:
         args += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
-                 shutil.which("setpriv"), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                 str(setpriv), f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                  "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", *python]
     else:
         args += ["--", *python]
@@ -363,8 +459,7 @@ def process_interpreter(as_root: bool) -> tuple[Path, Path]:
     """
     lay = layout()
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    own_stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix, "installed_base": sys.base_prefix})["stdlib"]).resolve()
-    candidates = [(lay.python_executable, own_stdlib)]
+    candidates = [(lay.python_executable, lay.stdlib)]
     if as_root:
         candidates += [(Path(f"{prefix}/bin/python{version}"), Path(f"{prefix}/lib/python{version}")) for prefix in ("/usr/local", "/usr")]
     for executable, stdlib in candidates:
@@ -395,11 +490,14 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
                                  "would run as the grader's own uid and could read every file the grader can, the "
                                  "reference included (use bwrap, or run the grader as root)")
     read_only: list[tuple[int, bool]] = []
+    # What bwrap shows (see Layout), as Landlock rules: the interpreter, its standard library
+    # but its package folders, numpy, the files the loader opens, and two devices.
     visible = [executable, *lay.numpy_dirs, numpy_site]
-    visible += [entry for entry in stdlib.iterdir() if entry.name not in ("site-packages", "dist-packages")]
-    visible += list(stdlib.parent.glob("libpython*"))
-    visible += [Path(p) for p in ("/lib", "/lib64", "/usr/lib", "/usr/lib64", "/etc/ld.so.cache", "/dev/null", "/dev/urandom") if os.path.exists(p)]
+    visible += [entry for entry in stdlib.iterdir() if entry.name not in HIDDEN_IN_STDLIB]
+    visible += [Path(source) for source, _ in runtime_files(executable, stdlib, lay.numpy_dirs)]
+    visible += [path for path in (_LOADER_CACHE, _LOCALE, Path("/dev/null"), Path("/dev/urandom")) if path.exists()]
     opened: list[int] = []
+    listable: list[int] = []
     if abi:
         for path in visible:
             try:
@@ -408,6 +506,10 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
                 continue
             opened.append(fd)
             read_only.append((fd, os.path.isdir(path)))
+        # The standard library's folder itself may be listed, as Python does to import from it;
+        # its package folders' names are then listable too, never their files.
+        listable.append(os.open(stdlib, os.O_PATH | os.O_CLOEXEC))
+        opened += listable
         scratch_fd = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
         opened.append(scratch_fd)
     enforced = ["rlimits", "new-session", "empty-environment", "private-scratch"]
@@ -416,6 +518,7 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
     enforced += landlock.what_it_enforces(abi)
     as_root = uid is not None
     libc = ctypes.CDLL(None, use_errno=True)
+    rlimits = rlimit_pairs(limits)
     status_read, status_write = os.pipe()
 
     def before_exec():
@@ -430,11 +533,11 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
                 writable = [os.open(scratch, os.O_PATH | os.O_CLOEXEC)] if abi else []
             # Landlock first: the rule fds would not fit under the open-files limit.
             if abi:
-                landlock.restrict(abi, read_only, writable)
+                landlock.restrict(abi, read_only, writable, listable)
             if seccomp.supported():
                 seccomp.install()
                 notes.append(seccomp.ENFORCED)
-            _apply_rlimits(limits)
+            _apply_rlimits(rlimits)
             if as_root:
                 os.setgroups([])
                 os.setgid(uid)
@@ -448,6 +551,16 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
 
     python = [str(executable), "-I", "-B", "-S", "-c", RUNNER_SOURCE, str(numpy_site), str(result_fd)]
     return python, before_exec, enforced, opened, (status_read, status_write)
+
+
+def _remove_work_folder(workdir: Path) -> None:
+    """Delete the process backend's work folder, whatever the student did to it; if that fails,
+    say so (it takes room in the host's temporary folder), but the grading stands."""
+    try:
+        removal.remove_tree(workdir)
+    except OSError as exc:
+        print(f"grader: the sandbox's work folder {workdir} could not be deleted and takes room there: {exc}",
+              file=sys.stderr)
 
 
 def _readable_pipe(data: bytes) -> int:
@@ -509,20 +622,31 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
         if backend == "bwrap":
             if seccomp.supported():
                 seccomp_fd = _readable_pipe(seccomp.program())
-            command = _bwrap_command(limits, uid, result_write, seccomp_fd)
+            confine = uid is None and _landlock_abi() > 0
+            command = _bwrap_command(limits, uid, result_write, seccomp_fd, confine)
             enforced = ["bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment"]
             if uid is not None:
                 enforced.append("own-uid")
             if seccomp_fd is not None:
                 enforced.append(seccomp.ENFORCED)
+            if confine:
+                from . import landlock
+
+                enforced += landlock.what_it_enforces(_landlock_abi())
+
+            # As an ordinary uid, bwrap itself must stay free to clone into its new namespaces:
+            # RLIMIT_NPROC would count every process of the grader's uid (concurrent gradings
+            # too) and refuse that clone. The runner sets it inside (``runner.main``), where it
+            # counts the user namespace's processes alone, the sandbox's.
+            rlimits = [pair for pair in rlimit_pairs(limits) if uid is not None or pair[0] != resource.RLIMIT_NPROC]
 
             def preexec():
-                _apply_rlimits(limits)
+                _apply_rlimits(rlimits)
         else:
             import tempfile
 
             workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
-            cleanup.append(lambda: shutil.rmtree(workdir, ignore_errors=True))
+            cleanup.append(lambda: _remove_work_folder(workdir))
             scratch = workdir / "work"
             scratch.mkdir()
             os.chmod(workdir, 0o755)
@@ -653,6 +777,7 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
         _kill(launch)
         try:
             process.wait(timeout=5)
+            reap_strays(process.pid)
         except subprocess.TimeoutExpired:
             pass
         for stream in (process.stdout, process.stderr, process.stdin):
@@ -678,6 +803,88 @@ def _write_request(stream, request: bytes) -> None:
         stream.close()
     except (BrokenPipeError, OSError, ValueError):
         pass
+
+
+# --- what reaches the grader of a sandbox's processes ------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _orphans_come_here() -> bool:
+    """Whether the kernel hands orphaned processes to this one: it is a container's first
+    process (pid 1, as the grader is in its image) or a subreaper. Elsewhere they go to the
+    machine's init, and nothing of a sandbox can become the grader's child (seccomp refuses
+    CLONE_PARENT)."""
+    if os.getpid() == 1:
+        return True
+    import ctypes
+
+    flag = ctypes.c_int(0)
+    ctypes.CDLL(None).prctl(37, ctypes.byref(flag), 0, 0, 0)  # PR_GET_CHILD_SUBREAPER
+    return bool(flag.value)
+
+
+def reap_strays(group: int | None = None, patience: float = 2.0) -> None:
+    """Reap the processes of finished sandboxes that were handed to the grader as orphans: each
+    would stay a zombie, counted against the container's pids limit, until the grader exits.
+
+    Two kinds, neither of which the grader started (so no ``Popen`` of its own loses its exit
+    status): members of the process ``group`` of a sandbox just killed (the process backend's
+    orphans, which cannot leave it: seccomp refuses setsid and setpgid), and children living in a
+    pid namespace below the grader's (bwrap's own init process, orphaned whenever bwrap's outer
+    process ends; the grader never starts a process in a new pid namespace itself).
+    """
+    if not _orphans_come_here():
+        return
+    deadline = time.monotonic() + patience
+    while group is not None:
+        try:
+            if os.waitid(os.P_PGID, group, os.WEXITED | os.WNOHANG) is not None:
+                continue
+        except ChildProcessError:
+            break  # no child of ours is left in the group
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    nested = _children_in_nested_pid_namespaces()
+    while nested:
+        for pid in list(nested):
+            try:
+                if os.waitpid(pid, os.WNOHANG) == (0, 0):
+                    continue
+            except ChildProcessError:
+                pass
+            nested.remove(pid)
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.005)
+    if nested:
+        print(f"grader: processes {sorted(nested)} of finished sandboxes are still alive", file=sys.stderr)
+
+
+def _children_in_nested_pid_namespaces() -> list[int]:
+    me = os.getpid()
+    depth = _pid_namespace_depth("self")
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                parent = int(handle.read().rsplit(b")", 1)[1].split()[1])
+            if parent == me and _pid_namespace_depth(entry) > depth:
+                found.append(int(entry))
+        except (OSError, ValueError, IndexError):
+            pass
+    return found
+
+
+def _pid_namespace_depth(pid: str) -> int:
+    """How many pid namespaces ``pid`` is seen from (its NSpid line), zombies included."""
+    with open(f"/proc/{pid}/status", "rb") as handle:
+        for line in handle:
+            if line.startswith(b"NSpid:"):
+                return len(line.split()) - 1
+    return 1
 
 
 def _has_exited(pid: int) -> bool:

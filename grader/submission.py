@@ -1,8 +1,9 @@
 """Submissions: the student's bytes turned into the module the sandbox imports.
 
 Owns decoding (UTF-8, a UTF-8 BOM, a PEP 263 coding declaration such as gbk, CRLF
-endings), the choice between the two modes, and the line mapping back to the
-student's own numbering:
+endings), the choice between the two modes, Python's verdict on whether the module compiles
+(established here, on the trusted side: nothing the sandbox reports can make an attempt
+ungradable), and the line mapping back to the student's own numbering:
 
 whole  the file contains the Begin/End markers, or defines the task's entry (``def im2col``,
        ``class Convolution``) at the top level: it is the module, as written;
@@ -26,11 +27,13 @@ MAX_BYTES = 256 * 1024
 
 @dataclass
 class Submission:
-    source: str | None  # the module's source, or None when it cannot be used at all
+    source: str | None  # the module's source, or None when the bytes cannot be made one
     mode: str  # "whole" or "block"
     encoding: str
     notes: list[str] = field(default_factory=list)
-    problem: dict | None = None  # why the source is None: {"code": ..., detail}
+    # Why it cannot be graded: {"code": ..., detail}; for COMPILE_ERROR, "error" is the
+    # compiler's error in the channel's form (the source is kept, to show where).
+    problem: dict | None = None
     block_start: int = 0  # module line of the block's first line (block mode)
     block_lines: int = 0
 
@@ -53,14 +56,16 @@ def decode(data: bytes) -> tuple[str | None, str, list[str], dict | None]:
         notes.append("BOM_REMOVED")
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-    except SyntaxError as exc:
-        return None, "unknown", notes, {"code": "ENCODING_ERROR", "reason": str(exc)[:200]}
+    except SyntaxError as exc:  # an unknown encoding, or a BOM that contradicts the declaration
+        return None, "unknown", notes, _declaration_problem(data, str(exc))
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        position = getattr(exc, "start", None)
-        line = data[:position].count(b"\n") + 1 if isinstance(position, int) else None
+    except UnicodeDecodeError as exc:  # bytes that are not text in a real text encoding
+        line = data[:exc.start].count(b"\n") + 1
         return None, encoding, notes, {"code": "ENCODING_ERROR", "encoding": encoding, "line": line}
+    except Exception:  # noqa: BLE001 - a codec that is no text encoding (rot13, hex) or always fails (undefined)
+        # Python's own words for it: the declaration, not the bytes, is the student's mistake.
+        return None, encoding, notes, _declaration_problem(data, f"encoding problem: {encoding}")
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\r" in text:
@@ -71,6 +76,16 @@ def decode(data: bytes) -> tuple[str | None, str, list[str], dict | None]:
         # The declaration names the bytes we already decoded; the sandbox gets UTF-8.
         text = _drop_coding_declaration(text)
     return text, encoding, notes, None
+
+
+def _declaration_problem(data: bytes, message: str) -> dict:
+    """A coding declaration Python refuses: the SyntaxError Python itself raises, on its line."""
+    lines = data.split(b"\n", 2)[:2]
+    line = next((number for number, text in enumerate(lines, 1) if _CODING.match(text.decode("latin-1"))), None)
+    error = {"exception": "SyntaxError", "message": message[:200], "frames": []}
+    if line is not None:
+        error.update(line=line, text=lines[line - 1].decode("latin-1")[:200])
+    return {"code": "COMPILE_ERROR", "error": error}
 
 
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
@@ -109,14 +124,26 @@ def defines_at_top_level(text: str, name: str) -> bool:
     return re.search(rf"^(?:def|class)[ \t]+{re.escape(name)}\b", text, re.MULTILINE) is not None
 
 
-def prepare(data: bytes, template: str, entry_name: str) -> Submission:
+def prepare(data: bytes, template: str, entry_name: str, module_file: str) -> Submission:
+    """The module made of ``data`` (to be imported as ``module_file``), or why there is none."""
     text, encoding, notes, problem = decode(data)
     if problem:
         return Submission(None, "whole", encoding, notes, problem)
     if BEGIN_MARKER in text or END_MARKER in text:
-        return Submission(text, "whole", encoding, notes)
-    if defines_at_top_level(text, entry_name):
-        return Submission(text, "whole", encoding, notes + ["WHOLE_BY_DEFINITION"])
+        submission = Submission(text, "whole", encoding, notes)
+    elif defines_at_top_level(text, entry_name):
+        submission = Submission(text, "whole", encoding, notes + ["WHOLE_BY_DEFINITION"])
+    else:
+        submission = _spliced(text, template, encoding, notes)
+    if submission.source is not None:
+        error = compile_error(submission.source, module_file)
+        if error:
+            submission.problem = {"code": "COMPILE_ERROR", "error": error}
+    return submission
+
+
+def _spliced(text: str, template: str, encoding: str, notes: list[str]) -> Submission:
+    """Block mode: ``text`` is the code of the template's one blank."""
     holes = blanks(template)
     if len(holes) != 1:
         return Submission(None, "block", encoding, notes, {"code": "BLOCK_MODE_UNAVAILABLE", "blanks": len(holes)})
@@ -128,3 +155,26 @@ def prepare(data: bytes, template: str, entry_name: str) -> Submission:
     template_lines = template.split("\n")
     module = template_lines[: begin + 1] + indented + template_lines[end:]
     return Submission("\n".join(module), "block", encoding, notes, block_start=begin + 2, block_lines=len(block_lines))
+
+
+def compile_error(source: str, module_file: str) -> dict | None:
+    """Why Python cannot compile ``source`` (in the form the channel gives a sandbox's errors), or
+    None. The sandbox's interpreter is the same major.minor, so it would say the same; a program
+    too deeply nested for the parser or the compiler (MemoryError, RecursionError) is the
+    student's compile error too. Compiling executes nothing."""
+    try:
+        compile(source, module_file, "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        error = {"exception": type(exc).__name__, "message": (exc.msg or str(exc))[:500], "file": module_file,
+                 "frames": []}
+        for key, value in (("line", exc.lineno), ("column", exc.offset)):
+            if isinstance(value, int) and value > 0:
+                error[key] = value
+        if exc.text:
+            error["text"] = exc.text.rstrip("\n")[:500]
+        return error
+    except Exception as exc:  # noqa: BLE001 - MemoryError, RecursionError, ValueError, OverflowError...
+        message = "the program is nested too deeply for Python to compile" \
+            if isinstance(exc, (MemoryError, RecursionError)) else str(exc)[:500]
+        return {"exception": type(exc).__name__, "message": message, "frames": []}
+    return None

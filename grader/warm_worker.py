@@ -1,12 +1,13 @@
 """The warm worker: runs INSIDE a bwrap sandbox, imports numpy once, forks one child per submission.
 
 Started by ``grader/pool.py`` as ``python -I -B -S -c WORKER NUMPY_DIR CONTROL_FD SETTINGS
-RUNNER_SOURCE LANDLOCK_SOURCE SECCOMP_SOURCE`` inside the same bwrap sandbox as a single grading (same mounts,
+RUNNER_SOURCE LANDLOCK_SOURCE SECCOMP_SOURCE REMOVAL_SOURCE`` inside the same bwrap sandbox as a single grading (same mounts,
 rlimits, namespaces), with the part of the runner's request that every submission of the batch
 shares (header and input arrays) on stdin. Like the runner it is self-contained (the grader
-package is not in the sandbox); it loads the runner's, the Landlock module's and the seccomp
-module's own source, so a submission is run by exactly the code, and under the same system-call
-filter, as in a single grading (``runner.serve``, ``seccomp.install``).
+package is not in the sandbox); it loads the runner's, the Landlock module's, the seccomp
+module's and the removal module's own source, so a submission is run by exactly the code, and
+under the same system-call filter, as in a single grading (``runner.serve``, ``seccomp.install``),
+and what it wrote is deleted as the process backend deletes it (``removal``).
 
 The worker itself never runs student code and never reads what a child writes. For each job
 the trusted side sends, over the control socket, the four pipe ends of one submission (request,
@@ -15,12 +16,12 @@ stdout, stderr, results); the worker forks a child that becomes the runner for t
 * a fresh copy of the worker's memory (fork): whatever the submission patches - numpy,
   sys.modules, the runner itself - dies with the child;
 * a new session, only its four pipes open, a fresh private scratch folder as its cwd;
-* the rlimits of a single grading, counted from zero (CPU time is per process), and no POSIX
-  message queue;
-* a single grading's seccomp filter (no new session or process group, no socket, no
-  namespace, no io_uring), and one more that refuses (EPERM) the only kernel objects that
-  would outlive the child in this sandbox: SysV IPC objects, POSIX message queues and keys
-  (the kernel keyrings are not namespaced; Docker's default profile refuses them too);
+* every rlimit of a single grading, as the trusted side decided them (never the worker's own),
+  counted from zero (CPU time is per process);
+* a single grading's seccomp filter (``seccomp.py``: no new session or process group, no
+  socket, no namespace, no io_uring, none of the kernel objects that would outlive the child
+  in this sandbox - SysV IPC objects, POSIX message queues and keys -, no change to another
+  process such as the worker: its rlimits, priority or CPUs);
 * a Landlock domain of its own where the kernel has it: writes only in its scratch folder, no
   signal to and no abstract socket of anything outside its domain (so not the worker);
 * when the worker is root (the grader runs as root): another uid than the worker's, taken from
@@ -28,9 +29,10 @@ stdout, stderr, results); the worker forks a child that becomes the runner for t
   worker whatever Landlock does.
 
 After the child exits (or the trusted side asks for a kill at its deadline), every process the
-submission left is killed and every file it wrote deleted; the worker checks that no IPC object
-exists and that /tmp holds nothing but the empty work folder, and only then reports and takes
-the next job. If anything is left, it says so and exits, and the trusted side starts a fresh
+submission left is killed and reaped and every file it wrote deleted; the worker checks that no
+IPC object exists, that /tmp holds nothing but the empty work folder and that its own rlimits,
+priority and CPUs are those it started with (the seccomp filter keeps a child from changing
+them; this is the second line), and only then reports and takes the next job. If anything is left, it says so and exits, and the trusted side starts a fresh
 sandbox. The worker is not dumpable: nothing of the submission's uid can trace it or read its
 memory. As root it keeps CAP_KILL, CAP_DAC_OVERRIDE and CAP_FOWNER (inside this sandbox, whose
 only writable place is /tmp and whose only processes are its children) to do that cleaning.
@@ -44,7 +46,6 @@ import os
 import platform
 import resource
 import select
-import shutil
 import signal
 import socket
 import sys
@@ -53,15 +54,8 @@ import traceback
 import types
 
 SCRATCH_ROOT = "/tmp/work"
-PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS, PR_SET_SECCOMP, SECCOMP_MODE_FILTER = 4, 38, 22, 2
+PR_SET_DUMPABLE = 4
 KILL_PATIENCE_SECONDS = 2.0
-# audit architecture, and the numbers of add_key, request_key, keyctl, shmget, msgget, semget
-# and mq_open on it. On x86_64, x32 calls (bit 30 set) are refused as a whole.
-REFUSED_SYSCALLS = {
-    "x86_64": (0xC000003E, (248, 249, 250, 29, 68, 64, 240), 0x40000000),
-    "aarch64": (0xC00000B7, (217, 218, 219, 194, 186, 190, 180), None),
-}
-EPERM = 1
 
 libc = ctypes.CDLL(None, use_errno=True)
 
@@ -73,38 +67,6 @@ def load_module(name, source):
 
 
 # --- the child: one submission --------------------------------------------------------------
-
-
-class _Instruction(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint32)]
-
-
-class _Program(ctypes.Structure):
-    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(_Instruction))]
-
-
-def refuse_lasting_kernel_objects():
-    """Install the seccomp filter of the module docstring (needs no_new_privs)."""
-    arch, numbers, x32_bit = REFUSED_SYSCALLS[platform.machine()]
-    load, jump_eq, jump_ge, ret = 0x20, 0x15, 0x35, 0x06
-    allow, deny = 0x7FFF0000, 0x00050000 | EPERM
-    # [0] arch, [1] wrong arch -> deny, [2] nr, [3] x32 -> deny, one test per number, allow, deny
-    body = [(jump_eq, 0, 0, number) for number in numbers]
-    program = [(load, 0, 0, 4), (jump_eq, 0, 0, arch), (load, 0, 0, 0), (jump_ge, 0, 0, x32_bit or 0xFFFFFFFF)]
-    program += body + [(ret, 0, 0, allow), (ret, 0, 0, deny)]
-    deny_at = len(program) - 1
-    resolved = []
-    for index, (code, _, _, k) in enumerate(program):
-        to_deny = deny_at - index - 1
-        if index == 1:
-            resolved.append((code, 0, to_deny, k))  # arch matches: go on; else deny
-        elif code in (jump_eq, jump_ge):
-            resolved.append((code, to_deny, 0, k))  # a refused number: deny; else go on
-        else:
-            resolved.append((code, 0, 0, k))
-    instructions = (_Instruction * len(resolved))(*[_Instruction(*i) for i in resolved])
-    if libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(_Program(len(resolved), instructions)), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP)")
 
 
 def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_filter):
@@ -126,9 +88,6 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_
         os.chdir(scratch)
         for which, soft, hard in settings["rlimits"]:
             resource.setrlimit(which, (soft, hard))
-        if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
-        refuse_lasting_kernel_objects()
         if abi:
             everything = os.open("/", os.O_PATH | os.O_CLOEXEC)
             own = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
@@ -189,24 +148,10 @@ def kill_everything_killable(patience=KILL_PATIENCE_SECONDS):
         time.sleep(0.001)
 
 
-def unlock(folder):
-    """Give back every right on ``folder`` and the folders under it (not via symlinks)."""
-    os.chmod(folder, 0o700)
-    for entry in os.scandir(folder):
-        if entry.is_dir(follow_symlinks=False):
-            unlock(entry.path)
-
-
-def remove_contents(folder, keep=()):
-    """Delete everything inside ``folder`` but ``keep``, never following symlinks."""
-    for entry in os.scandir(folder):
-        if entry.name in keep:
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            unlock(entry.path)
-            shutil.rmtree(entry.path)
-        else:
-            os.unlink(entry.path)
+def own_state():
+    """What no child may change in its worker: every rlimit (Linux has 16), the priority, the CPUs."""
+    return ([resource.getrlimit(which) for which in range(16)], os.getpriority(os.PRIO_PROCESS, 0),
+            sorted(os.sched_getaffinity(0)))
 
 
 def no_sysv_objects():
@@ -217,16 +162,18 @@ def no_sysv_objects():
     return True
 
 
-def clean_up():
+def clean_up(removal, starting_state):
     """Kill and delete everything the submission left; True when the sandbox is pristine again:
-    no other process, no SysV object, /tmp holding only the empty work folder."""
+    no other process, no SysV object, /tmp holding only the empty work folder, the worker in
+    ``starting_state`` (its ``own_state()`` before the first child)."""
     try:
         killed = kill_everything_killable()
         os.chmod("/tmp", 0o755)  # a submission of the worker's own uid could have changed them
         os.chmod(SCRATCH_ROOT, 0o755)
-        remove_contents("/tmp", keep=("work",))
-        remove_contents(SCRATCH_ROOT)
-        return killed and no_sysv_objects() and os.listdir("/tmp") == ["work"] and not os.listdir(SCRATCH_ROOT)
+        removal.empty_folder("/tmp", keep=("work",))
+        removal.empty_folder(SCRATCH_ROOT)
+        return (killed and no_sysv_objects() and os.listdir("/tmp") == ["work"] and not os.listdir(SCRATCH_ROOT)
+                and own_state() == starting_state)
     except (OSError, RecursionError):
         return False
 
@@ -237,21 +184,23 @@ def clean_up():
 def main():
     numpy_dir, control_fd, settings = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
     settings["numpy_dir"] = numpy_dir
-    if platform.machine() not in REFUSED_SYSCALLS:
+    single_filter = load_module("seccomp", sys.argv[6])
+    if not single_filter.supported():
         sys.exit("warm worker: no seccomp filter for the architecture " + platform.machine())
     sys.path.insert(0, numpy_dir)
     import numpy  # every child starts with numpy loaded: the point of the worker
 
     runner = load_module("runner", sys.argv[4])
     landlock = load_module("landlock", sys.argv[5])
-    single_filter = load_module("seccomp", sys.argv[6])
+    removal = load_module("removal", sys.argv[7])
     abi = landlock.abi_version()
     header = json.loads(runner.read_frame(sys.stdin.buffer))
     shared = (header, runner.read_arrays(header, [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]], numpy))
     sys.stdin.close()
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     child_uid = settings["child_uid"]
-    clean_up()  # also locks /tmp: only each job's own folder is writable by its submission
+    starting_state = own_state()
+    clean_up(removal, starting_state)  # also locks /tmp: only each job's own folder is writable by its submission
     # Every object the worker has is shared with its children until written to: frozen, the
     # children's garbage collector never walks (and so never copies) them.
     gc.collect()
@@ -293,7 +242,7 @@ def main():
                 kill_everything_killable(patience=0)
         os.close(finished)
         _, status = os.waitpid(child, 0)
-        clean = clean_up()
+        clean = clean_up(removal, starting_state)
         if lost_trusted_side:
             break
         control.send(json.dumps({"job": job, "returncode": os.waitstatus_to_exitcode(status), "clean": clean}).encode())

@@ -104,9 +104,9 @@ def run(args) -> int:
         print(text(lang, key, **values), file=sys.stderr)
         return cli.EXIT_USAGE
     submission = prepare(read_submission(args.submission), task.template_source(),
-                         task.entry.get("function") or task.entry["class"])
+                         task.entry.get("function") or task.entry["class"], f"{task.module_name}.py")
     try:
-        if submission.source is None:
+        if submission.problem is not None:
             expected, got = reference.expected_outputs(task, [case])[case.index], {}
             status, message = submission.problem["code"], ""
         else:

@@ -21,6 +21,10 @@ def record(**fields) -> bytes:
     return frame(json.dumps(fields).encode())
 
 
+# What comes before any case: the runner is ready and the module imported.
+STARTED = record(type="ready") + record(type="import", error=None, stdout="")
+
+
 def parse(*chunks: bytes) -> ResultParser:
     parser = ResultParser()
     for chunk in chunks:
@@ -45,13 +49,14 @@ def test_an_object_array_with_a_pickle_is_never_loaded():
             return (print, ("executed!",))
 
     payload = npy(np.array([Boom()], dtype=object), allow_pickle=True)
-    parser = parse(record(type="case", case=0, outputs={"dx": {"kind": "ndarray", "frame": True}}), frame(payload))
+    parser = parse(STARTED, record(type="case", case=0, outputs={"dx": {"kind": "ndarray", "frame": True}}), frame(payload))
     assert parser.results.corrupt == "an array frame could not be read"
     assert parser.results.cases[0].outputs["dx"].array is None
 
 
 def test_complex_and_bool_arrays_are_kept_out_with_their_dtype():
-    parser = parse(record(type="case", case=0, outputs={"a": {"kind": "ndarray", "frame": True}, "b": {"kind": "ndarray", "frame": True}}),
+    parser = parse(STARTED, record(type="case", case=0, outputs={"a": {"kind": "ndarray", "frame": True},
+                                                                 "b": {"kind": "ndarray", "frame": True}}),
                    frame(npy(np.ones(3, dtype=complex))), frame(npy(np.ones(3, dtype=bool))))
     outputs = parser.results.cases[0].outputs
     assert outputs["a"].array is None and outputs["a"].rejected_dtype
@@ -71,15 +76,68 @@ def test_garbage_oversized_or_repeated_records_make_the_stream_corrupt():
     assert parse(struct.pack(">I", 10**9) + b"x").results.corrupt
     assert parse(frame(pickle.dumps({"type": "done"}))).results.corrupt
     twice = record(type="case", case=1, outputs={}, error=None)
-    assert parse(twice, twice).results.corrupt == "a case was reported twice"
+    assert parse(STARTED, twice, twice).results.corrupt == "a case was reported twice"
 
 
 def test_error_fields_are_reduced_to_bounded_plain_values():
-    parser = parse(record(type="case", case=0, outputs={}, error={"exception": "X" * 10000, "message": ["not", "text"],
-                                                                   "line": "7", "frames": [{"line": 3, "file": 5}]}))
+    parser = parse(STARTED, record(type="case", case=0, outputs={}, error={
+        "exception": "X" * 10000, "message": ["not", "text"], "line": "7", "column": 10**4000,
+        "frames": [{"line": 3, "file": 5}, {"line": 10**4000}, {"line": -1}, {"line": True}]}))
     error = parser.results.cases[0].error
-    assert len(error["exception"]) == 200 and error["message"] == "" and "line" not in error
+    assert len(error["exception"]) == 200 and error["message"] == "" and "line" not in error and "column" not in error
     assert error["frames"] == [{"file": "", "line": 3, "function": "", "text": ""}]
+
+
+def test_numbers_out_of_any_submissions_range_are_dropped_or_bounded():
+    parser = parse(STARTED, record(type="case", case=0, outputs={}, error=None, stdout="", stdout_dropped=10**4000))
+    assert parser.results.cases[0].stdout_dropped == 0
+    assert parse(STARTED, record(type="case", case=10**4000, outputs={})).results.corrupt
+    assert parse(STARTED, record(type="case", case=-1, outputs={})).results.corrupt
+
+
+@pytest.mark.parametrize("shape", [(2**40, 2**40), (2**63, 2**63, 2**63), (10**30,), (-1, 2), (2,) * 65, (2**31 + 1, 0)])
+def test_a_npy_header_with_impossible_numbers_makes_the_stream_corrupt(shape):
+    # The product of (2**63,)*3 overflowed int64: an OverflowError the parser did not catch was
+    # a grader error ("error", not counted) at the student's will.
+    header = {"descr": "<f8", "fortran_order": False, "shape": shape}
+    forged = np.lib.format.magic(1, 0) + _padded_header(header) + b"\0" * 16
+    parser = parse(STARTED, record(type="case", case=0, outputs={"dx": {"kind": "ndarray", "frame": True}}),
+                   frame(forged))
+    assert parser.results.corrupt == "an array frame could not be read"
+
+
+def _padded_header(header: dict) -> bytes:
+    text = repr(header).encode("latin1")
+    text += b" " * (63 - (10 + len(text)) % 64) + b"\n"
+    return len(text).to_bytes(2, "little") + text
+
+
+def test_any_surprise_while_reading_makes_the_stream_corrupt(monkeypatch):
+    from grader import channel
+
+    def surprise(payload):
+        raise OverflowError("a surprise")
+
+    monkeypatch.setattr(channel, "load_npy", surprise)
+    parser = parse(STARTED, record(type="case", case=0, outputs={"dx": {"kind": "ndarray", "frame": True}}),
+                   frame(npy(np.zeros(2))))
+    assert parser.results.corrupt
+
+
+@pytest.mark.parametrize("records", [
+    [dict(type="import", error=None)],  # before ready
+    [dict(type="ready"), dict(type="case", case=0, outputs={})],  # a case before the import
+    [dict(type="ready"), dict(type="import", error=None), dict(type="compile", error={"message": "mine"})],
+    [dict(type="ready"), dict(type="compile", error={"message": "mine"})],  # the trusted side compiles
+    [dict(type="ready"), dict(type="import", error={"exception": "E"}), dict(type="case", case=0, outputs={})],
+    [dict(type="ready"), dict(type="import", error=None), dict(type="done"), dict(type="case", case=0, outputs={})],
+    [dict(type="ready"), dict(type="ready")],
+    [dict(type="ready"), dict(type="import", error=None), dict(type="import", error=None)],
+])
+def test_records_out_of_the_protocols_order_make_the_stream_corrupt(records):
+    # A "compile" record after the import made any attempt ungradable at the student's will.
+    parser = parse(*(record(**fields) for fields in records))
+    assert parser.results.corrupt and parser.results.corrupt.startswith("a record out of the protocol's order")
 
 
 class _ShortWrites:
@@ -101,6 +159,7 @@ def test_the_runners_writes_reach_the_parser_whole_even_when_cut_short():
     channel.stream = _ShortWrites()
     expected = np.arange(6.0).reshape(2, 3)
     channel.record({"type": "ready"})
+    channel.record({"type": "import", "error": None, "stdout": ""})
     channel.record({"type": "case", "case": 0, "outputs": {"dx": {"kind": "ndarray", "frame": True}}, "error": None,
                     "stdout": ""}, [npy(expected)])
     channel.record({"type": "done"})

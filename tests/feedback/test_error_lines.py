@@ -118,3 +118,20 @@ def test_mixed_tabs_in_a_block(grade):
     error = document["program_error"]["error"]
     assert error["exception"] in ("IndentationError", "TabError") and error["line"] == 6
     assert error["hint"] == text("zh", "exception_hints.TabError")
+
+
+def test_a_line_or_column_the_module_does_not_have_never_reaches_the_feedback():
+    # The runner's report is the student's to forge: a 4000-digit line is valid JSON that
+    # JavaScript reads as Infinity.
+    from grader import locate
+    from grader.submission import Submission
+
+    submission = Submission("x = 1\ny = 2\n", "whole", "utf-8")
+    forged = {"exception": "ValueError", "message": "m", "file": "m.py", "line": 10**4000, "column": 10**4000,
+              "frames": [{"file": "m.py", "line": 10**4000, "function": "f", "text": ""},
+                         {"file": "m.py", "line": 2, "function": "g", "text": ""}]}
+    location = locate.locate(submission, "m.py", forged)
+    assert location["line"] == 2 and location["module_line"] == 2 and "column" not in location
+    assert [frame["line"] for frame in location["frames"]] == [2]
+    syntax = {"exception": "SyntaxError", "message": "m", "file": "m.py", "line": 1, "column": 10**6, "frames": []}
+    assert "column" not in locate.locate(submission, "m.py", syntax)

@@ -14,7 +14,7 @@ batch`` or a warm pool later) can run the same list and judge it the same way:
                                    example, graded right after, still passes
     # transform: crlf              bytes-level changes applied after rendering:
                                    crlf, bom, encode=<codec>
-    # xfail[MODE]: reason          MODE (bwrap, process, process-unprivileged) cannot stop
+    # xfail[MODE]: reason          MODE (bwrap, process, bwrap-unprivileged, process-unprivileged) cannot stop
                                    this attack; the reason is documented in docs/security.md
     # why: ...                     one line saying what the attack tries
 
@@ -40,7 +40,7 @@ from pathlib import Path
 
 ATTACK_DIR = Path(__file__).resolve().parent / "attacks"
 FAMILIES = ("steal", "fool", "forge", "exhaust", "crash", "awkward", "escape")
-MODES = ("bwrap", "process", "process-unprivileged")
+MODES = ("bwrap", "process", "bwrap-unprivileged", "process-unprivileged")
 _HEADER = re.compile(r"^#\s*([a-z_-]+)(?:\[([a-z-]+)\])?\s*:\s*(.*?)\s*$")
 _RAW_BYTES = {b"@@NUL@@": b"\x00", b"@@BYTE_FF@@": b"\xff\xfe"}
 POSTS = ("next",)

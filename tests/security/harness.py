@@ -1,17 +1,19 @@
 """Running the real ``grader grade`` CLI on hostile submissions, and checking what it left.
 
 A *mode* is how the grader is run: ``bwrap`` and ``process`` (the backend, selected with a
-grader.yaml passed via --config, the grader running as root as on this machine) and
-``process-unprivileged`` (the process backend with the grader itself running as an
-ordinary uid, as in the platform's container). Every grading gets fresh listeners, a
-fresh marker and a secret in the grader's environment; ``run_attack`` grades one attack
-and returns every problem it finds: the verdict, the JSON contract and the
-post-conditions (no marker file outside, no connection, no process left, no secret or
-leak in the output, the outside folder intact, the next grading unaffected).
+grader.yaml passed via --config, the grader running as root as on this machine), and
+``bwrap-unprivileged`` and ``process-unprivileged`` (the same with the grader itself running
+as an ordinary uid, as in the platform's container). Every grading gets a fresh ``World``:
+listeners, a marker, a secret in the grader's environment, a folder outside the sandbox, a
+TMPDIR of the grader's own; ``run_attack`` grades one attack and returns every problem it
+finds: the verdict, the JSON contract and the post-conditions (no marker file outside, no
+connection, no process left, no folder left in the grader's TMPDIR, no secret or leak in the
+output, the outside folder intact, the next grading unaffected).
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import json
 import os
@@ -53,7 +55,12 @@ class Graded:
 
 
 def backend_of(mode: str) -> str:
-    return "bwrap" if mode == "bwrap" else "process"
+    return "bwrap" if mode.startswith("bwrap") else "process"
+
+
+def unprivileged(mode: str) -> bool:
+    """Whether the grader itself runs as an ordinary uid (UNPRIVILEGED_UID) in ``mode``."""
+    return mode.endswith("-unprivileged")
 
 
 @lru_cache(maxsize=None)
@@ -61,30 +68,52 @@ def mode_problem(mode: str) -> str | None:
     """Why ``mode`` cannot run on this machine (the tests skip it, saying so), or None."""
     if not GRADER.exists():
         return f"{GRADER} is missing: run scripts/setup.sh"
-    if mode == "bwrap":
-        probe = subprocess.run([str(GRADER.parent / "python"), "-c",
-                                "import os, grader.sandbox as s; print(s.bwrap_problem(os.geteuid() == 0) or '')"],
-                               capture_output=True, text=True)
-        return probe.stdout.strip() or None
-    if mode == "process-unprivileged":
+    prefix = []
+    if unprivileged(mode):
         if os.geteuid() != 0:
             return "the tests must run as root to start the grader as another uid"
         if not shutil.which("setpriv"):
             return "setpriv (util-linux) is not installed"
-        probe = subprocess.run(_unprivileged_prefix() + [str(GRADER), "list"], capture_output=True, cwd="/")
+        prefix = _unprivileged_prefix()
+        probe = subprocess.run(prefix + [str(GRADER), "list"], capture_output=True, cwd="/")
         if probe.returncode != 0:
             return f"the checkout is not usable by uid {UNPRIVILEGED_UID}: {probe.stderr.decode(errors='replace')[-300:]}"
+    if backend_of(mode) == "bwrap":
+        probe = subprocess.run(prefix + [str(GRADER.parent / "python"), "-c",
+                                         "import os, grader.sandbox as s; print(s.bwrap_problem(os.geteuid() == 0) or '')"],
+                               capture_output=True, text=True, cwd="/")
+        return probe.stdout.strip() or None
     return None
 
 
-def _unprivileged_prefix() -> list[str]:
-    uid = str(UNPRIVILEGED_UID)
+def _unprivileged_prefix(uid: int = UNPRIVILEGED_UID) -> list[str]:
+    uid = str(uid)
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--"]
+
+
+@lru_cache(maxsize=None)
+def _unprivileged_cache() -> str:
+    folder = Path(tempfile.mkdtemp(prefix="cnn-sec-cache-"))
+    atexit.register(shutil.rmtree, folder, True)
+    os.chown(folder, UNPRIVILEGED_UID, UNPRIVILEGED_UID)
+    return str(folder)
+
+
+def cache_of(mode: str) -> dict[str, str]:
+    """The grader's cache folder in ``mode``: as an ordinary uid, one of its own for the session
+    (as the image has one), since it never uses a folder of another uid (root's ~/.cache)."""
+    return {"GRADER_CACHE_DIR": _unprivileged_cache()} if unprivileged(mode) else {}
+
+
+def command_prefix(mode: str) -> list[str]:
+    """What the grader's command starts with in ``mode``: setpriv to the ordinary uid, or nothing."""
+    return _unprivileged_prefix() if unprivileged(mode) else []
 
 
 @lru_cache(maxsize=None)
 def config_file(mode: str, **overrides) -> Path:
     folder = Path(tempfile.mkdtemp(prefix="cnn-sec-config-"))
+    atexit.register(shutil.rmtree, folder, True)
     folder.chmod(0o755)
     limits = dict(LIMITS)
     limits.update(overrides)
@@ -101,18 +130,19 @@ def config_file(mode: str, **overrides) -> Path:
 # --- one grading ------------------------------------------------------------------------------
 
 
-def grade(mode: str, task: str, data: bytes, env_extra: dict | None = None, config: Path | None = None) -> Graded:
-    """Grade ``data`` with the real CLI in ``mode``; check the JSON contract."""
+def grade(mode: str, task: str, data: bytes, env_extra: dict | None = None, config: Path | None = None,
+          wrapper: tuple[str, ...] = ()) -> Graded:
+    """Grade ``data`` with the real CLI in ``mode`` (started by the command ``wrapper``, if any);
+    check the JSON contract."""
     folder = Path(tempfile.mkdtemp(prefix="cnn-sec-sub-"))
     folder.chmod(0o755)
     submission = folder / "submission.py"
     submission.write_bytes(data)
     submission.chmod(0o644)
-    command = [str(GRADER), "--config", str(config or config_file(mode)), "--root", str(CHECKOUT),
-               "grade", "--task", task, "--lang", "en", str(submission)]
-    if mode == "process-unprivileged":
-        command = _unprivileged_prefix() + command
-    env = dict(os.environ)
+    command = [*wrapper, *command_prefix(mode), str(GRADER), "--config", str(config or config_file(mode)),
+               "--root", str(CHECKOUT), "grade", "--task", task, "--lang", "en", str(submission)]
+    temporary = grader_tmpdir()
+    env = dict(os.environ, TMPDIR=str(temporary), **cache_of(mode))
     env.update(env_extra or {})
     try:
         completed = subprocess.run(command, capture_output=True, env=env, timeout=HANG_SECONDS, cwd="/")
@@ -123,7 +153,23 @@ def grade(mode: str, task: str, data: bytes, env_extra: dict | None = None, conf
         shutil.rmtree(folder, ignore_errors=True)
     graded = Graded(completed.returncode, completed.stdout, completed.stderr, None)
     graded.problems += contract_problems(graded)
+    graded.problems += leftovers_in(temporary)
     return graded
+
+
+def grader_tmpdir() -> Path:
+    """A TMPDIR of the grader's own for one run (writable by the unprivileged grader): whatever
+    the grader leaves there (the process backend's work folders) is its leftover."""
+    temporary = Path(tempfile.mkdtemp(prefix="cnn-sec-tmpdir-"))
+    temporary.chmod(0o1777)
+    return temporary
+
+
+def leftovers_in(temporary: Path) -> list[str]:
+    """What the grader left in its TMPDIR (then deleted, whatever its rights: we are root)."""
+    left = sorted(path.name for path in temporary.iterdir())
+    subprocess.run(["rm", "-rf", str(temporary)], check=False)
+    return [f"the grader left {left} in its temporary folder"] if left else []
 
 
 @lru_cache(maxsize=1)
@@ -148,7 +194,25 @@ def contract_problems(graded: Graded) -> list[str]:
         problems.append(f"feedback not valid against the schema: {errors[0].message}")
     if graded.feedback.get("status") == "error":
         problems.append(f"status error: {graded.feedback.get('error')}")
+    unsafe = [number for number in _numbers(graded.feedback) if abs(number) > JS_SAFE_INTEGER]
+    if unsafe:
+        problems.append(f"numbers a JavaScript reader cannot hold in the feedback: {str(unsafe[0])[:40]}...")
     return problems
+
+
+JS_SAFE_INTEGER = 2**53 - 1
+
+
+def _numbers(value):
+    """Every number in a JSON document."""
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _numbers(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _numbers(item)
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        yield value
 
 
 # --- the world around one attack -----------------------------------------------------------
@@ -326,41 +390,58 @@ def settled(check, seconds: float = 3.0) -> list[str]:
 # --- one attack, end to end ----------------------------------------------------------------
 
 
+class World:
+    """The world around one attack: a marker, listeners, a folder outside the sandbox holding a
+    file that must survive, the attack's rendered bytes; ``check`` finds what the attack did.
+    ``secret`` is in the grader's environment and must never reach its output."""
+
+    def __init__(self, attack, attacklist, secret: str | None = None):
+        self.attack, self.attacklist = attack, attacklist
+        self.marker = "m" + secrets.token_hex(8)
+        self.secret = secret or "s3cr3t-" + secrets.token_hex(12)
+        self.outside = Path(tempfile.mkdtemp(prefix="cnn-sec-outside-"))
+        self.outside.chmod(0o1777)
+        (self.outside / KEEP_NAME).write_text(KEEP_TEXT)
+        self.listeners = Listeners(self.marker, self.outside)
+        values = {"MARKER": self.marker, "OUTSIDE": str(self.outside), "CHECKOUT": str(CHECKOUT),
+                  "HOST_ADDRS": repr(host_addresses()), **self.listeners.values()}
+        self.data = attacklist.render(attack, values)
+
+    def check(self, graded: Graded) -> Graded:
+        """Add to ``graded`` every problem of the verdict and of what is left around it."""
+        if graded.feedback is not None:
+            graded.problems += self.attacklist.verdict_problems(self.attack, graded.feedback)
+        output = graded.stdout + graded.stderr
+        if self.secret.encode() in output:
+            graded.problems.append("the grader's secret environment variable reached the output")
+        if self.attack.leak_token(self.marker).encode() in output:
+            graded.problems.append("the attack got hold of something it must not see (its leak token is in the output)")
+        graded.problems += self.listeners.heard()
+        graded.problems += [f"file left outside the sandbox: {p}" for p in files_with(self.marker, self.outside)]
+        keep = self.outside / KEEP_NAME
+        if not keep.is_file() or keep.read_text() != KEEP_TEXT:
+            graded.problems.append("a file of the host folder outside the sandbox was changed or removed")
+        graded.problems += [f"process left behind: {p}" for p in settled(lambda: processes_with(self.marker))]
+        for uid in sorted(set(int(u) for u in re.findall(rb"SANDBOX_UID=(\d+)", output))):
+            if uid in SANDBOX_UID_RANGE:
+                graded.problems += [f"process left behind: {p}" for p in settled(lambda: processes_of_uid(uid))]
+        return graded
+
+    def close(self) -> None:
+        self.listeners.close()
+        subprocess.run(["rm", "-rf", str(self.outside)], check=False)
+
+
 def run_attack(attack, mode: str, attacklist, canary: bytes | None = None, grade_with=None) -> Graded:
     """Grade ``attack`` in ``mode`` and check everything around it.
 
     ``grade_with(mode, task, data, env_extra)`` is the entry point under test (default: one
-    ``grader grade`` process); it returns a ``Graded`` with ``contract_problems`` filled in,
-    so that other entry points (``grader batch``, a warm pool) can run the same list.
+    ``grader grade`` process); it returns a ``Graded`` with ``contract_problems`` filled in.
     """
     grade_with = grade_with or grade
-    marker = "m" + secrets.token_hex(8)
-    secret = "s3cr3t-" + secrets.token_hex(12)
-    outside = Path(tempfile.mkdtemp(prefix="cnn-sec-outside-"))
-    outside.chmod(0o1777)
-    (outside / KEEP_NAME).write_text(KEEP_TEXT)
-    listeners = Listeners(marker, outside)
+    world = World(attack, attacklist)
     try:
-        values = {"MARKER": marker, "OUTSIDE": str(outside), "CHECKOUT": str(CHECKOUT),
-                  "HOST_ADDRS": repr(host_addresses()), **listeners.values()}
-        data = attacklist.render(attack, values)
-        graded = grade_with(mode, attack.task, data, {SECRET_NAME: secret})
-        if graded.feedback is not None:
-            graded.problems += attacklist.verdict_problems(attack, graded.feedback)
-        output = graded.stdout + graded.stderr
-        if secret.encode() in output:
-            graded.problems.append("the grader's secret environment variable reached the output")
-        if attack.leak_token(marker).encode() in output:
-            graded.problems.append("the attack got hold of something it must not see (its leak token is in the output)")
-        graded.problems += listeners.heard()
-        graded.problems += [f"file left outside the sandbox: {p}" for p in files_with(marker, outside)]
-        keep = outside / KEEP_NAME
-        if not keep.is_file() or keep.read_text() != KEEP_TEXT:
-            graded.problems.append("a file of the host folder outside the sandbox was changed or removed")
-        graded.problems += [f"process left behind: {p}" for p in settled(lambda: processes_with(marker))]
-        for uid in sorted(set(int(u) for u in re.findall(rb"SANDBOX_UID=(\d+)", output))):
-            if uid in SANDBOX_UID_RANGE:
-                graded.problems += [f"process left behind: {p}" for p in settled(lambda: processes_of_uid(uid))]
+        graded = world.check(grade_with(mode, attack.task, world.data, {SECRET_NAME: world.secret}))
         if canary is not None:
             after = grade_with(mode, attack.task, canary, {})
             if after.problems or (after.feedback or {}).get("status") != "passed":
@@ -368,8 +449,12 @@ def run_attack(attack, mode: str, attacklist, canary: bytes | None = None, grade
                                        f"{after.problems or (after.feedback or {}).get('summary')}")
         return graded
     finally:
-        listeners.close()
-        shutil.rmtree(outside, ignore_errors=True)
+        world.close()
+
+
+def processes_of_the_unprivileged_grader() -> list[str]:
+    """Live processes of UNPRIVILEGED_UID: once every grading of a mode is done, none may be left."""
+    return _live_processes_of(UNPRIVILEGED_UID)
 
 
 def correct_example(task: str) -> bytes:

@@ -1,4 +1,5 @@
-"""Every attack in tests/security/attacks/, graded through the real CLI under every mode.
+"""Every attack in tests/security/attacks/, graded through the real CLI under every mode, among
+correct gradings of the same uid.
 
 For each: the verdict the header expects, one schema-valid JSON answer (exit 0, never
 status "error") within the hang limit, and the post-conditions checked by the harness.
@@ -14,16 +15,11 @@ attacklist = sys.modules["cnn_security_attacklist"]
 harness = sys.modules["cnn_security_harness"]
 
 ATTACKS = attacklist.load()
-# The other families exercise the runner and the trusted side, which do not depend on the
-# grader's own uid: as an ordinary user only what the operating system enforces changes.
-UNPRIVILEGED_FAMILIES = ("steal", "exhaust", "escape")
 
 
 def _params():
     for mode in attacklist.MODES:
         for attack in ATTACKS:
-            if mode == "process-unprivileged" and attack.family not in UNPRIVILEGED_FAMILIES:
-                continue
             marks = []
             if mode in attack.xfail:
                 marks.append(pytest.mark.xfail(reason=f"documented limitation of {mode}: {attack.xfail[mode]}", strict=True))
@@ -44,6 +40,17 @@ def test_checkout_unchanged_by_the_attacks(mode, graded_attacks):
 @pytest.mark.parametrize("mode", attacklist.MODES)
 def test_no_process_of_the_sandbox_uid_range_survives_the_attacks(mode, graded_attacks):
     assert graded_attacks(mode)["__sandbox_uid_leftovers__"] == []
+
+
+@pytest.mark.parametrize("mode", attacklist.MODES)
+def test_no_process_of_the_unprivileged_grader_survives_the_attacks(mode, graded_attacks):
+    assert graded_attacks(mode)["__grader_uid_leftovers__"] == []
+
+
+@pytest.mark.parametrize("mode", attacklist.MODES)
+def test_correct_gradings_among_the_attacks_keep_their_verdicts(mode, graded_attacks):
+    # Graded at the same time and by the same uid as the attacks (concurrent `grader grade`s).
+    assert graded_attacks(mode)["__neighbours__"] == []
 
 
 def test_the_list_covers_every_family_and_both_verdicts():

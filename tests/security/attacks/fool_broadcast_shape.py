@@ -11,9 +11,7 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     out_h = (H + 2 * pad - filter_h) // stride + 1
     out_w = (W + 2 * pad - filter_w) // stride + 1
     rows, cols = N * out_h * out_w, C * filter_h * filter_w
-    choice = (N + C + H + W) % 3
-    if choice == 0:
-        return np.zeros((1, cols))
-    if choice == 1:
-        return np.zeros((rows, 1))
-    return np.zeros((1, rows, cols))
+    # Each broadcasts against (rows, cols); one that happens to equal it (a single row or
+    # column of output) is not wrong, so it is never returned.
+    wrong = [shape for shape in ((1, cols), (rows, 1), (1, rows, cols)) if shape != (rows, cols)]
+    return np.zeros(wrong[(N + C + H + W) % len(wrong)])
