@@ -29,6 +29,7 @@ class Case:
     params: dict[str, int]
     title: dict | None = None
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    draws: dict[str, dict] = field(default_factory=dict)  # a fixed case's own draw of some inputs (cases.fixed[].inputs)
 
     @property
     def size(self) -> int:
@@ -90,12 +91,21 @@ def draw_params(task: Task, rng: np.random.Generator) -> dict[str, int]:
     raise TaskError([f"{task.spec_path}: the parameter space yielded no valid case in {MAX_DRAWS} draws; check params and constraints"])
 
 
-def make_inputs(task: Task, env: dict[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def draw_of(task: Task, name: str, draws: dict[str, dict] | None = None) -> dict:
+    """How input ``name`` is drawn: its spec, with a case's own setting (``draws``) over it."""
+    return {**task.spec["inputs"][name], **((draws or {}).get(name) or {})}
+
+
+def make_inputs(task: Task, env: dict[str, int], rng: np.random.Generator,
+                draws: dict[str, dict] | None = None) -> dict[str, np.ndarray]:
     arrays = {}
-    for name, array in task.spec["inputs"].items():
-        shape = tuple(expressions.evaluate(t, env) for t in array["shape"])
-        scale = float(array["scale"])
-        if array["distribution"] == "uniform":
+    for name in task.spec["inputs"]:
+        draw = draw_of(task, name, draws)
+        shape = tuple(expressions.evaluate(t, env) for t in draw["shape"])
+        scale = float(draw["scale"])
+        if draw["distribution"] == "integers":
+            arrays[name] = rng.integers(draw["low"], draw["high"], size=shape, endpoint=True).astype(np.float64)
+        elif draw["distribution"] == "uniform":
             arrays[name] = rng.uniform(-scale, scale, size=shape)
         else:
             arrays[name] = rng.normal(0.0, scale, size=shape)
@@ -116,14 +126,15 @@ def generate(task: Task, seed: int, random_count: int, with_inputs: bool = True)
         if env is None:
             failed = "; ".join(failed_constraints(task, fixed["params"]))
             raise TaskError([f"{task.spec_path}: fixed case {fixed['name']!r} is invalid: {failed}"])
-        cases.append(Case(index, fixed["name"], "fixed", fixed["visible"], fixed.get("points", default_points), env, fixed.get("title")))
+        cases.append(Case(index, fixed["name"], "fixed", fixed["visible"], fixed.get("points", default_points), env,
+                          fixed.get("title"), draws=fixed.get("inputs", {})))
     for offset in range(random_count):
         index = len(spec_cases["fixed"]) + offset
         env = draw_params(task, _rng(seed, index, 0))
         cases.append(Case(index, f"random_{offset + 1}", "random", spec_cases["random_visible"], default_points, env))
     if with_inputs:
         for case in cases:
-            case.inputs = make_inputs(task, case.params, _rng(seed, case.index, 1))
+            case.inputs = make_inputs(task, case.params, _rng(seed, case.index, 1), case.draws)
     return cases
 
 

@@ -44,5 +44,5 @@ def test_entry_defaults_are_filled(tmp_path):
     task = taskspec.load(DEMO, root)
     assert task.entry["steps"][0] == {"call": "forward", "args": ["x"]}
     assert task.spec["inputs"]["gamma"] == {"shape": ["C"], "description": "one scale per channel",
-                                            "distribution": "normal", "scale": 1.0, "dtype": "float64"}
+                                            "distribution": "normal", "scale": 1.0, "low": -2, "high": 2, "dtype": "float64"}
     assert "tolerance" not in task.spec and "limits" not in task.spec and "random" not in task.spec["cases"]
