@@ -160,9 +160,10 @@ def semantic_problems(task: Task) -> list[str]:
         known.add(name)
     for i, text in enumerate(spec.get("constraints", [])):
         problems += _expression_problems(task, ("constraints", i), text, known)
-    for name, array in spec["inputs"].items():
-        for i, text in enumerate(array["shape"]):
-            problems += _expression_problems(task, ("inputs", name, "shape", i), text, known)
+    for section in ("inputs", "outputs"):
+        for name, array in spec[section].items():
+            for i, text in enumerate((array or {}).get("shape") or []):
+                problems += _expression_problems(task, (section, name, "shape", i), text, known)
     problems += _entry_problems(task, known | inputs)
     seen_names: dict[str, int] = {}
     for i, case in enumerate(spec["cases"]["fixed"]):
