@@ -1,5 +1,6 @@
 """`grader validate`'s coverage check: who reaches each corner of the parameter space, and a
-warning when the reference decides by ties or exact values but no case can tie."""
+warning when the reference decides by ties or exact values but no case can tie; `grader new
+--ties` writes a case that can."""
 
 from __future__ import annotations
 
@@ -80,6 +81,16 @@ def test_a_tie_rule_without_a_case_that_can_tie_is_warned_about(tmp_path):
     assert "distribution: integers" in warning
 
 
+def test_a_case_that_draws_integers_answers_the_warning_and_new_ties_writes_one(tmp_path):
+    root = write_scaffold(tmp_path / "root", ties=True)
+    _edit(root, REFERENCE, RELU_GATE)
+    check, report = _coverage(root)
+    assert report.passed and not check.warnings, check.warnings
+    assert check.coverage["ties"]["cases"] == ["ties"]
+    checks = {c.name: c for c in report.checks}
+    assert checks["checks"].status == "passed", "the gradient check skips the kinks at x == 0"
+
+
 def test_too_few_random_cases_leave_corners_missed(tmp_path):
     root = write_scaffold(tmp_path / "root")
     check, report = _coverage(root, cases={"random": 0})
@@ -87,6 +98,22 @@ def test_too_few_random_cases_leave_corners_missed(tmp_path):
     assert missed == ["H = 1 (minimum)", "W = 1 (minimum)"]
     assert report.passed and len(check.warnings) == 2
     assert "no case of a run reaches H = 1 (minimum)" in check.warnings[0] and "cases.random is 0" in check.warnings[0]
+
+
+def test_new_ties_through_the_cli_validates_and_its_case_ties(tmp_path):
+    root = tmp_path / "course"
+    created = run_grader("--root", str(root), "new", "gate", "--ties")
+    assert created.returncode == 0, created.stderr.decode()
+    spec = (root / "tasks" / "gate.yaml").read_text(encoding="utf-8")
+    assert "inputs: {x: {distribution: integers, low: -2, high: 2}}" in spec
+    validated = run_grader("--root", str(root), "validate", "--no-sandbox", "--format", "json", "gate")
+    document = json.loads(validated.stdout)
+    yamldoc.validator("validation.schema.json").validate(document)
+    assert validated.returncode == 0 and document["passed"]
+    coverage = next(c for c in document["tasks"][0]["checks"] if c["name"] == "coverage")
+    assert coverage["coverage"]["ties"]["cases"] == ["ties"]
+    text = run_grader("--root", str(root), "validate", "--no-sandbox", "gate").stdout.decode()
+    assert "coverage" in text and "random cases reach: H = 1 (minimum)" in text
 
 
 def _line_of(root, fragment):
