@@ -76,9 +76,6 @@ def failed_constraints(task: Task, params: dict[str, int]) -> list[str]:
     return failed
 
 
-draw_raw_params = corners.draw_raw_params
-
-
 def plan(task: Task, random_count: int) -> corners.Plan:
     """Which corners the fixed cases reach and which each random case is drawn to reach."""
     return corners.make_plan(task, random_count, resolve_params)
@@ -90,7 +87,7 @@ def draw_params(task: Task, rng: np.random.Generator, slot: corners.Slot | None 
     set as in its witness; the witness itself when nothing else was valid."""
     targets = slot.corners if slot else []
     for attempt in range(MAX_DRAWS):
-        raw = draw_raw_params(task, rng)
+        raw = corners.draw_raw_params(task, rng)
         if slot is not None:
             raw.update(slot.bounds if attempt < AIMED_DRAWS else slot.anchors)
         env = resolve_params(task, raw)

@@ -369,7 +369,7 @@ def _sample_space(context: _Context, check: Check) -> tuple[int, dict[str, set]]
     accepted, reached = 0, {name: set() for name in task.spec["params"]}
     errors: dict[str, dict] = {}
     for _ in range(SAMPLED_PARAMS):
-        params = cases_mod.draw_raw_params(task, rng)
+        params = corners.draw_raw_params(task, rng)
         try:
             env = cases_mod.resolve_params(task, params)
         except expressions.ExpressionError as exc:

@@ -18,16 +18,10 @@ from .. import cli, config, yamldoc
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 SCAFFOLD_DIR = Path(__file__).resolve().parent.parent / "scaffold"
-# The three files, with {task} and {cls} to fill in (str.format), are data, not code.
-SPEC, REFERENCE, TEMPLATE = ((SCAFFOLD_DIR / name).read_text(encoding="utf-8")
-                             for name in ("spec.yaml.tmpl", "reference.py.tmpl", "template.py.tmpl"))
-TIE_CASE = """\
-    - name: ties
-      title: {{zh: x 取 -2..2 的整数：值会相等，也有恰好为 0 的值, en: "x holds integers -2..2: values tie, and some are exactly 0"}}
-      params: {{N: 2, C: 3, H: 3, W: 4}}
-      # The draw of x in this case only: whole numbers from -2 to 2 (see docs/task-spec.md).
-      inputs: {{x: {{distribution: integers, low: -2, high: 2}}}}
-"""
+# The three files, with {task} and {cls} to fill in (str.format), are data, not code; so is the
+# fixed case --ties adds to the spec ({tie_case}).
+SPEC, REFERENCE, TEMPLATE, TIE_CASE = ((SCAFFOLD_DIR / name).read_text(encoding="utf-8") for name in
+                                       ("spec.yaml.tmpl", "reference.py.tmpl", "template.py.tmpl", "tie_case.yaml.tmpl"))
 
 
 def register(sub, parents) -> None:
@@ -45,7 +39,7 @@ def class_name(task_id: str) -> str:
 
 def scaffold(task_id: str, ties: bool = False) -> dict[str, str]:
     """{path relative to the tasks root: text} of the three files of a new task."""
-    values = {"task": task_id, "cls": class_name(task_id), "tie_case": TIE_CASE.format() if ties else ""}
+    values = {"task": task_id, "cls": class_name(task_id), "tie_case": TIE_CASE if ties else ""}
     return {f"tasks/{task_id}.yaml": SPEC.format(**values), f"reference/{task_id}.py": REFERENCE.format(**values),
             f"student_template/{task_id}.py": TEMPLATE.format(**values)}
 
