@@ -4,6 +4,7 @@ The pipeline, one module per step:
 
     taskspec   a task's YAML spec, validated, with its files resolved
     cases      the spec's parameter space -> seeded random cases and their inputs
+    corners    the space's corners (bounds, length-1 dimensions) and the plan that reaches each in every run
     submission the student's file -> a module source (whole file or spliced block)
     sandbox    launches the runner under bubblewrap or the process backend
     elfdeps    the system files the dynamic loader opens for the sandbox's interpreter and numpy

@@ -2,20 +2,24 @@
 
 Owns the draw. A run's seed fixes everything: case i's params come from
 SeedSequence([seed, i, 0]) and its arrays from SeedSequence([seed, i, 1]), so a case can be
-replayed on its own and a change to one case never shifts another.
+replayed on its own and a change to one case never shifts another. Random case k is drawn
+to reach the corners the task's plan gives it (``corners``: a param's minimum or maximum, a
+dimension of length 1 that no fixed case reaches), so that every run reaches every corner.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import expressions
+from . import corners, expressions
 from .taskspec import Task, TaskError
 
 MAX_DRAWS = 2000
+AIMED_DRAWS = 4  # draws of a random case that aim at its corners with their bounds alone, before its witness's values
 MAX_ELEMENTS = 4_000_000
 
 
@@ -29,6 +33,7 @@ class Case:
     params: dict[str, int]
     title: dict | None = None
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    draws: dict[str, dict] = field(default_factory=dict)  # a fixed case's own draw of some inputs (cases.fixed[].inputs)
 
     @property
     def size(self) -> int:
@@ -52,7 +57,7 @@ def resolve_params(task: Task, params: dict[str, int]) -> dict[str, int] | None:
             return None
     for array in task.spec["inputs"].values():
         shape = [expressions.evaluate(t, env) for t in array["shape"]]
-        if any(d < 1 for d in shape) or int(np.prod(shape)) > MAX_ELEMENTS:
+        if any(d < 1 for d in shape) or math.prod(shape) > MAX_ELEMENTS:
             return None
     return env
 
@@ -71,31 +76,43 @@ def failed_constraints(task: Task, params: dict[str, int]) -> list[str]:
     return failed
 
 
-def draw_raw_params(task: Task, rng: np.random.Generator) -> dict[str, int]:
-    """One value per param, uniformly from its range or choices; constraints not applied."""
-    params = {}
-    for name, space in task.spec["params"].items():
-        if "choices" in space:
-            params[name] = int(space["choices"][rng.integers(len(space["choices"]))])
-        else:
-            params[name] = int(rng.integers(space["min"], space["max"] + 1))
-    return params
+def plan(task: Task, random_count: int) -> corners.Plan:
+    """Which corners the fixed cases reach and which each random case is drawn to reach."""
+    return corners.make_plan(task, random_count, resolve_params)
 
 
-def draw_params(task: Task, rng: np.random.Generator) -> dict[str, int]:
-    for _ in range(MAX_DRAWS):
-        env = resolve_params(task, draw_raw_params(task, rng))
-        if env is not None:
+def draw_params(task: Task, rng: np.random.Generator, slot: corners.Slot | None = None) -> dict[str, int]:
+    """A valid case; with a ``slot``, one where its corners hold. Its bounds are set and the
+    other params drawn first (AIMED_DRAWS tries), then every param its corners depend on is
+    set as in its witness; the witness itself when nothing else was valid."""
+    targets = slot.corners if slot else []
+    for attempt in range(MAX_DRAWS):
+        raw = corners.draw_raw_params(task, rng)
+        if slot is not None:
+            raw.update(slot.bounds if attempt < AIMED_DRAWS else slot.anchors)
+        env = resolve_params(task, raw)
+        if env is not None and all(corners.holds(c, env) for c in targets):
             return env
+    if slot is not None:
+        return resolve_params(task, slot.witness)
     raise TaskError([f"{task.spec_path}: the parameter space yielded no valid case in {MAX_DRAWS} draws; check params and constraints"])
 
 
-def make_inputs(task: Task, env: dict[str, int], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def draw_of(task: Task, name: str, draws: dict[str, dict] | None = None) -> dict:
+    """How input ``name`` is drawn: its spec, with a case's own setting (``draws``) over it."""
+    return {**task.spec["inputs"][name], **((draws or {}).get(name) or {})}
+
+
+def make_inputs(task: Task, env: dict[str, int], rng: np.random.Generator,
+                draws: dict[str, dict] | None = None) -> dict[str, np.ndarray]:
     arrays = {}
-    for name, array in task.spec["inputs"].items():
-        shape = tuple(expressions.evaluate(t, env) for t in array["shape"])
-        scale = float(array["scale"])
-        if array["distribution"] == "uniform":
+    for name in task.spec["inputs"]:
+        draw = draw_of(task, name, draws)
+        shape = tuple(expressions.evaluate(t, env) for t in draw["shape"])
+        scale = float(draw["scale"])
+        if draw["distribution"] == "integers":
+            arrays[name] = rng.integers(draw["low"], draw["high"], size=shape, endpoint=True).astype(np.float64)
+        elif draw["distribution"] == "uniform":
             arrays[name] = rng.uniform(-scale, scale, size=shape)
         else:
             arrays[name] = rng.normal(0.0, scale, size=shape)
@@ -116,14 +133,16 @@ def generate(task: Task, seed: int, random_count: int, with_inputs: bool = True)
         if env is None:
             failed = "; ".join(failed_constraints(task, fixed["params"]))
             raise TaskError([f"{task.spec_path}: fixed case {fixed['name']!r} is invalid: {failed}"])
-        cases.append(Case(index, fixed["name"], "fixed", fixed["visible"], fixed.get("points", default_points), env, fixed.get("title")))
+        cases.append(Case(index, fixed["name"], "fixed", fixed["visible"], fixed.get("points", default_points), env,
+                          fixed.get("title"), draws=fixed.get("inputs", {})))
+    slots = plan(task, random_count).slots if random_count else []
     for offset in range(random_count):
         index = len(spec_cases["fixed"]) + offset
-        env = draw_params(task, _rng(seed, index, 0))
+        env = draw_params(task, _rng(seed, index, 0), slots[offset] if offset < len(slots) else None)
         cases.append(Case(index, f"random_{offset + 1}", "random", spec_cases["random_visible"], default_points, env))
     if with_inputs:
         for case in cases:
-            case.inputs = make_inputs(task, case.params, _rng(seed, case.index, 1))
+            case.inputs = make_inputs(task, case.params, _rng(seed, case.index, 1), case.draws)
     return cases
 
 

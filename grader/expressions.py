@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 import operator
 from functools import lru_cache
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 _BINARY = {
     ast.Add: operator.add,
@@ -51,13 +51,25 @@ def parse(text: str | int) -> ast.expr:
     return tree.body
 
 
+@lru_cache(maxsize=None, typed=True)
+def _names(text: str | int) -> frozenset[str]:
+    return frozenset(node.id for node in ast.walk(parse(text)) if isinstance(node, ast.Name)) - set(_FUNCTIONS)
+
+
 def names(text: str | int) -> set[str]:
     """The variable names an expression refers to."""
-    return {node.id for node in ast.walk(parse(text)) if isinstance(node, ast.Name)} - set(_FUNCTIONS)
+    return set(_names(text))
 
 
 def evaluate(text: str | int, env: Mapping[str, int]):
-    return _eval(parse(text), env, str(text))
+    return _compiled(text)(env)
+
+
+@lru_cache(maxsize=None, typed=True)
+def _compiled(text: str | int) -> Callable[[Mapping[str, int]], object]:
+    """The checked tree turned once into nested closures: a draw evaluates the same few
+    expressions thousands of times, and walking the tree each time was most of its cost."""
+    return _closure(parse(text), str(text))
 
 
 def _check(node: ast.AST, text: str) -> None:
@@ -73,44 +85,70 @@ def _check(node: ast.AST, text: str) -> None:
             raise ExpressionError(f"operator {type(child.op).__name__} is not allowed in expression {text!r}")
 
 
-def _eval(node: ast.expr, env: Mapping[str, int], text: str):
+def _closure(node: ast.expr, text: str) -> Callable[[Mapping[str, int]], object]:
     if isinstance(node, ast.Constant):
-        return node.value
+        value = node.value
+        return lambda env: value
     if isinstance(node, ast.Name):
-        if node.id not in env:
-            raise ExpressionError(f"unknown name {node.id!r} in expression {text!r}")
-        return env[node.id]
+        name = node.id
+
+        def lookup(env):
+            try:
+                return env[name]
+            except KeyError:
+                raise ExpressionError(f"unknown name {name!r} in expression {text!r}") from None
+        return lookup
     if isinstance(node, ast.BinOp):
-        left, right = _eval(node.left, env, text), _eval(node.right, env, text)
-        if isinstance(node.op, (ast.FloorDiv, ast.Mod)) and right == 0:
-            raise ExpressionError(f"division by zero in expression {text!r}")
-        if isinstance(node.op, ast.Pow) and (right < 0 or right > 64):
-            raise ExpressionError(f"exponent out of range in expression {text!r}")
-        return _BINARY[type(node.op)](left, right)
+        left, right, operation = _closure(node.left, text), _closure(node.right, text), _BINARY[type(node.op)]
+        if isinstance(node.op, (ast.FloorDiv, ast.Mod)):
+            def divide(env):
+                divisor = right(env)
+                if divisor == 0:
+                    raise ExpressionError(f"division by zero in expression {text!r}")
+                return operation(left(env), divisor)
+            return divide
+        if isinstance(node.op, ast.Pow):
+            def power(env):
+                base, exponent = left(env), right(env)
+                if exponent < 0 or exponent > 64:
+                    raise ExpressionError(f"exponent out of range in expression {text!r}")
+                return operation(base, exponent)
+            return power
+        return lambda env: operation(left(env), right(env))
     if isinstance(node, ast.UnaryOp):
-        value = _eval(node.operand, env, text)
+        operand = _closure(node.operand, text)
         if isinstance(node.op, ast.USub):
-            return -value
+            return lambda env: -operand(env)
         if isinstance(node.op, ast.UAdd):
-            return +value
+            return lambda env: +operand(env)
         if isinstance(node.op, ast.Not):
-            return not value
+            return lambda env: not operand(env)
         raise ExpressionError(f"operator {type(node.op).__name__} is not allowed in expression {text!r}")
     if isinstance(node, ast.Compare):
-        left = _eval(node.left, env, text)
-        for op, comparator in zip(node.ops, node.comparators):
+        for op in node.ops:
             if type(op) not in _COMPARE:
                 raise ExpressionError(f"comparison {type(op).__name__} is not allowed in expression {text!r}")
-            right = _eval(comparator, env, text)
-            if not _COMPARE[type(op)](left, right):
-                return False
-            left = right
-        return True
+        first = _closure(node.left, text)
+        chain = [(_COMPARE[type(op)], _closure(comparator, text)) for op, comparator in zip(node.ops, node.comparators)]
+
+        def compare(env):
+            left = first(env)
+            for operation, comparator in chain:
+                right = comparator(env)
+                if not operation(left, right):
+                    return False
+                left = right
+            return True
+        return compare
     if isinstance(node, ast.BoolOp):
-        values = (_eval(value, env, text) for value in node.values)
-        return all(values) if isinstance(node.op, ast.And) else any(values)
+        values = [_closure(value, text) for value in node.values]
+        if isinstance(node.op, ast.And):
+            return lambda env: all(value(env) for value in values)
+        return lambda env: any(value(env) for value in values)
     if isinstance(node, ast.IfExp):
-        return _eval(node.body if _eval(node.test, env, text) else node.orelse, env, text)
+        test, body, orelse = _closure(node.test, text), _closure(node.body, text), _closure(node.orelse, text)
+        return lambda env: body(env) if test(env) else orelse(env)
     if isinstance(node, ast.Call):
-        return _FUNCTIONS[node.func.id](*(_eval(arg, env, text) for arg in node.args))
+        function, arguments = _FUNCTIONS[node.func.id], [_closure(arg, text) for arg in node.args]
+        return lambda env: function(*(argument(env) for argument in arguments))
     raise ExpressionError(f"{type(node).__name__} is not allowed in expression {text!r}")

@@ -121,7 +121,10 @@ def serialise(value, numpy):
     if value.dtype.hasobject:
         return {"kind": kind, "dtype": "object"}, None
     buffer = io.BytesIO()
-    numpy.lib.format.write_array(buffer, numpy.ascontiguousarray(value), allow_pickle=False)
+    # The array as it is: write_array keeps a 0-d array 0-d (ascontiguousarray would make it
+    # 1-d, and a 0-d answer would pass where shape (1,) is expected), writes a Fortran-ordered
+    # one with its flag and a non-contiguous one element by element in C order.
+    numpy.lib.format.write_array(buffer, value, allow_pickle=False)
     return {"kind": kind, "frame": True}, buffer.getvalue()
 
 

@@ -10,7 +10,9 @@ round also tries all the reductions that failed on their own in the round before
 
 A candidate's inputs are drawn like any case's, from SeedSequence([seed, index, 1]) with an
 index of its own (SHRINK_INDEX_BASE + k), so that ``grader replay`` can rebuild it from
-the feedback while no candidate ever repeats a graded case's inputs.
+the feedback while no candidate ever repeats a graded case's inputs. They are drawn the way
+the visible case the search started from draws them (a fixed case may draw integers, so
+that values tie): a failure that needs ties shrinks to a case that has them.
 """
 
 from __future__ import annotations
@@ -74,9 +76,9 @@ def candidates(task: Task, params: dict[str, int]) -> list[dict[str, int]]:
     return found
 
 
-def candidate_case(task: Task, seed: int, index: int, env: dict[str, int]) -> cases_mod.Case:
-    case = cases_mod.Case(index, "shrunk", "shrunk", True, 0, env)
-    case.inputs = cases_mod.make_inputs(task, env, np.random.default_rng(np.random.SeedSequence([seed, index, 1])))
+def candidate_case(task: Task, seed: int, index: int, env: dict[str, int], draws: dict[str, dict] | None = None) -> cases_mod.Case:
+    case = cases_mod.Case(index, "shrunk", "shrunk", True, 0, env, draws=draws or {})
+    case.inputs = cases_mod.make_inputs(task, env, np.random.default_rng(np.random.SeedSequence([seed, index, 1])), case.draws)
     return case
 
 
@@ -120,6 +122,7 @@ def search(grading: Grading, rounds: int, wall_seconds: float,
     deadline = time.monotonic() + wall_seconds
     task, seed = grading.task, grading.seed
     current_size = source.case.size if source.case.visible else None
+    draws = source.case.draws if source.case.visible else {}
     best, reductions = None, {}
     tried = 0
     next_index = SHRINK_INDEX_BASE
@@ -135,7 +138,7 @@ def search(grading: Grading, rounds: int, wall_seconds: float,
             envs.insert(0, params)
         trial = []
         for env in envs:
-            trial.append(candidate_case(task, seed, next_index, env))
+            trial.append(candidate_case(task, seed, next_index, env, draws))
             next_index += 1
         # One param is smaller in every candidate, so a candidate of the same size is progress too
         # (it gets the search off plateaus such as a 3x3 filter on 3 rows versus a 1x3 one).

@@ -151,15 +151,19 @@ def semantic_problems(task: Task) -> list[str]:
     for name, bounds in spec["params"].items():
         if "min" in bounds and bounds["min"] > bounds["max"]:
             problems.append(at(("params", name), f"min {bounds['min']} is greater than max {bounds['max']}"))
+    for name, array in spec["inputs"].items():
+        if array["low"] > array["high"]:
+            problems.append(at(("inputs", name), f"low {array['low']} is greater than high {array['high']}"))
     known = set(params)
     for name, text in spec.get("derived", {}).items():
         problems += _expression_problems(task, ("derived", name), text, known)
         known.add(name)
     for i, text in enumerate(spec.get("constraints", [])):
         problems += _expression_problems(task, ("constraints", i), text, known)
-    for name, array in spec["inputs"].items():
-        for i, text in enumerate(array["shape"]):
-            problems += _expression_problems(task, ("inputs", name, "shape", i), text, known)
+    for section in ("inputs", "outputs"):
+        for name, array in spec[section].items():
+            for i, text in enumerate((array or {}).get("shape") or []):
+                problems += _expression_problems(task, (section, name, "shape", i), text, known)
     problems += _entry_problems(task, known | inputs)
     seen_names: dict[str, int] = {}
     for i, case in enumerate(spec["cases"]["fixed"]):
@@ -172,6 +176,13 @@ def semantic_problems(task: Task) -> list[str]:
             problems.append(at(where + ("params",), f"case {case['name']!r} gives no value for the params {sorted(missing)}"))
         for name in sorted(extra):
             problems.append(at(where + ("params", name), f"case {case['name']!r} sets {name!r}, which is not a param (params: {', '.join(spec['params'])})"))
+        for name, draw in case.get("inputs", {}).items():
+            if name not in inputs:
+                problems.append(at(where + ("inputs", name), f"case {case['name']!r} draws {name!r}, which is not an input (inputs: {', '.join(spec['inputs'])})"))
+                continue
+            low, high = draw.get("low", spec["inputs"][name]["low"]), draw.get("high", spec["inputs"][name]["high"])
+            if low > high:
+                problems.append(at(where + ("inputs", name), f"case {case['name']!r} draws {name!r} from integers with low {low} greater than high {high}"))
     first_index: dict[str, int] = {}
     for i, misconception in enumerate(spec.get("misconceptions", [])):
         if misconception["id"] in first_index:

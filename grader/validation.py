@@ -10,6 +10,10 @@ and the path in the spec where one is known):
     params          every fixed case satisfies the constraints; the space yields valid
                     shapes (sampled), every param is used, every shape depends on a param,
                     the same seed gives the same cases
+    coverage        which case of a run reaches each corner of the space (a param's
+                    minimum or maximum, a dimension of length 1), and whether some case can
+                    tie where the reference decides by ties or exact values (argmax, max,
+                    where, a comparison...)
     reference       the trusted reference runs on many cases: no exception, finite,
                     non-empty, deterministic outputs
     misconceptions  each variant fails on a fixed case and is recognised as itself
@@ -37,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cases as cases_mod
-from . import expressions, misconceptions, pipeline, reference, sandbox, taskspec
+from . import corners, expressions, misconceptions, pipeline, reference, sandbox, taskspec
 from .config import Settings
 from .taskspec import BEGIN_MARKER, END_MARKER, Task
 
@@ -63,14 +67,18 @@ class Check:
     summary: str = ""
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    coverage: dict | None = None  # the coverage check's findings, in the JSON report
 
     def fail(self, problem: str) -> None:
         self.status = "failed"
         self.problems.append(problem)
 
     def as_dict(self) -> dict:
-        return {"name": self.name, "status": self.status, "summary": self.summary,
-                "problems": self.problems, "warnings": self.warnings}
+        found = {"name": self.name, "status": self.status, "summary": self.summary,
+                 "problems": self.problems, "warnings": self.warnings}
+        if self.coverage is not None:
+            found["coverage"] = self.coverage
+        return found
 
 
 @dataclass
@@ -114,7 +122,7 @@ def validate(task_id: str, settings: Settings, seed: int = DEFAULT_SEED, sandbox
         for problem in exc.problems:
             spec.fail(problem)
         spec.summary = "the spec cannot be used"
-        for name in ("code", "params", "reference", "misconceptions", "checks", "sandbox"):
+        for name in ("code", "params", "coverage", "reference", "misconceptions", "checks", "sandbox"):
             report.checks.append(Check(name, "skipped", "skipped: the spec does not load"))
         return report
     spec.summary = "schema, names and files"
@@ -124,9 +132,10 @@ def validate(task_id: str, settings: Settings, seed: int = DEFAULT_SEED, sandbox
     params = _check_params(context)
     report.checks.append(params)
     if params.status == "failed":
-        for name in ("reference", "misconceptions", "checks", "sandbox"):
+        for name in ("coverage", "reference", "misconceptions", "checks", "sandbox"):
             report.checks.append(Check(name, "skipped", "skipped: the params check failed"))
         return report
+    report.checks.append(_check_coverage(context))
     reference_check = _bounded("reference", _check_reference, context)
     report.checks.append(reference_check)
     if reference_check.status == "failed":
@@ -360,7 +369,7 @@ def _sample_space(context: _Context, check: Check) -> tuple[int, dict[str, set]]
     accepted, reached = 0, {name: set() for name in task.spec["params"]}
     errors: dict[str, dict] = {}
     for _ in range(SAMPLED_PARAMS):
-        params = cases_mod.draw_raw_params(task, rng)
+        params = corners.draw_raw_params(task, rng)
         try:
             env = cases_mod.resolve_params(task, params)
         except expressions.ExpressionError as exc:
@@ -392,6 +401,82 @@ def _ranges(values: list[int]) -> str:
     return ", ".join(str(a) if a == b else f"{a}..{b}" for a, b in runs)
 
 
+# ---------------------------------------------------------------- coverage
+
+# Calls whose result depends on which of two equal values wins, or on a value being exactly
+# a bound (np.argmax, np.maximum, x.max(), np.where, np.sign...): a rule that continuous
+# draws never put to the test.
+TIE_CALLS = frozenset({
+    "argmax", "argmin", "nanargmax", "nanargmin", "max", "min", "amax", "amin", "nanmax", "nanmin",
+    "maximum", "minimum", "fmax", "fmin", "where", "select", "sort", "argsort", "partition", "argpartition",
+    "unique", "sign", "heaviside", "abs", "absolute", "clip", "greater", "greater_equal", "less", "less_equal",
+    "equal", "not_equal", "isclose", "nonzero", "argwhere", "flatnonzero", "count_nonzero", "searchsorted", "digitize"})
+ORDER_OPERATORS = (ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)
+SCALAR_MODULES = {"math", "operator", "builtins"}  # math.floor(H / 2) sizes something, it decides no tie
+
+
+def tie_rules(tree: ast.Module) -> list[tuple[int, str]]:
+    """(line, what) for each place the code decides by ties or exact values: a call of a
+    TIE_CALLS function or method, or a comparison used as a value (a mask, np.where's
+    condition). Comparisons that steer control flow (if, while, assert, a conditional
+    expression's test, a comprehension's filter) compare sizes, not data, and are left out."""
+    steering: set[int] = set()
+    for node in ast.walk(tree):
+        tests = [node.test] if isinstance(node, (ast.If, ast.While, ast.IfExp, ast.Assert)) else []
+        tests += node.ifs if isinstance(node, ast.comprehension) else []
+        steering |= {id(part) for test in tests for part in ast.walk(test)}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in steering:
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in TIE_CALLS:
+            owner = node.func.value
+            if not (isinstance(owner, ast.Name) and owner.id in SCALAR_MODULES):
+                found.append((node.lineno, ast.unparse(node.func)))
+        elif isinstance(node, ast.Compare) and any(isinstance(op, ORDER_OPERATORS) for op in node.ops):
+            found.append((node.lineno, ast.unparse(node)))
+    return sorted(set(found))
+
+
+def _check_coverage(context: _Context) -> Check:
+    """Who reaches each corner in a run of the task's own size, and whether ties can occur where
+    the reference decides by them; warnings only (a task is usable without either)."""
+    task, check = context.task, Check("coverage")
+    count = cases_mod.random_count(task, context.settings.values["cases"])
+    plan = cases_mod.plan(task, count)
+    run = cases_mod.generate(task, context.seed, count, with_inputs=False)
+    reached, listed = {}, []
+    for corner in plan.corners:
+        by = [case.name for case in run if corners.holds(corner, case.params)]
+        status = ("unreachable" if corner in plan.unreachable else "fixed" if plan.fixed[corner.label]
+                  else "random" if by else "missed")
+        reached[status] = reached.get(status, 0) + 1
+        listed.append({"corner": corner.label, "status": status, "cases": by})
+    at = task.document.problem
+    for item in listed:
+        if item["status"] == "missed":
+            check.warnings.append(at(("cases",), f"no case of a run reaches {item['corner']}: add a fixed case that does "
+                                                 f"(or more random cases: cases.random is {count})"))
+    rules = []
+    parsed = _parse(Check("tie rules"), task.reference_path, "the reference")
+    if parsed:
+        rules = [f"{what} ({task.reference_path.name}:{line})" for line, what in tie_rules(parsed[1])]
+    tie_cases = [case.name for case in run if any(cases_mod.draw_of(task, name, case.draws)["distribution"] == "integers"
+                                                  for name in task.spec["inputs"])]
+    if rules and not tie_cases:
+        shown = ", ".join(rules[:MAX_LISTED]) + (f" and {len(rules) - MAX_LISTED} more" if len(rules) > MAX_LISTED else "")
+        check.warnings.append(at(("cases", "fixed"), f"the reference decides by ties or exact values ({shown}), but no case "
+                                                     "draws an input from integers, so no case has ties or exact zeros: "
+                                                     "give a fixed case `inputs: {x: {distribution: integers, low: -2, high: 2}}`"))
+    check.coverage = {"random_cases": count, "corners": listed, "ties": {"rules": rules, "cases": tie_cases}}
+    parts = [f"{reached[status]} {words}" for status, words in (("fixed", "reached by fixed cases"), ("random", "by random cases in every run"),
+                                                               ("missed", "by no case"), ("unreachable", "unreachable")) if reached.get(status)]
+    drawing = f"{len(tie_cases)} case{' draws' if len(tie_cases) == 1 else 's draw'} integers"
+    ties = f"ties: the reference decides by them, {drawing}" if rules else "ties: the reference has no tie rule" + (f", {drawing}" if tie_cases else "")
+    check.summary = f"{len(plan.corners)} corners: {', '.join(parts)}; {ties}"
+    return check
+
+
 # ---------------------------------------------------------------- reference
 
 def _check_reference(context: _Context) -> Check:
@@ -404,6 +489,7 @@ def _check_reference(context: _Context) -> Check:
         check.summary = "the reference cannot be imported"
         return check
     failures = 0
+    misshapen: set[str] = set()
     for case in context.cases:
         try:
             outputs = reference.expected_outputs(task, [case])[case.index]
@@ -418,6 +504,13 @@ def _check_reference(context: _Context) -> Check:
                 failures += 1
                 check.fail(f"{task.reference_path}: output {name!r} is empty on case {case.name} {case.params}: "
                            "nothing would be compared")
+            declared = (task.spec["outputs"][name] or {}).get("shape")
+            wanted = declared and [expressions.evaluate(t, case.params) for t in declared]
+            if declared is not None and list(array.shape) != wanted and name not in misshapen:
+                misshapen.add(name)  # once per output: the same mistake would fill the report
+                failures += 1
+                check.fail(task.document.problem(("outputs", name, "shape"), f"on case {case.name} {case.params}, the reference's {name} "
+                                                 f"has shape {list(array.shape)}, not {wanted} ({', '.join(map(str, declared))})"))
         again = reference.expected_outputs(task, [case])[case.index]
         if any(not np.array_equal(outputs[n], again[n]) for n in outputs):
             failures += 1
@@ -631,7 +724,8 @@ def _gradient_check(context: _Context, check: Check, index: int, spec: dict) -> 
                     return ""
     if skipped > compared:
         check.warnings.append(at(where, f"{skipped} of {skipped + compared} sampled coordinates sat on a kink and were skipped"))
-    return f"gradient of {', '.join(spec['pairs'])}: {compared} coordinates agree (max error {worst:.1e})"
+    kinks = f", {skipped} on a kink skipped" if skipped else ""
+    return f"gradient of {', '.join(spec['pairs'])}: {compared} coordinates agree (max error {worst:.1e}){kinks}"
 
 
 def _adjoint_check(context: _Context, check: Check, index: int, spec: dict) -> str:

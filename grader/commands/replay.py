@@ -1,10 +1,10 @@
 """``grader replay FEEDBACK.json CASE --submission FILE``: one visible case again, its arrays written as .npz.
 
 Rebuilds the case from the task spec and the feedback's seed (a shrunk case from its
-params and index), refuses any case the task spec makes hidden whatever the feedback
-file says (the file is in the student's hands), runs the submission on it in the sandbox
-like ``grader grade`` does, and writes the inputs, the expected outputs and the
-student's outputs to one .npz file for the student to inspect.
+params, index and the visible case it was shrunk from), refuses any case the task spec
+makes hidden whatever the feedback file says (the file is in the student's hands), runs
+the submission on it in the sandbox like ``grader grade`` does, and writes the inputs, the
+expected outputs and the student's outputs to one .npz file for the student to inspect.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def _graded_case(task, document: dict, name: str) -> cases.Case:
 
 
 def _shrunk_case(task, document: dict) -> cases.Case:
-    """The shrunk case, rebuilt from its params and index after checking both against the spec."""
+    """The shrunk case, rebuilt from its params, index and source after checking them against the spec."""
     entry = document["shrunk"]
     params, index = entry.get("params") or {}, entry.get("index")
     spec_params = task.spec["params"]
@@ -80,7 +80,9 @@ def _shrunk_case(task, document: dict) -> cases.Case:
     env = cases.resolve_params(task, chosen) if in_space else None
     if env is None or env != params or not isinstance(index, int) or index < shrink.SHRINK_INDEX_BASE:
         raise _Refused(("replay.mismatch", {"task": task.id, "case": entry["name"]}))
-    return shrink.candidate_case(task, document["seed"], index, env)
+    # Drawn as the visible case the search started from draws its inputs (a fixed case may draw integers).
+    source = next((c for c in task.spec["cases"]["fixed"] if c["name"] == entry.get("from") and c["visible"]), {})
+    return shrink.candidate_case(task, document["seed"], index, env, source.get("inputs"))
 
 
 def _arrays(case: cases.Case, expected: dict, got: dict) -> dict[str, np.ndarray]:

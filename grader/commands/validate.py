@@ -73,4 +73,18 @@ def print_report(report: validation.TaskReport) -> None:
             print(f"         error: {problem}")
         for warning in check.warnings:
             print(f"         warning: {warning}")
+        if check.coverage:
+            print_coverage(check.coverage)
     sys.stdout.flush()
+
+
+def print_coverage(coverage: dict) -> None:
+    """The corners the random cases are drawn to reach (the fixed ones are the author's own) and the tie rules."""
+    for status, heading in (("random", "random cases reach"), ("missed", "no case reaches"), ("unreachable", "unreachable")):
+        found = [f"{c['corner']} [{', '.join(c['cases'])}]" if c["cases"] else c["corner"]
+                 for c in coverage["corners"] if c["status"] == status]
+        if found:
+            print(f"         {heading}: {'; '.join(found)}")
+    if coverage["ties"]["rules"]:
+        print(f"         tie rules: {', '.join(coverage['ties']['rules'])}; "
+              f"cases that can tie: {', '.join(coverage['ties']['cases']) or 'none'}")

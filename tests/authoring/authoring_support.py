@@ -20,13 +20,11 @@ def run_grader(*args: str, stdin: bytes | None = None, timeout: float = 600) -> 
     return subprocess.run(command + list(args), input=stdin, capture_output=True, timeout=timeout, cwd=REPO)
 
 
-def write_scaffold(root: Path, task: str = DEMO) -> Path:
+def write_scaffold(root: Path, task: str = DEMO, ties: bool = False) -> Path:
     """The task `grader new` writes, written in-process (faster than the CLI for many roots)."""
-    values = {"task": task, "cls": new.class_name(task)}
-    for folder, text, suffix in (("tasks", new.SPEC, ".yaml"), ("reference", new.REFERENCE, ".py"),
-                                 ("student_template", new.TEMPLATE, ".py")):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-        (root / folder / f"{task}{suffix}").write_text(text.format(**values), encoding="utf-8")
+    for relative, text in new.scaffold(task, ties).items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(text, encoding="utf-8")
     return root
 
 

@@ -29,7 +29,8 @@ def test_spec_tolerance_and_limits_override_key_by_key(tmp_path):
     (root / "grader.yaml").write_text("tolerance: {atol: 1.0e-3, rtol: 1.0e-6}\nlimits: {cpu_seconds: 7, memory_mb: 999}\n", encoding="utf-8")
     spec = root / "tasks" / f"{DEMO}.yaml"
     text = spec.read_text(encoding="utf-8").replace("cases:\n", "tolerance: {atol: 0.5}\nlimits: {memory_mb: 2048}\ncases:\n", 1)
-    text = text.replace("  dgamma: {description: gradient w.r.t. gamma}", "  dgamma: {description: gradient w.r.t. gamma, tolerance: {rtol: 0.25}}")
+    text = text.replace("  dgamma: {shape: [C], description: gradient w.r.t. gamma}",
+                        "  dgamma: {shape: [C], description: gradient w.r.t. gamma, tolerance: {rtol: 0.25}}")
     spec.write_text(text, encoding="utf-8")
     settings = config.load(None, str(root))
     task = taskspec.load(DEMO, root)
@@ -44,5 +45,5 @@ def test_entry_defaults_are_filled(tmp_path):
     task = taskspec.load(DEMO, root)
     assert task.entry["steps"][0] == {"call": "forward", "args": ["x"]}
     assert task.spec["inputs"]["gamma"] == {"shape": ["C"], "description": "one scale per channel",
-                                            "distribution": "normal", "scale": 1.0, "dtype": "float64"}
+                                            "distribution": "normal", "scale": 1.0, "low": -2, "high": 2, "dtype": "float64"}
     assert "tolerance" not in task.spec and "limits" not in task.spec and "random" not in task.spec["cases"]

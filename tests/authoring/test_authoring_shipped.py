@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
@@ -40,7 +41,7 @@ def test_every_shipped_task_is_valid(report):
 def test_every_check_ran(report, task):
     """No check was skipped: the reference ran in the sandbox and every declared check ran."""
     checks = {c["name"]: c for c in next(t for t in report["tasks"] if t["task"] == task)["checks"]}
-    assert list(checks) == ["spec", "code", "params", "reference", "misconceptions", "checks", "sandbox"]
+    assert list(checks) == ["spec", "code", "params", "coverage", "reference", "misconceptions", "checks", "sandbox"]
     assert all(c["status"] == "passed" for c in checks.values()), checks
     assert "the reference passes" in checks["sandbox"]["summary"]
 
@@ -51,6 +52,23 @@ def test_backward_tasks_declare_a_gradient_check_that_ran(report, task):
     assert any("gradient" in check for check in spec.get("checks", []))
     summary = next(c for c in next(t for t in report["tasks"] if t["task"] == task)["checks"] if c["name"] == "checks")["summary"]
     assert "coordinates agree" in summary
+
+
+@pytest.mark.parametrize("task", ["maxpool_backward", "relu_backward"])
+def test_the_gradient_check_skips_the_kinks_the_tie_cases_create(report, task):
+    summary = next(c for c in next(t for t in report["tasks"] if t["task"] == task)["checks"] if c["name"] == "checks")["summary"]
+    assert re.search(r"gradient of x: [1-9][0-9]* coordinates agree \(max error [^)]*\), [1-9][0-9]* on a kink skipped$", summary), summary
+
+
+@pytest.mark.parametrize("task", SEED_TASKS + COURSE_TASKS)
+def test_every_corner_is_reached_and_every_tie_rule_has_a_case_that_ties(report, task):
+    coverage = next(c for c in next(t for t in report["tasks"] if t["task"] == task)["checks"] if c["name"] == "coverage")
+    assert not coverage["warnings"]
+    assert {c["status"] for c in coverage["coverage"]["corners"]} <= {"fixed", "random", "unreachable"}
+    assert all(c["cases"] for c in coverage["coverage"]["corners"] if c["status"] != "unreachable")
+    ties = coverage["coverage"]["ties"]
+    assert bool(ties["rules"]) == (task in ("maxpool_backward", "maxpool_forward", "relu_backward"))
+    assert not ties["rules"] or ties["cases"]
 
 
 @pytest.mark.parametrize("task", ["im2col", "col2im"])

@@ -7,7 +7,7 @@ import pytest
 from grader import yamldoc
 from grader.commands import new
 
-SPEC = new.SPEC.format(task="demo", cls="Demo")
+SPEC = new.scaffold("demo")["tasks/demo.yaml"]
 
 
 def _problems(text: str) -> list[str]:

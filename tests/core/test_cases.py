@@ -65,3 +65,42 @@ def test_a_fixed_case_that_breaks_a_constraint_is_a_task_error(settings, tmp_pat
     task.spec["cases"]["fixed"][0]["params"] = dict(task.spec["cases"]["fixed"][0]["params"], FH=9, H=4, pad=0)
     with pytest.raises(taskspec.TaskError, match="fixed case 'basic' is invalid"):
         cases.generate(task, 1, 0)
+
+
+def _windows(x, size, stride=1):
+    windows = np.lib.stride_tricks.sliding_window_view(x, size, axis=(2, 3))
+    return windows[:, :, ::stride, ::stride].reshape(*windows.shape[:2], -1, size[0] * size[1])
+
+
+def test_a_fixed_case_draws_integers_where_its_spec_says_so_and_its_windows_tie(settings):
+    """maxpool_backward's tie cases: x from a few integers (ties, zeros against the padding,
+    all-negative windows); the other inputs and the other cases keep their own distribution."""
+    task = load("maxpool_backward", settings)
+    run = {case.name: case for case in cases.generate(task, 5, 0)}
+    x = run["overlap_stride1"].inputs["x"]
+    assert set(np.unique(x)) == {-2.0, -1.0, 0.0, 1.0, 2.0} and x.dtype == np.float64
+    windows = _windows(x, (3, 3))
+    assert ((windows == windows.max(axis=-1, keepdims=True)).sum(axis=-1) > 1).mean() > 0.5, "most windows tie"
+    padded = np.pad(run["overlap_stride2"].inputs["x"], [(0, 0), (0, 0), (1, 1), (1, 1)])
+    assert set(np.unique(padded)) <= {-2.0, -1.0, 0.0}
+    border = _windows(padded, (3, 3), stride=2)[:, :, 0]  # the top-left window: padding comes first in it
+    assert (border.max(axis=-1) == 0).all()
+    dout = run["overlap_stride1"].inputs["dout"]
+    assert np.unique(dout).size == dout.size, "dout keeps its continuous draw"
+    assert not np.array_equal(np.round(run["basic"].inputs["x"]), run["basic"].inputs["x"])
+
+
+def test_relu_has_a_case_with_exact_zeros(settings):
+    task = load("relu_backward", settings)
+    case = next(c for c in cases.generate(task, 3, 0) if c.inputs["x"].size and (c.inputs["x"] == 0).any())
+    assert case.kind == "fixed" and case.draws == {"x": {"distribution": "integers", "low": -2, "high": 2}}
+
+
+def test_an_integer_draw_is_reproducible_and_bounded(settings):
+    task = load("maxpool_forward", settings)
+    first, second = cases.generate(task, 11, 2), cases.generate(task, 11, 2)
+    tied = [c for c in first if c.draws]
+    assert [c.name for c in tied] == ["overlap_stride1", "overlap_stride2_pad2"]
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a.inputs["x"], b.inputs["x"])
+    assert tied[1].inputs["x"].min() >= -2 and tied[1].inputs["x"].max() <= 0

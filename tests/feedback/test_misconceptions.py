@@ -29,6 +29,8 @@ EXAMPLE_OF = {
     "maxpool_padding_not_cropped": ("maxpool_backward", "wrong_no_crop"),
     "maxpool_dout_not_nhwc": ("maxpool_backward", "wrong_transpose_missing"),
     "maxpool_max_ignores_padding": ("maxpool_backward", "wrong_max_ignores_padding"),
+    "maxpool_grad_to_every_tied_max": ("maxpool_backward", "wrong_every_tied_max"),
+    "maxpool_grad_to_last_max": ("maxpool_backward", "wrong_last_max"),
 }
 SEED_TASKS = ["im2col", "col2im", "conv_backward", "maxpool_backward"]
 pytestmark = pytest.mark.usefixtures("prefetched")
@@ -82,8 +84,17 @@ def test_example_is_named_by_its_misconception(grade, identifier, lang):
     named = [t for t in document["tests"] if t.get("diagnoses")]
     assert named and all(t["status"] == "failed" and t["diagnoses"] == [identifier] for t in named)
     assert set(document["diagnoses"][0]["cases"]) == {t["name"] for t in named}
-    hidden_named = [t for t in named if t["visibility"] == "hidden"]
-    assert hidden_named, "the diagnosis is shown on the hidden tests it explains too"
+    # Shown on the hidden tests it explains too (which fail depends on the mistake: a tie rule only on
+    # the visible tie cases, an ignored stride only where the stride is not 1).
+    hidden_failed = [t for t in document["tests"] if t["visibility"] == "hidden" and t["status"] == "failed"]
+    assert all(t.get("diagnoses") == [identifier] for t in hidden_failed)
+
+
+def test_a_diagnosis_is_shown_on_the_hidden_tests_it_explains(grade):
+    """The larger hidden case of maxpool_backward (3x3 windows, stride 2) shows the average rule."""
+    document = grade("maxpool_backward", EXAMPLES / "maxpool_backward" / "wrong_average_rule.py").document
+    large = next(t for t in document["tests"] if t["name"] == "large")
+    assert large["visibility"] == "hidden" and large["status"] == "failed" and large["diagnoses"] == ["maxpool_average_rule"]
 
 
 @pytest.mark.parametrize("task_id", SEED_TASKS)

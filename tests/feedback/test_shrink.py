@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from feedback_support import EXAMPLES, REPO, SUBMISSIONS
@@ -77,3 +78,24 @@ def test_candidate_inputs_come_from_the_seed_and_index():
     again = shrink.candidate_case(task, 5, shrink.SHRINK_INDEX_BASE + 3, env)
     other = shrink.candidate_case(task, 5, shrink.SHRINK_INDEX_BASE + 4, env)
     assert (first.inputs["x"] == again.inputs["x"]).all() and not (first.inputs["x"] == other.inputs["x"]).all()
+
+
+@pytest.mark.parametrize("example,identifier", [("wrong_every_tied_max", "maxpool_grad_to_every_tied_max"),
+                                                ("wrong_last_max", "maxpool_grad_to_last_max")])
+def test_a_failure_that_needs_ties_shrinks_to_a_case_with_ties(grade, run_grader, tmp_path, example, identifier):
+    """The candidates are drawn as the tie case they start from draws (integers), so the failure
+    is still there in a smaller case, and `grader replay` rebuilds that case with the same inputs."""
+    path = EXAMPLES / "maxpool_backward" / f"{example}.py"
+    graded = grade("maxpool_backward", path, shrink=True)
+    document = graded.document
+    shrunk = document["shrunk"]
+    assert shrunk["from"] in ("overlap_stride1", "overlap_stride2") and shrunk["code"] == "WRONG_VALUES"
+    assert shrunk["diagnoses"] == [identifier]
+    feedback = tmp_path / "feedback.json"
+    feedback.write_text(graded.stdout, encoding="utf-8")
+    replayed = run_grader("replay", str(feedback), "shrunk", "--submission", str(path), "--out", str(tmp_path))
+    assert replayed.returncode == 0, replayed.stderr
+    arrays = np.load(next(tmp_path.glob("maxpool_backward_shrunk_*.npz")), allow_pickle=False)
+    assert np.array_equal(arrays["input_x"], np.round(arrays["input_x"])), "the shrunk case's x is drawn from integers"
+    error = np.abs(arrays["got_dx"] - arrays["expected_dx"]).max()
+    assert error == pytest.approx(shrunk["checks"][0]["max_abs_error"], abs=1e-6) and error > 0

@@ -94,15 +94,25 @@ def test_correct_block_dedented_and_indented(task):
             assert problem is None, f"correct_block.py on {cfg}: {problem}"
 
 
+# Mistakes in the tie rule (which of two equal maxima gets the gradient): wrong only where values tie.
+TIE_MISTAKES = {"wrong_every_tied_max.py", "wrong_last_max.py"}
+
+
 @pytest.mark.parametrize("task,path", WRONG, ids=[f"{t}/{p.name}" for t, p in WRONG])
 def test_wrong_examples_fail(task, path):
     first = path.read_text(encoding="utf-8").splitlines()[0]
     assert first.startswith("# WRONG: ") and len(first) > 20, "one-line comment naming the mistake"
+    floats = len(H.configs_for(task))
     for how, module in _variants(task, path).items():
-        # float inputs only: a wrong answer must be caught without relying on ties
-        failures = [(cfg, H.graded_mismatch(task, module, cfg, inputs))
-                    for cfg, inputs in _grid(task)[: len(H.configs_for(task))]]
-        failures = [(cfg, why) for cfg, why in failures if why]
+        # float inputs only: a wrong answer must be caught without relying on ties, but for a tie
+        # rule, which is right on every float input and wrong on the inputs that tie
+        failures = [(cfg, H.graded_mismatch(task, module, cfg, inputs)) for cfg, inputs in _grid(task)]
+        on_floats = [(cfg, why) for cfg, why in failures[:floats] if why]
+        if path.name in TIE_MISTAKES:
+            assert not on_floats, f"{path.name} ({how}) is wrong without ties: {on_floats[:2]}"
+            assert any(why for _, why in failures[floats:]), f"{path.name} ({how}) is right even where values tie"
+            continue
+        failures = on_floats
         assert failures, f"{path.name} ({how}) matches the reference on every configuration"
         # and it is not merely crashing everywhere: a realistic mistake gives wrong numbers
         # on at least one configuration or fails on only some of them
