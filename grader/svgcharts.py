@@ -87,7 +87,7 @@ def heat_map(rows: list[str], errors: list[list[float | None]] | None, origin: l
                 fill, state, shown = RIGHT, "right", number(error) if error is not None else "0"
             tip = esc(words.cell(top + r, left + c, shown))
             x, y = pad_left + c * cell, pad_top + r * cell
-            parts.append(f'<rect class="cell {state}" data-row="{top + r}" data-col="{left + c}" data-error="{shown}" x="{x}" y="{y}" '
+            parts.append(f'<rect class="cell {state}" data-row="{top + r}" data-col="{left + c}" data-error="{esc(shown)}" x="{x}" y="{y}" '
                          f'width="{cell}" height="{cell}" fill="{fill}" stroke="#ffffff" stroke-width="1"><title>{tip}</title></rect>')
             if mark == "!":
                 parts.append(f'<text x="{x + cell / 2:g}" y="{y + cell / 2 + 4:g}" text-anchor="middle" fill="#ffffff" '
