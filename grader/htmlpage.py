@@ -37,8 +37,9 @@ pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; pa
   white-space: pre-wrap; overflow-wrap: anywhere; max-height: 24rem; overflow: auto; }
 table { border-collapse: collapse; margin: .4rem 0; }
 th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-weight: 600; background: #f6f8fa; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+th { font-weight: 600; background: #f6f8fa; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.name { max-width: 28rem; }
 .head { display: flex; gap: 1rem; align-items: center; flex-wrap: wrap; padding: 1rem; border-radius: 8px;
   border: 1px solid var(--line); background: #f6f8fa; }
 .head.passed { border-color: var(--ok); background: #eefbf1; }

@@ -132,7 +132,7 @@ def _tests_table(lang: str, tests: list[dict]) -> str:
         code = f'<span class="mono">{esc(test["code"])}</span>' if test["code"] else ""
         named = "".join(f'<br><span class="mono dim">[{esc(d)}]</span>' for d in test.get("diagnoses", []))
         rows.append(f'<tr class="test {esc(test["status"])}" data-name="{esc(test["name"])}"><td>{_badge(lang, test["status"])}</td>'
-                    f"<td>{_test_name(lang, test)}</td><td class=\"num\">{_number(test['score'])}/{_number(test['max_score'])}</td>"
+                    f"<td class=\"name\">{_test_name(lang, test)}</td><td class=\"num\">{_number(test['score'])}/{_number(test['max_score'])}</td>"
                     f"<td>{code}{named}</td></tr>")
     return f'<table class="tests"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
