@@ -19,6 +19,9 @@ The pipeline, one module per step:
     locate     where a student's error is, in their own line numbers
     feedback   the JSON answer, with messages from the zh/en catalogs
     render_text     the feedback for a terminal (--format text)
+    render_html     the feedback as one self-contained page (--format html), drawn with
+                    htmlpage (escaping, the no-script policy, the stylesheet) and svgcharts
+                    (heat map, colour scale, bars, histogram; the class summary's too)
 
 For authors (not part of a grading):
 
@@ -29,7 +32,8 @@ Around them (the platform):
 
     doccache   parsed and validated YAML documents, cached by content
     gradescope the feedback as Gradescope's results.json
-    batch      many submissions on shared cases (batchinput reads them, classsummary sums up)
+    batch      many submissions on shared cases (batchinput reads them, classsummary sums up
+               in Markdown, classsummary_html as a page with charts)
     pool       warm workers: sandboxes that fork a fresh child per submission (warm_worker
                runs inside them)
 """

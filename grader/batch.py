@@ -151,6 +151,7 @@ def results_line(name: str, digest: str | None, document: dict) -> dict:
         "tests": len(tests),
         "codes": sorted({t["code"] for t in tests if t.get("code")}),
         "diagnoses": [d["id"] for d in document.get("diagnoses", [])],
+        "test_statuses": {t["name"]: t["status"] for t in tests},
     }
     if document["status"] == "error":
         line["error"] = document.get("error", "")

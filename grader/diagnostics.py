@@ -3,7 +3,8 @@
 Owns turning the reference's array and the student's (both already parsed on the trusted
 side) into plain data: a hint when the student's shape is a recognisable mistake, error
 statistics, the worst element, the non-finite positions, pattern hints read from the
-error itself, and a compact map of the wrong positions of the worst (n, c) slice.
+error itself, and a compact map of the worst (n, c) slice: which positions are wrong, and
+|got - expected| at each (for the HTML heat map), cut to at most MAP_SIZE x MAP_SIZE.
 Hints are stable codes with values; feedback.py words them from the catalogs. Only
 visible cases are analysed: nothing here may be computed for a hidden case.
 """
@@ -154,10 +155,19 @@ def value_hints(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray, finite
     return hints
 
 
+def _map_error(value: float) -> float | None:
+    """One cell's |got - expected| with 3 significant digits (a colour needs no more), None when not finite."""
+    if not np.isfinite(value):
+        return None
+    rounded = float(f"{value:.3g}")
+    return rounded if np.isfinite(rounded) else float(value)  # near the largest float, rounding up overflows
+
+
 def error_map(wrong: np.ndarray, finite: np.ndarray, error: np.ndarray) -> dict | None:
     """Which positions are wrong in the slice (the leading indices, e.g. (n, c)) that has the most wrong ones.
 
-    x wrong, ! not finite, . right; at most MAP_SIZE rows and columns around that slice's worst element.
+    x wrong, ! not finite, . right, and each cell's error; at most MAP_SIZE rows and columns around
+    that slice's worst element, whose position in the slice is given too.
     """
     if wrong.ndim == 0:
         return None
@@ -172,11 +182,11 @@ def error_map(wrong: np.ndarray, finite: np.ndarray, error: np.ndarray) -> dict 
     height, width = grid.shape
     top = int(min(max(worst_row - MAP_SIZE // 2, 0), max(height - MAP_SIZE, 0)))
     left = int(min(max(worst_col - MAP_SIZE // 2, 0), max(width - MAP_SIZE, 0)))
-    rows = []
-    for r in range(top, min(top + MAP_SIZE, height)):
-        rows.append("".join("!" if not grid_finite[r, c] else "x" if grid[r, c] else "."
-                            for c in range(left, min(left + MAP_SIZE, width))))
-    return {"slice": [int(i) for i in lead], "origin": [top, left], "size": [int(height), int(width)], "rows": rows}
+    shown_rows, shown_cols = range(top, min(top + MAP_SIZE, height)), range(left, min(left + MAP_SIZE, width))
+    rows = ["".join("!" if not grid_finite[r, c] else "x" if grid[r, c] else "." for c in shown_cols) for r in shown_rows]
+    errors = [[_map_error(badness[r, c]) for c in shown_cols] for r in shown_rows]
+    return {"slice": [int(i) for i in lead], "origin": [top, left], "size": [int(height), int(width)], "rows": rows,
+            "errors": errors, "worst": [int(worst_row), int(worst_col)]}
 
 
 def value_report(expected: np.ndarray, got: np.ndarray, tolerance: dict) -> dict:

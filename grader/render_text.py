@@ -34,11 +34,13 @@ def _pad(value: str, width: int) -> str:
     return value + " " * max(0, width - _width(value))
 
 
-def _shape(shape) -> str:
+def shape_text(shape) -> str:
+    """A shape or index as Python writes a tuple: (3,) and (1, 2)."""
     return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")" if shape is not None else "-"
 
 
-def _params(params: dict) -> str:
+def params_text(params: dict) -> str:
+    """A case's parameters as N=1, C=2, ..."""
     return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
@@ -62,7 +64,7 @@ def _error_lines(lang: str, error: dict, paint: _Painter) -> list[str]:
 def _map_lines(lang: str, output: str, error_map: dict, paint: _Painter) -> list[str]:
     top, left = error_map["origin"]
     height, width = error_map["size"]
-    index = text(lang, "render.slice", index=_shape(error_map["slice"])) if error_map["slice"] else ""
+    index = text(lang, "render.slice", index=shape_text(error_map["slice"])) if error_map["slice"] else ""
     lines = [INDENT + text(lang, "render.map", output=output, slice=index, top=top, bottom=top + len(error_map["rows"]) - 1,
                            left=left, right=left + len(error_map["rows"][0]) - 1 if error_map["rows"] else left,
                            height=height, width=width)]
@@ -87,11 +89,11 @@ def _check_lines(lang: str, check: dict, paint: _Painter) -> list[str]:
                                rel_error=found.get("max_rel_error")))
     if "worst" in found:
         worst = found["worst"]
-        lines.append(INDENT + text(lang, "render.worst", index=_shape(worst["index"]), expected=worst["expected"], got=worst["got"]))
+        lines.append(INDENT + text(lang, "render.worst", index=shape_text(worst["index"]), expected=worst["expected"], got=worst["got"]))
     if "non_finite" in found:
         bad = found["non_finite"]
         lines.append(INDENT + text(lang, "render.non_finite", nan=bad["nan"], inf=bad["inf"],
-                                   positions=", ".join(_shape(p) for p in bad["positions"])))
+                                   positions=", ".join(shape_text(p) for p in bad["positions"])))
     lines += [INDENT + hint["message"] for hint in found.get("hints", [])]
     if found.get("error_map"):
         lines += _map_lines(lang, check["output"], found["error_map"], paint)
@@ -102,7 +104,7 @@ def _detail_lines(lang: str, test: dict, paint: _Painter, show_params: bool = Tr
     """Everything a visible test's entry says about its failure."""
     lines = []
     if show_params and "params" in test:
-        lines.append(INDENT + paint("dim", text(lang, "render.params", params=_params(test["params"]))))
+        lines.append(INDENT + paint("dim", text(lang, "render.params", params=params_text(test["params"]))))
     failing = [c for c in test["checks"] if c["status"] == "failed"]
     if not failing:
         lines.append(INDENT + test["message"])

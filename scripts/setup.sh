@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Creates .venv with the grader and its test tools, and makes sure bubblewrap is there.
+# Creates .venv with the grader and its test tools, and makes sure bubblewrap (and, for the
+# browser tests, chromium) is there.
 # Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,22 @@ if ! command -v bwrap >/dev/null 2>&1; then
   else
     echo "setup: bubblewrap is not installed and cannot be installed here (not root);" \
          "the grader will use its process backend (see docs/security.md)" >&2
+  fi
+fi
+
+# Headless Chromium for the browser tests (tests/browser/), from Debian: Playwright drives this
+# executable and never downloads a browser of its own. Optional: without it those tests skip.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing chromium (for the browser tests)" >&2
+    # A CJK font, so that screenshots of Chinese feedback show its characters.
+    if ! { apt-get update -qq >/dev/null &&
+           DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; }; then
+      echo "setup: chromium could not be installed; the browser tests will be skipped" >&2
+    fi
+  else
+    echo "setup: chromium is not installed and cannot be installed here (not root);" \
+         "the browser tests will be skipped" >&2
   fi
 fi
 

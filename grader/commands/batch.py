@@ -2,7 +2,7 @@
 
 Writes one JSON line per submission to --out (appending; a rerun continues where an
 interrupted one stopped), shows a progress bar on stderr, and ends with the class summary in
-Markdown (printed, and written next to the results). Exit 0 when every submission got a
+Markdown (printed, and written next to the results) and in HTML with charts (written next to them). Exit 0 when every submission got a
 verdict, 3 when some got a grader error (rerun to retry them), 2 on a usage error, 130 when
 interrupted (rerun to continue).
 """
@@ -26,6 +26,7 @@ def register(sub, parents) -> None:
                         help="submissions graded at once (default: the number of CPUs)")
     parser.add_argument("--out", default="results.jsonl", help="results, one JSON line per submission (default: results.jsonl)")
     parser.add_argument("--summary", help="where the Markdown class summary goes (default: --out with the suffix .md)")
+    parser.add_argument("--summary-html", help="where the HTML class summary, with charts, goes (default: --out with the suffix .html)")
     parser.add_argument("--feedback-dir", help="also write each submission's full feedback JSON here, as <file>.json")
     parser.add_argument("--seed", type=int, help="the batch's seed (default: a new one, or the one of the results file being continued)")
     parser.add_argument("--lang", choices=LANGUAGES, help="feedback language (default from grader.yaml)")
@@ -37,7 +38,7 @@ def register(sub, parents) -> None:
 def run(args) -> int:
     # Imported here: every command module is imported by `grader grade` too, which must not
     # pay for numpy (or zipfile) before its sandbox starts.
-    from .. import batch, batchinput, classsummary
+    from .. import batch, batchinput, classsummary, classsummary_html
     from ..cases import new_seed
 
     if args.jobs < 1:
@@ -74,11 +75,14 @@ def run(args) -> int:
     finally:
         results.close()
     names = {entry.name for entry in inputs.entries}
-    summary = classsummary.render(task, [line for name, line in results.lines.items() if name in names], lang)
+    lines = [line for name, line in results.lines.items() if name in names]
+    summary = classsummary.render(task, lines, lang)
     summary_path = Path(args.summary) if args.summary else Path(args.out).with_suffix(".md")
     summary_path.write_text(summary + "\n", encoding="utf-8")
+    html_path = Path(args.summary_html) if args.summary_html else Path(args.out).with_suffix(".html")
+    html_path.write_text(classsummary_html.render(task, lines, lang), encoding="utf-8")
     sys.stdout.write(summary + "\n")
-    print(f"grader batch: results in {args.out}, summary in {summary_path}", file=sys.stderr)
+    print(f"grader batch: results in {args.out}, summary in {summary_path} and {html_path}", file=sys.stderr)
     return status
 
 

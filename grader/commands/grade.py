@@ -43,9 +43,9 @@ def register(sub, parents) -> None:
     parser.add_argument("--task", required=True, help="task id (see `grader list`)")
     parser.add_argument("--seed", type=int, help="replay the run with this seed")
     parser.add_argument("--lang", choices=LANGUAGES, help="feedback language (default from grader.yaml)")
-    parser.add_argument("--format", choices=["json", "text", "gradescope"], default="json",
+    parser.add_argument("--format", choices=["json", "text", "html", "gradescope"], default="json",
                         help="output format: json (the contract), text (for a person; colour when stdout is a "
-                             "terminal) or gradescope (Gradescope's results.json)")
+                             "terminal), html (one self-contained page, no script) or gradescope (Gradescope's results.json)")
     parser.add_argument("submission", help="the student's .py file, or - for stdin")
     parser.set_defaults(run=run)
 
@@ -142,6 +142,11 @@ def _print(args, document: dict) -> None:
         from .. import render_text
 
         sys.stdout.write(render_text.render(document, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+        sys.stdout.flush()
+    elif args.format == "html":
+        from .. import render_html
+
+        sys.stdout.write(render_html.render(document))
         sys.stdout.flush()
     elif args.format == "gradescope":
         from .. import gradescope

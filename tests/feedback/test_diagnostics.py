@@ -129,8 +129,33 @@ def test_worst_element_counts_and_map():
     assert report["worst"]["index"] == [1, 2, 3, 0]
     assert report["worst"]["got"] - report["worst"]["expected"] == pytest.approx(7.0, abs=1e-4)
     assert report["max_abs_error"] == pytest.approx(7.0, rel=1e-5)
-    assert report["error_map"] == {"slice": [1, 2], "origin": [0, 0], "size": [4, 5],
-                                   "rows": ["....x", ".....", ".....", "x...."]}
+    error_map = report["error_map"]
+    assert {k: error_map[k] for k in ("slice", "origin", "size", "rows")} == {
+        "slice": [1, 2], "origin": [0, 0], "size": [4, 5], "rows": ["....x", ".....", ".....", "x...."]}
+    assert error_map["worst"] == [3, 0]
+    assert error_map["errors"][3][0] == pytest.approx(7.0, rel=1e-3)
+    assert error_map["errors"][0][4] == pytest.approx(0.5, rel=1e-3)
+    assert error_map["errors"][1][1] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_map_errors_are_the_cells_errors_cut_like_the_rows():
+    expected = images(1, 2, 30, 30)
+    got = expected.copy()
+    got[0, 1] += np.linspace(0, 1, 900).reshape(30, 30)  # an error that grows along the slice
+    got[0, 1, 29, 2] = np.inf
+    error_map = diagnostics.analyse(expected, got, TOLERANCE)["error_map"]
+    top, left = error_map["origin"]
+    errors = error_map["errors"]
+    assert len(errors) == len(error_map["rows"]) == diagnostics.MAP_SIZE
+    assert all(len(row) == diagnostics.MAP_SIZE for row in errors)
+    assert error_map["worst"] == [29, 2], "a non-finite value is the worst"
+    assert errors[29 - top][2 - left] is None and error_map["rows"][29 - top][2 - left] == "!"
+    true_error = np.abs(got[0, 1] - expected[0, 1])
+    for r in range(len(errors)):
+        for c in range(len(errors[r])):
+            if errors[r][c] is not None:
+                assert errors[r][c] == pytest.approx(true_error[top + r, left + c], rel=5e-3, abs=1e-12)
+    json.dumps(error_map, allow_nan=False)
 
 
 def test_map_of_a_large_slice_is_cut_around_the_worst_element():

@@ -54,6 +54,12 @@ def test_a_class_is_graded_one_line_per_submission_with_a_summary(classroom, tmp
     assert summary in done.stdout
     assert "| passed (every test) | 2 | 33.3 % |" in summary
     assert "## Score histogram" in summary and "`COMPILE_ERROR`" in summary
+    for line in lines.values():
+        assert list(line["test_statuses"]) == [t["name"] for t in feedback["tests"]]
+        assert sum(status == "passed" for status in line["test_statuses"].values()) == line["passed_tests"]
+    assert "## Pass rate per test" in summary and "| `basic` | " in summary
+    page = (tmp_path / "results.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and 'class="histogram"' in page and "Content-Security-Policy" in page
     assert "notes.txt (not .py)" in done.stderr and ".hidden.py" in done.stderr
 
 

@@ -1,0 +1,106 @@
+"""The class summary (grader/classsummary.py, classsummary_html.py) from results lines: the numbers it
+counts, the same in Markdown and in the HTML page's charts, and file names that stay text."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from platform_support import REPO
+
+from grader import classsummary, classsummary_html, taskspec
+
+TESTS = ["basic", "stride2_pad1", "large"]
+
+
+@pytest.fixture(scope="module")
+def task():
+    return taskspec.load("conv_backward", REPO)
+
+
+def line(file, status="failed", score=0.0, digest=None, codes=(), diagnoses=(), statuses=None, gradable=True):
+    made = {"file": file, "sha256": digest or f"{hash(file) & 0xffffffff:064x}", "task": "conv_backward", "seed": 7,
+            "status": status, "gradable": gradable, "score": score, "max_score": 3.0,
+            "passed_tests": sum(1 for s in (statuses or {}).values() if s == "passed"), "tests": 3,
+            "codes": list(codes), "diagnoses": list(diagnoses)}
+    if statuses is not None:
+        made["test_statuses"] = statuses
+    return made
+
+
+@pytest.fixture
+def lines():
+    every = dict.fromkeys(TESTS, "passed")
+    return [
+        line("a.py", "passed", 3.0, digest="a" * 64, statuses=every),
+        line("copy_of_a.py", "passed", 3.0, digest="a" * 64, statuses=every),
+        line("b.py", "failed", 1.0, digest="b" * 64, codes=["WRONG_VALUES"], diagnoses=["conv_db_keepdims"],
+             statuses={"basic": "passed", "stride2_pad1": "failed", "large": "failed"}),
+        line("c.py", "failed", 0.0, digest="b" * 64, codes=["WRONG_VALUES"], diagnoses=["conv_db_keepdims"],
+             statuses={"basic": "failed", "stride2_pad1": "failed", "large": "not_run"}),
+        line("old.py", "failed", 2.0, codes=["SHAPE_MISMATCH"]),  # written by a grader before test_statuses
+        line("broken.py", "error", 0.0, digest="a" * 64),
+    ]
+
+
+def test_the_summary_counts_what_the_lines_say(task, lines):
+    summary = classsummary.summarise(task, lines, "en")
+    assert (summary.total, summary.passed, summary.failed, summary.errors, summary.scored) == (6, 2, 3, 1, 5)
+    assert summary.tests == [("basic", 3), ("stride2_pad1", 2), ("large", 2)] and summary.tests_counted == 4
+    assert summary.codes == [("WRONG_VALUES", 2), ("SHAPE_MISMATCH", 1)]
+    assert [(i, n) for i, n, _ in summary.diagnoses] == [("conv_db_keepdims", 2)]
+    assert [c for _, _, c in summary.bins] == [1, 0, 0, 1, 0, 0, 1, 0, 0, 2]
+    assert summary.median == 2.0 and summary.mean == pytest.approx(9 / 5)
+
+
+def test_identical_submissions_are_grouped_by_their_bytes_without_the_ones_in_error(lines):
+    groups = classsummary.identical_groups(lines)
+    assert [(g.files, g.status, g.score) for g in groups] == [(["a.py", "copy_of_a.py"], "passed", 3.0),
+                                                               (["b.py", "c.py"], "failed", 1.0)]
+
+
+def test_markdown_lists_the_pass_rate_per_test_and_the_groups(task, lines):
+    markdown = classsummary.render(task, lines, "en")
+    assert "| `stride2_pad1` | 2 | 50.0 % |" in markdown
+    assert "- 2 files, PASS 3/3: ` a.py `, ` copy_of_a.py `" in markdown
+    assert "| passed (every test) | 2 | 33.3 % |" in markdown
+
+
+class Page(HTMLParser):
+    def __init__(self, source):
+        super().__init__()
+        self.tags, self.text = [], []
+        self.feed(source)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_the_html_page_draws_the_same_numbers(task, lines):
+    page = Page(classsummary_html.render(task, lines, "en"))
+    bins = [int(attrs["data-count"]) for tag, attrs in page.tags if tag == "rect" and attrs.get("class") == "bin"]
+    assert bins == [1, 0, 0, 1, 0, 0, 1, 0, 0, 2]
+    bars = [float(attrs["data-value"]) for tag, attrs in page.tags if tag == "svg" and attrs.get("class") == "bar"]
+    assert bars == [2, 3, 0, 1] + [3, 2, 2] + [2, 1] + [2], "counts, per test, codes, misconceptions"
+    text = "".join(page.text)
+    assert "Pass rate per test" in text and "Identical submissions" in text and "copy_of_a.py" in text
+
+
+def test_hostile_file_names_stay_text(task, lines):
+    names = ["<script>alert(1)</script>.py", "\"><img src=x onerror=alert(2)>.py", "`|`.py"]
+    for name in names:
+        lines.append(line(name, "failed", 0.0, digest="c" * 64))
+    html = classsummary_html.render(task, lines, "zh")
+    page = Page(html)
+    assert {tag for tag, _ in page.tags} <= {"html", "head", "meta", "title", "style", "body", "h1", "h2", "p", "section",
+                                             "table", "thead", "tbody", "tr", "th", "td", "svg", "rect", "text", "line",
+                                             "span", "strong", "div", "br", "title"}
+    assert all(name in "".join(page.text) for name in names)
+    markdown = classsummary.render(task, lines, "zh")
+    assert "`` `|`.py ``".replace("|", "\\|") in markdown, "a backtick in a file name does not end its code span"
+    assert re.search(r"^## 完全相同的提交$", markdown, re.M)
