@@ -10,7 +10,7 @@ stays unfinished in the database and is graded after a restart).
 from __future__ import annotations
 
 import asyncio
-import signal
+import copy
 import socket
 import sys
 
@@ -25,21 +25,30 @@ from .store import StoreError
 GRACEFUL_SHUTDOWN_SECONDS = 5  # closing idle keep-alive connections, after the drain
 
 
+def _log_config() -> dict:
+    """uvicorn's logging, every line on stderr (its access log would go to stdout)."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    for handler in config["handlers"].values():
+        handler["stream"] = "ext://sys.stderr"
+    return config
+
+
 class _DrainingServer(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, service: Service):
         super().__init__(config)
         self.service = service
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._drain: asyncio.Task | None = None
+        self._draining = False
+        self._drain: asyncio.Task | None = None  # kept: the loop holds its tasks weakly
 
     async def serve(self, sockets=None) -> None:
         self._loop = asyncio.get_running_loop()
         await super().serve(sockets=sockets)
 
     def handle_exit(self, sig: int, frame) -> None:
-        if self._drain is None and self._loop is not None and not self.should_exit:
+        if not self._draining and self._loop is not None and not self.should_exit:
+            self._draining = True  # a second signal stops at once
             self._loop.call_soon_threadsafe(self._begin_drain)
-            self._drain = True  # set before the loop runs it: a second signal force-stops
             return
         super().handle_exit(sig, frame)
 
@@ -93,7 +102,7 @@ def run(settings: ServiceSettings) -> int:
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(create_app(service), host=host, port=port, lifespan="on", server_header=False,
                             timeout_keep_alive=5, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-                            log_level="info", proxy_headers=False)
+                            log_level="info", log_config=_log_config(), proxy_headers=False)
     _announce(settings, service, f"http://{'[' + host + ']' if ':' in host else host}:{port}/")
     server = _DrainingServer(config, service)
     server.run(sockets=[sock])
