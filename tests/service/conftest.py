@@ -26,7 +26,7 @@ def service():
     try:
         yield server.start()
     finally:
-        if server.process is not None:
+        if server.process is not None and server.process.poll() is None:
             status = server.stop()
             assert status == 0, server.log_text()[-3000:]
             assert "Traceback" not in server.log_text(), server.log_text()[-5000:]
