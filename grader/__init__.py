@@ -29,6 +29,8 @@ Around them (the platform):
     batch      many submissions on shared cases (batchinput reads them, classsummary sums up)
     pool       warm workers: sandboxes that fork a fresh child per submission (warm_worker
                runs inside them)
+    service/   `grader serve`: the HTTP service (a package; its engine seam grades through
+               the pipeline above, in a sandbox per grading)
 """
 
 __version__ = "0.1.0"
