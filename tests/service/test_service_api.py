@@ -369,7 +369,7 @@ def test_a_client_that_sends_its_body_too_slowly_gets_408(service):
     token = TOKENS["platform"][1]
     head = (f"POST /v1/gradings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
-    answer = raw(service, head + body, pause_after=len(head) + 10, pause=4)
+    answer = raw(service, head + body, pause_after=len(head) + 10, pause=3)
     raw_problem(answer, 408, "request-timeout")
 
 
@@ -394,7 +394,7 @@ def test_unknown_gradings_routes_and_methods_are_problem_documents(service):
         problem(client.get("/v2/gradings"), 404, "not-found")
         response = client.delete("/v1/tasks")
         problem(response, 405, "method-not-allowed")
-        assert response.headers["allow"].split(", ")[0] == "GET"
+        assert set(response.headers["allow"].split(", ")) == {"GET", "HEAD"}
 
 
 # --- probes and metrics ----------------------------------------------------------------------
