@@ -150,7 +150,8 @@ def _source(body: dict) -> bytes:
             raise Problem("invalid-source", "source_base64 is not standard base64 (A-Z a-z 0-9 + /, padded with =)") \
                 from None
     if len(data) > submission.MAX_BYTES:
-        raise Problem("too-large", f"the submission is {len(data)} bytes; the grader takes at most {submission.MAX_BYTES}")
+        raise Problem("too-large", f"the submission is {len(data)} bytes; "
+                                   f"the grader takes at most {submission.MAX_BYTES}")
     return data
 
 

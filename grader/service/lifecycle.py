@@ -150,7 +150,8 @@ class Service:
         if document["status"] == "passed":
             self.self_tests[task_id] = "serving"
             return
-        failing = [f"{test['name']}: {test['code']}" for test in document.get("tests", []) if test["status"] != "passed"]
+        failing = [f"{test['name']}: {test['code']}" for test in document.get("tests", [])
+                   if test["status"] != "passed"]
         why = document.get("error") or ", ".join(failing[:5]) or document.get("summary", "")
         self.problems[task_id] = (f"its reference, graded as a student's file with seed {seed}, got status "
                                   f"{document['status']} ({why})")

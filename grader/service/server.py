@@ -86,7 +86,8 @@ def _announce(settings: ServiceSettings, service: Service, url: str) -> None:
         say(f"{len(settings.tokens)} tokens configured: /v1 and /metrics need one")
     say(f"database {settings.database}; {settings.workers} workers; queue of {settings.values['queue_limit']}; "
         f"webhooks {'signed' if settings.webhook_secret else 'off (no GRADER_WEBHOOK_SECRET)'}")
-    say(f"tasks: {', '.join(service.order)}" + (f" (refused: {', '.join(service.problems)})" if service.problems else ""))
+    refused = f" (refused: {', '.join(service.problems)})" if service.problems else ""
+    say(f"tasks: {', '.join(service.order)}{refused}")
 
 
 def run(settings: ServiceSettings) -> int:

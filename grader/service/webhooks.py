@@ -90,8 +90,8 @@ class Deliverer:
             timestamp = int(time.time())
             error = None
             try:
-                response = await client.post(delivery.url, content=delivery.payload,
-                                             headers=headers(self.secret, delivery.message_id, timestamp, delivery.payload))
+                signed = headers(self.secret, delivery.message_id, timestamp, delivery.payload)
+                response = await client.post(delivery.url, content=delivery.payload, headers=signed)
                 if not 200 <= response.status_code < 300:
                     error = f"answered {response.status_code}"
             except Exception as exc:  # refused, timed out, an address httpx cannot use: all are a failed attempt
@@ -101,6 +101,7 @@ class Deliverer:
                 await asyncio.to_thread(self.store.delivery_attempted, delivery.grading_id, attempts, now, None, None)
                 return
             retry_at = now + self.backoff(attempts) if attempts < self.attempts else None
-            print(f"grader serve: webhook {delivery.message_id} to {delivery.url}: attempt {attempts} failed ({error}); "
-                  + (f"retried in {retry_at - now:.1f} s" if retry_at else "given up"), file=sys.stderr)
+            then = f"retried in {retry_at - now:.1f} s" if retry_at else "given up"
+            print(f"grader serve: webhook {delivery.message_id} to {delivery.url}: "
+                  f"attempt {attempts} failed ({error}); {then}", file=sys.stderr)
             await asyncio.to_thread(self.store.delivery_attempted, delivery.grading_id, attempts, None, retry_at, error)

@@ -126,7 +126,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
-                raise AssertionError(f"grader serve did not stop after SIGTERM:\n{self.log_text()[-3000:]}")
+                raise AssertionError(f"grader serve did not stop after SIGTERM:\n{self.log_text()[-3000:]}") from None
         return self.process.returncode
 
     def kill(self) -> None:
@@ -233,7 +233,8 @@ def grade_with_service(server: Server, token: str, service_secret: str | None = 
 
     harness = sys.modules.get("cnn_security_harness")
     if harness is None:
-        spec = importlib.util.spec_from_file_location("cnn_security_harness", REPO / "tests" / "security" / "harness.py")
+        path = REPO / "tests" / "security" / "harness.py"
+        spec = importlib.util.spec_from_file_location("cnn_security_harness", path)
         harness = importlib.util.module_from_spec(spec)
         sys.modules["cnn_security_harness"] = harness
         spec.loader.exec_module(harness)
@@ -243,10 +244,11 @@ def grade_with_service(server: Server, token: str, service_secret: str | None = 
 
         with server.client(token, timeout=harness.HANG_SECONDS) as client:
             try:
-                response = client.post("/v1/gradings", json={"task": task, "source_base64": base64.b64encode(data).decode(),
-                                                             "lang": "en"})
+                body = {"task": task, "source_base64": base64.b64encode(data).decode(), "lang": "en"}
+                response = client.post("/v1/gradings", json=body)
             except httpx.TimeoutException:
-                return harness.Graded(None, b"", b"", None, [f"the service did not answer within {harness.HANG_SECONDS} s"])
+                why = f"the service did not answer within {harness.HANG_SECONDS} s"
+                return harness.Graded(None, b"", b"", None, [why])
         body = response.json()
         document = body.get("feedback") if response.status_code == 200 else None
         stdout = json.dumps(document, ensure_ascii=False).encode() if document is not None else response.content

@@ -67,7 +67,8 @@ def test_the_served_document_is_valid_self_contained_and_carries_the_feedback_sc
 def test_the_tasks_are_listed_with_their_state(service):
     with service.client("platform") as client:
         tasks = client.get("/v1/tasks").json()["tasks"]
-    assert [(task["id"], task["state"]) for task in tasks] == [("conv_backward", "serving"), ("relu_backward", "serving")]
+    assert [(task["id"], task["state"]) for task in tasks] == [("conv_backward", "serving"),
+                                                                ("relu_backward", "serving")]
     assert tasks[0]["title"]["en"] == "Backward pass of the convolution layer"
 
 
@@ -264,10 +265,10 @@ def raw(service, request: bytes, pause_after: int | None = None, pause: float = 
     return int(lines[0].split()[1]), headers, body
 
 
-def post_bytes(service, body: bytes, content_type: str = "application/json", extra: str = "") -> tuple[int, dict, bytes]:
+def post_bytes(service, body: bytes, content_type: str = "application/json") -> tuple[int, dict, bytes]:
     token = TOKENS["platform"][1]
     head = (f"POST /v1/gradings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n"
-            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n{extra}\r\n")
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n\r\n")
     return raw(service, head.encode() + body)
 
 

@@ -37,7 +37,8 @@ def test_the_validation_can_fail():
 
 
 def serve() -> dict[str, dict]:
-    return {document["kind"]: document for document in yaml.safe_load_all((KUBERNETES / "grader-serve.yaml").read_text())}
+    text = (KUBERNETES / "grader-serve.yaml").read_text()
+    return {document["kind"]: document for document in yaml.safe_load_all(text)}
 
 
 def test_the_deployment_runs_serve_with_probes_on_its_port_and_a_grace_period_above_its_drain(tmp_path):
@@ -56,7 +57,8 @@ def test_the_deployment_runs_serve_with_probes_on_its_port_and_a_grace_period_ab
     drain = (values["limits"]["wall_seconds"] + values["shrink"]["wall_seconds"]
              + values["service"]["wait_margin_seconds"] + DRAIN_MARGIN_SECONDS)
     assert pod["terminationGracePeriodSeconds"] > drain
-    assert Path(values["service"]["database"]).parent.as_posix() in [mount["mountPath"] for mount in container["volumeMounts"]]
+    mounted = [mount["mountPath"] for mount in container["volumeMounts"]]
+    assert Path(values["service"]["database"]).parent.as_posix() in mounted
     assert values["service"]["workers"] <= float(container["resources"]["requests"]["cpu"])
 
 
@@ -69,4 +71,5 @@ def test_the_service_the_autoscaler_and_the_disruption_budget_select_the_deploym
     assert manifests["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"].items() <= labels.items()
     target = manifests["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]
     assert (target["kind"], target["name"]) == ("Deployment", manifests["Deployment"]["metadata"]["name"])
-    assert manifests["HorizontalPodAutoscaler"]["spec"]["minReplicas"] > manifests["PodDisruptionBudget"]["spec"]["minAvailable"]
+    budget = manifests["PodDisruptionBudget"]["spec"]["minAvailable"]
+    assert manifests["HorizontalPodAutoscaler"]["spec"]["minReplicas"] > budget

@@ -151,7 +151,8 @@ def test_readiness_waits_for_the_self_tests_and_a_task_that_fails_its_own_is_ref
     reference.write_text("import time\ntime.sleep(2)\n" + reference.read_text())
     # relu_backward's reference is not deterministic: graded as a student's file, it fails.
     relu = root / "reference" / "relu_backward.py"
-    relu.write_text(relu.read_text().replace("dx[self.mask] = 0", "dx[self.mask] = 0\n        dx += np.random.default_rng().normal()"))
+    noise = "dx[self.mask] = 0\n        dx += np.random.default_rng().normal()"
+    relu.write_text(relu.read_text().replace("dx[self.mask] = 0", noise))
     # im2col's spec is broken.
     spec = root / "tasks" / "im2col.yaml"
     spec.write_text(spec.read_text().replace("params:", "params: 3\nparameters:", 1))
@@ -170,7 +171,8 @@ def test_readiness_waits_for_the_self_tests_and_a_task_that_fails_its_own_is_ref
             ready = client.get("/readyz").json()
             states = {task["id"]: task for task in ready["tasks"]}
             assert ready["state"] == "serving" and states["conv_backward"]["state"] == "serving"
-            assert states["relu_backward"]["state"] == "refused" and "WRONG_VALUES" in states["relu_backward"]["problem"]
+            assert states["relu_backward"]["state"] == "refused"
+            assert "WRONG_VALUES" in states["relu_backward"]["problem"]
             assert states["im2col"]["state"] == "refused" and "spec is broken" in states["im2col"]["problem"]
             refused = client.post("/v1/gradings", json=submission_body("x = 1\n", task="relu_backward"))
             assert refused.status_code == 503 and refused.json()["type"].endswith("/task-refused")
@@ -181,7 +183,8 @@ def test_readiness_waits_for_the_self_tests_and_a_task_that_fails_its_own_is_ref
             assert graded["feedback"]["status"] == "passed"
     finally:
         assert server.stop() == 0
-    assert re.search(r"refusing relu_backward: its reference, graded as a student's file with seed \d+", server.log_text())
+    said = r"refusing relu_backward: its reference, graded as a student's file with seed \d+"
+    assert re.search(said, server.log_text())
 
 
 def _answer(url: str):
