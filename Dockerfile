@@ -3,6 +3,8 @@
 #   docker build -t cnn-grader .
 #   docker run --rm -i --network none --read-only --tmpfs /tmp --pids-limit 128 --memory 2g \
 #     cnn-grader grade --task conv_backward - < submission.py > feedback.json
+#   docker run --rm --read-only --tmpfs /tmp -p 8080:8080 -e GRADER_TOKENS="platform submit $TOKEN" \
+#     cnn-grader serve
 FROM python:3.11.9-slim-bookworm
 
 # bubblewrap: the default sandbox backend (it needs user namespaces: see docs/platform.md);
@@ -34,10 +36,15 @@ RUN chown 10001:10001 /opt/grader \
  && find /opt/grader -type d -exec chmod 0700 {} + \
  && find /opt/grader -type f -exec chmod 0600 {} +
 
+# grader serve listens on every interface of the container (published with -p 8080:8080);
+# beyond loopback it always needs a token: without GRADER_TOKENS it makes one for the run and
+# prints it. Its database lives in /tmp unless service.database says otherwise.
 ENV GRADER_ROOT=/opt/grader \
     GRADER_CACHE_DIR=/opt/grader/cache \
+    GRADER_SERVE_HOST=0.0.0.0 \
     PYTHONDONTWRITEBYTECODE=1 \
     LANG=C.UTF-8
+EXPOSE 8080
 
 USER 10001:10001
 WORKDIR /opt/grader

@@ -36,6 +36,8 @@ Around them (the platform):
                in Markdown, classsummary_html as a page with charts)
     pool       warm workers: sandboxes that fork a fresh child per submission (warm_worker
                runs inside them)
+    service/   `grader serve`: the HTTP service (a package; its engine seam grades through
+               the pipeline above, in a sandbox per grading)
 """
 
 __version__ = "0.1.0"

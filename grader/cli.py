@@ -17,7 +17,7 @@ EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 2, 3
 # The command modules (grader/commands/<name>.py), imported when the parser is built. For
 # `grader grade` only its own is: others import numpy at module level, and grade must start
 # its sandbox before numpy is imported (docs/platform.md, "Performance").
-COMMANDS = ["grade", "replay", "tasks", "validate", "new", "docs", "batch"]
+COMMANDS = ["grade", "replay", "tasks", "validate", "new", "docs", "batch", "serve"]
 _HOT_PATH = "grade"
 
 

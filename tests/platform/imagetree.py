@@ -35,6 +35,7 @@ ENVIRONMENT = {  # the image's ENV, and what docker run adds
     "HOME": "/nonexistent",
     "GRADER_ROOT": "/opt/grader",
     "GRADER_CACHE_DIR": "/opt/grader/cache",
+    "GRADER_SERVE_HOST": "0.0.0.0",
     "PYTHONDONTWRITEBYTECODE": "1",
     "LANG": "C.UTF-8",
 }

@@ -152,6 +152,59 @@ def test_nothing_but_tmp_is_writable_in_the_image(image):
     assert done.returncode == 0, done.stderr.decode()
 
 
+# `docker run -p 8080:8080 IMAGE serve`, seen from inside the container's network namespace:
+# the service starts as the image's user on its read-only root, listens on every interface
+# (GRADER_SERVE_HOST), makes a token for the run since none is configured, and grades.
+SERVE_IN_IMAGE = r"""
+import json, re, signal, subprocess, sys, time, urllib.error, urllib.request
+server = subprocess.Popen(["grader", "serve"], stderr=subprocess.PIPE, text=True)
+log, token = [], None
+while token is None:
+    line = server.stderr.readline()
+    if not line:
+        sys.exit("serve ended: " + "".join(log))
+    log.append(line)
+    match = re.search(r"token \(scopes submit, admin\) is (\S+)", line)
+    token = match and match.group(1)
+def call(path, body=None, token=token):
+    request = urllib.request.Request("http://127.0.0.1:8080" + path, data=body,
+                                     headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as error:
+        return error.code, json.load(error)
+deadline = time.monotonic() + 120
+while True:
+    try:
+        if call("/readyz")[0] == 200:
+            break
+    except OSError:
+        pass
+    if time.monotonic() > deadline:
+        sys.exit("never ready")
+    time.sleep(0.2)
+source = sys.stdin.read()
+status, grading = call("/v1/gradings", json.dumps({"task": "conv_backward", "source": source, "lang": "en"}).encode())
+anonymous = call("/v1/tasks", token="not-the-token-of-this-run")[0]
+server.send_signal(signal.SIGTERM)
+print(json.dumps({"status": status, "grading": grading, "anonymous": anonymous, "exit": server.wait(120),
+                  "log": "".join(log)}))
+"""
+
+
+def test_serve_in_the_image_listens_beyond_loopback_only_with_a_token_and_grades(image):
+    done = image.run("-c", SERVE_IN_IMAGE, entrypoint=("python3.11",), stdin=PROBE)
+    assert done.returncode == 0, done.stderr.decode()[-3000:]
+    result = json.loads(done.stdout)
+    assert "listening on http://0.0.0.0:8080/" in result["log"]
+    assert result["anonymous"] == 401 and result["exit"] == 0
+    assert result["status"] == 200, result["grading"]
+    document = valid(result["grading"]["feedback"], "feedback.schema.json")
+    assert document["status"] == "passed", document["tests"][0]["message"]
+    assert document["sandbox"]["backend"] == "bwrap" and "own-uid" not in document["sandbox"]["enforced"]
+
+
 def docker_default_filter(refuse_landlock: bool) -> bytes:
     """A seccomp program refusing user namespaces as Docker's default profile does for a
     container without CAP_SYS_ADMIN: unshare() and clone(CLONE_NEWUSER) fail with EPERM,

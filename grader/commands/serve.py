@@ -1,0 +1,40 @@
+"""``grader serve``: run the HTTP grading service (grader/service/, docs/platform.md).
+
+Exit 0 after a drain (SIGTERM or Ctrl-C), 2 on a usage error (bad option, tokens file,
+webhook secret, database), 3 when the service cannot start (the port is taken).
+"""
+
+from __future__ import annotations
+
+from .. import cli
+
+
+def register(sub, parents) -> None:
+    parser = sub.add_parser("serve", parents=parents, help="run the HTTP grading service (docs/platform.md)")
+    parser.add_argument("--host", help="address to listen on (default: $GRADER_SERVE_HOST, else 127.0.0.1); "
+                                       "beyond loopback the service always needs a token")
+    parser.add_argument("--port", type=int, help="port to listen on (default: 8080; 0: any free port)")
+    parser.add_argument("--workers", type=int,
+                        help="gradings run at once (default: service.workers in grader.yaml, 0 there: one per CPU)")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    # Imported here: the service's stack (Starlette, uvicorn, numpy) is no business of the
+    # other commands, and `grader grade` never imports this module's neighbours' imports.
+    from .. import config, yamldoc
+    from ..service import server, settings
+
+    if args.port is not None and not 0 <= args.port <= 65535:
+        raise cli.UsageError("grader serve: --port must be between 0 and 65535")
+    if args.workers is not None and args.workers < 1:
+        raise cli.UsageError("grader serve: --workers must be at least 1")
+    try:
+        grader_settings = config.load(args.config, args.root)
+    except yamldoc.DocumentError as exc:
+        raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
+    try:
+        service_settings = settings.load(grader_settings, args.host, args.port, args.workers)
+    except settings.SettingsError as exc:
+        raise cli.UsageError(f"grader serve: {exc}") from None
+    return server.run(service_settings)

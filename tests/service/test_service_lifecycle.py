@@ -1,0 +1,194 @@
+"""A service's life: start-up and self-tests, the queue, SIGKILL and restart, SIGTERM and drain.
+
+Each test starts its own `grader serve` (without tokens: open, on loopback) with a database of
+its own. A "slow" submission is a correct one that first sleeps at import (inside the
+sandbox), so that a grading is surely running or queued when the test acts; no test asserts a
+duration.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from service_support import CORRECT_CONV, REPO, Server, new_folder, submission_body, write_config
+
+
+def slow(seconds: float, seed_note: str = "") -> str:
+    return f"import time  # {seed_note}\ntime.sleep({seconds})\n" + CORRECT_CONV.read_text()
+
+
+@pytest.fixture
+def folder():
+    path = new_folder("life")
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def until(check, seconds: float = 60, what: str = "the condition"):
+    """Poll ``check`` until it returns something true (a hang detector, not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} did not happen within {seconds} s")
+        time.sleep(0.05)
+
+
+def metric(client: httpx.Client, name: str, labels: str = "") -> float:
+    """The sum of the samples of ``name`` whose labels contain ``labels``."""
+    total = 0.0
+    for line in client.get("/metrics").text.splitlines():
+        sample, _, value = line.rpartition(" ")
+        if not line.startswith("#") and sample.split("{")[0] == name and labels in sample:
+            total += float(value)
+    return total
+
+
+def test_queued_gradings_survive_sigkill_and_are_graded_once_with_their_seed_after_a_restart(folder):
+    config = write_config(folder, {"queue_limit": 10})
+    server = Server(folder, config, workers=1).start()
+    try:
+        with server.client() as client:
+            finished = client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_bytes())).json()
+            assert finished["state"] == "done"
+            running = client.post("/v1/gradings", params={"wait": 0}, json=submission_body(slow(3))).json()
+            queued = [client.post("/v1/gradings", params={"wait": 0},
+                                  json=submission_body(CORRECT_CONV.read_bytes(), seed=100 + n,
+                                                       priority="regrade" if n == 2 else "interactive")).json()
+                      for n in range(3)]
+            until(lambda: client.get(f"/v1/gradings/{running['id']}").json()["state"] == "running",
+                  what="the slow grading starting")
+            assert [client.get(f"/v1/gradings/{g['id']}").json()["queue_position"] for g in queued] == [1, 2, 3]
+        server.kill()
+    finally:
+        if server.process.poll() is None:
+            server.kill()
+    restarted = Server(folder, config, workers=1).start()
+    try:
+        assert "4 gradings accepted before the last stop are queued again" in restarted.log_text()
+        with restarted.client() as client:
+            for accepted in [running, *queued]:
+                done = client.get(f"/v1/gradings/{accepted['id']}", params={"wait": 60}).json()
+                assert done["state"] == "done" and done["feedback"]["status"] == "passed", done
+                assert done["feedback"]["seed"] == accepted["seed"]
+            assert client.get(f"/v1/gradings/{finished['id']}").json() == finished  # kept, not graded again
+            assert metric(client, "grader_gradings_total") == 4  # each graded once, after the restart
+    finally:
+        assert restarted.stop() == 0
+
+
+def test_sigterm_finishes_every_waiting_request_refuses_new_work_and_keeps_the_queue(folder):
+    config = write_config(folder, {"queue_limit": 10})
+    server = Server(folder, config, workers=2).start()
+    with server.client() as client, ThreadPoolExecutor(3) as pool:
+        waiting = [pool.submit(client.post, "/v1/gradings", json=submission_body(slow(1.5, f"s{n}")))
+                   for n in range(3)]
+        until(lambda: metric(client, "grader_workers", 'state="busy"') == 2
+              and metric(client, "grader_queue_depth", 'priority="interactive"') == 1, what="two running, one queued")
+        left = client.post("/v1/gradings", params={"wait": 0}, json=submission_body(CORRECT_CONV.read_bytes())).json()
+        server.signal(signal.SIGTERM)
+        until(lambda: client.get("/readyz").status_code == 503, what="readiness failing")
+        assert client.get("/readyz").json()["state"] == "draining"
+        refused = client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_bytes()))
+        assert refused.status_code == 503 and refused.json()["type"].endswith("/draining")
+        assert int(refused.headers["retry-after"]) >= 1
+        answers = [future.result() for future in waiting]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert all(answer.json()["feedback"]["status"] == "passed" for answer in answers)
+    assert server.process.wait(120) == 0
+    assert "Traceback" not in server.log_text()
+    restarted = Server(folder, config, workers=1).start()
+    try:
+        with restarted.client() as client:
+            done = client.get(f"/v1/gradings/{left['id']}", params={"wait": 60}).json()
+            assert done["state"] == "done" and done["feedback"]["seed"] == left["seed"]
+    finally:
+        assert restarted.stop() == 0
+
+
+def test_interactive_goes_before_regrade_and_a_full_queue_answers_503_with_retry_after(folder):
+    server = Server(folder, write_config(folder, {"queue_limit": 2}), workers=1).start()
+    try:
+        with server.client() as client:
+            busy = client.post("/v1/gradings", params={"wait": 0}, json=submission_body(slow(2))).json()
+            until(lambda: client.get(f"/v1/gradings/{busy['id']}").json()["state"] == "running",
+                  what="the slow grading starting")
+            regrade = client.post("/v1/gradings", params={"wait": 0},
+                                  json=submission_body(CORRECT_CONV.read_bytes(), priority="regrade")).json()
+            interactive = client.post("/v1/gradings", params={"wait": 0},
+                                      json=submission_body(CORRECT_CONV.read_bytes())).json()
+            assert client.get(f"/v1/gradings/{interactive['id']}").json()["queue_position"] == 1
+            assert client.get(f"/v1/gradings/{regrade['id']}").json()["queue_position"] == 2
+            full = client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_bytes()))
+            assert full.status_code == 503 and full.json()["type"].endswith("/queue-full")
+            assert int(full.headers["retry-after"]) == full.json()["retry_after"] >= 1
+            # This service has no webhook secret: it refuses a callback rather than send it unsigned.
+            unsigned = client.post("/v1/gradings", json=submission_body("x = 1\n", callback_url="http://127.0.0.1:9/"))
+            assert unsigned.status_code == 422 and unsigned.json()["type"].endswith("/callbacks-unavailable")
+            done = {name: client.get(f"/v1/gradings/{g['id']}", params={"wait": 60}).json()
+                    for name, g in (("regrade", regrade), ("interactive", interactive))}
+        assert done["interactive"]["started_at"] < done["regrade"]["started_at"]
+        assert done["interactive"]["timings"]["queued_seconds"] < done["regrade"]["timings"]["queued_seconds"]
+    finally:
+        assert server.stop() == 0
+
+
+def test_readiness_waits_for_the_self_tests_and_a_task_that_fails_its_own_is_refused_alone(folder):
+    root = folder / "root"
+    for name in ("tasks", "reference", "student_template"):
+        shutil.copytree(REPO / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+    # conv_backward's reference takes a while to import (on both sides): the self-test is slow.
+    reference = root / "reference" / "conv_backward.py"
+    reference.write_text("import time\ntime.sleep(2)\n" + reference.read_text())
+    # relu_backward's reference is not deterministic: graded as a student's file, it fails.
+    relu = root / "reference" / "relu_backward.py"
+    noise = "dx[self.mask] = 0\n        dx += np.random.default_rng().normal()"
+    relu.write_text(relu.read_text().replace("dx[self.mask] = 0", noise))
+    # im2col's spec is broken.
+    spec = root / "tasks" / "im2col.yaml"
+    spec.write_text(spec.read_text().replace("params:", "params: 3\nparameters:", 1))
+    config = write_config(folder, {"tasks": ["conv_backward", "relu_backward", "im2col"]})
+    config.write_text(config.read_text().replace(f"tasks_root: {REPO}", f"tasks_root: {root}"))
+    server = Server(folder, config, workers=2).start(wait_ready=False)
+    try:
+        first = until(lambda: _answer(server.url + "/readyz"), what="an answer")
+        assert first.status_code == 503 and first.json()["state"] == "starting"
+        assert int(first.headers["retry-after"]) >= 1
+        with server.client() as client:
+            starting = client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_bytes()))
+            assert starting.status_code == 503 and starting.json()["type"].endswith("/not-ready")
+        server.wait_ready()
+        with server.client() as client:
+            ready = client.get("/readyz").json()
+            states = {task["id"]: task for task in ready["tasks"]}
+            assert ready["state"] == "serving" and states["conv_backward"]["state"] == "serving"
+            assert states["relu_backward"]["state"] == "refused"
+            assert "WRONG_VALUES" in states["relu_backward"]["problem"]
+            assert states["im2col"]["state"] == "refused" and "spec is broken" in states["im2col"]["problem"]
+            refused = client.post("/v1/gradings", json=submission_body("x = 1\n", task="relu_backward"))
+            assert refused.status_code == 503 and refused.json()["type"].endswith("/task-refused")
+            assert refused.headers["retry-after"] and refused.json()["task"] == "relu_backward"
+            assert client.get("/v1/tasks/relu_backward").json()["state"] == "refused"
+            assert client.get("/v1/tasks/im2col").status_code == 404
+            graded = client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_bytes())).json()
+            assert graded["feedback"]["status"] == "passed"
+    finally:
+        assert server.stop() == 0
+    said = r"refusing relu_backward: its reference, graded as a student's file with seed \d+"
+    assert re.search(said, server.log_text())
+
+
+def _answer(url: str):
+    try:
+        return httpx.get(url, timeout=5)
+    except httpx.HTTPError:
+        return None
