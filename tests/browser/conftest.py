@@ -23,7 +23,9 @@ def _why_not() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync driver runs, an asyncio loop is running
+# in the main thread, and every later test calling asyncio.run() would fail.
+@pytest.fixture(scope="module")
 def browser(tmp_path_factory):
     reason = _why_not()
     if reason:

@@ -46,8 +46,10 @@ def _through_the_channel(value: np.ndarray) -> np.ndarray:
     meta, payload = runner.serialise(value, np)
     assert meta == {"kind": "ndarray", "frame": True}
     parser = ResultParser()
+    # The protocol's order: ready, import, then the case with its array frame.
+    opening = [{"type": "ready"}, {"type": "import", "error": None, "stdout": ""}]
     record = {"type": "case", "case": 0, "outputs": {"out": meta}, "error": None, "stdout": ""}
-    parser.feed(frame(json.dumps(record).encode()) + frame(payload))
+    parser.feed(b"".join(frame(json.dumps(r).encode()) for r in opening) + frame(json.dumps(record).encode()) + frame(payload))
     results = parser.close()
     assert not results.corrupt
     return results.cases[0].outputs["out"].array
