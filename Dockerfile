@@ -52,8 +52,8 @@ WORKDIR /opt/grader
 # libraries the sandboxed interpreter needs: at run time the root file system is read-only and
 # every grading reads them back from this cache.
 RUN grader list > /dev/null \
- && python -c "from grader import messages; [messages.catalog(lang) for lang in messages.LANGUAGES]" \
- && python -c "from grader import sandbox; lay = sandbox.layout(); sandbox.runtime_files(*lay)"
+ && python -c "from grader.feedback import messages; [messages.catalog(lang) for lang in messages.LANGUAGES]" \
+ && python -c "from grader.sandbox import launch as sandbox; lay = sandbox.layout(); sandbox.runtime_files(*lay)"
 
 ENTRYPOINT ["grader"]
 CMD ["--help"]

@@ -31,7 +31,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader import cases, config, taskspec  # noqa: E402
+from grader.spec import cases, config, taskspec  # noqa: E402
 
 import numpy as np  # noqa: E402
 

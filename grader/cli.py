@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         if "grade" in argv:
-            from .feedback import error_document
+            from .feedback.document import error_document
 
             print_json(error_document(_lang(argv), str(exc)))
         return EXIT_USAGE

@@ -14,8 +14,9 @@ import os
 import sys
 from pathlib import Path
 
-from .. import cli, config, taskspec, yamldoc
-from ..messages import LANGUAGES
+from .. import cli
+from ..spec import config, taskspec, yamldoc
+from ..feedback.messages import LANGUAGES
 
 
 def register(sub, parents) -> None:
@@ -38,8 +39,11 @@ def register(sub, parents) -> None:
 def run(args) -> int:
     # Imported here: every command module is imported by `grader grade` too, which must not
     # pay for numpy (or zipfile) before its sandbox starts.
-    from .. import batch, batchinput, classsummary, classsummary_html
-    from ..cases import new_seed
+    from ..batch import run as batch
+    from ..batch import inputs as batchinput
+    from ..batch import summary as classsummary
+    from ..batch import summary_html as classsummary_html
+    from ..spec.cases import new_seed
 
     if args.jobs < 1:
         raise cli.UsageError("grader batch: --jobs must be at least 1")
@@ -87,8 +91,9 @@ def run(args) -> int:
 
 
 def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
-    from .. import batch, sandbox
-    from ..pool import WorkerLost
+    from ..batch import run as batch
+    from ..sandbox import launch as sandbox
+    from ..sandbox.pool import WorkerLost
 
     already = total - len(todo)
     if not todo:

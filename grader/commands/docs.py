@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .. import cli, schemadoc
+from .. import cli
+from ..authoring import schemadoc
 
 EXIT_STALE = 1
 

@@ -7,8 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from .. import cli, sandbox
-from ..messages import LANGUAGES
+from .. import cli
+from ..sandbox import launch as sandbox
+from ..feedback.messages import LANGUAGES
 
 
 def _imported_on_first_use(name: str):
@@ -30,12 +31,12 @@ def _deferred(name: str):
 # every other module the sandbox's start does not need: each one imported before it delays
 # the student's interpreter by its import time. The task's modules load while bwrap's probe
 # runs (``run``).
-pipeline = _deferred("grader.pipeline")
-feedback = _deferred("grader.feedback")
-submission = _deferred("grader.submission")
-config = _deferred("grader.config")
-taskspec = _deferred("grader.taskspec")
-yamldoc = _deferred("grader.yamldoc")
+pipeline = _deferred("grader.grading.pipeline")
+feedback = _deferred("grader.feedback.document")
+submission = _deferred("grader.grading.submission")
+config = _deferred("grader.spec.config")
+taskspec = _deferred("grader.spec.taskspec")
+yamldoc = _deferred("grader.spec.yamldoc")
 
 
 def register(sub, parents) -> None:
@@ -139,17 +140,17 @@ def run(args) -> int:
 
 def _print(args, document: dict) -> None:
     if args.format == "text":
-        from .. import render_text
+        from ..feedback import text as render_text
 
         sys.stdout.write(render_text.render(document, colour=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
         sys.stdout.flush()
     elif args.format == "html":
-        from .. import render_html
+        from ..feedback import html as render_html
 
         sys.stdout.write(render_html.render(document))
         sys.stdout.flush()
     elif args.format == "gradescope":
-        from .. import gradescope
+        from ..feedback import gradescope
 
         cli.print_json(gradescope.results(document))
     else:

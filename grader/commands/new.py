@@ -13,11 +13,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .. import cli, config, yamldoc
+from .. import cli
+from ..spec import config, yamldoc
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
-SCAFFOLD_DIR = Path(__file__).resolve().parent.parent / "scaffold"
+SCAFFOLD_DIR = Path(__file__).resolve().parent.parent / "authoring" / "scaffold"
 # The three files, with {task} and {cls} to fill in (str.format), are data, not code; so is the
 # fixed case --ties adds to the spec ({tie_case}).
 SPEC, REFERENCE, TEMPLATE, TIE_CASE = ((SCAFFOLD_DIR / name).read_text(encoding="utf-8") for name in

@@ -15,9 +15,13 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import cases, cli, feedback, pipeline, reference, sandbox, shrink, yamldoc
-from ..messages import LANGUAGES, text
-from ..submission import prepare
+from ..spec import cases, yamldoc
+from .. import cli
+from ..feedback import document as feedback
+from ..grading import pipeline, reference, shrink
+from ..sandbox import launch as sandbox
+from ..feedback.messages import LANGUAGES, text
+from ..grading.submission import prepare
 from .grade import load_context, read_submission
 
 

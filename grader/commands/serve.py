@@ -22,7 +22,7 @@ def register(sub, parents) -> None:
 def run(args) -> int:
     # Imported here: the service's stack (Starlette, uvicorn, numpy) is no business of the
     # other commands, and `grader grade` never imports this module's neighbours' imports.
-    from .. import config, yamldoc
+    from ..spec import config, yamldoc
     from ..service import server, settings
 
     if args.port is not None and not 0 <= args.port <= 65535:

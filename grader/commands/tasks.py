@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .. import cli, config, taskspec, yamldoc
+from .. import cli
+from ..spec import config, taskspec, yamldoc
 
 
 def register(sub, parents) -> None:

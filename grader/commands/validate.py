@@ -10,7 +10,9 @@ from __future__ import annotations
 import sys
 import traceback
 
-from .. import SCHEMA_VERSION, cli, config, taskspec, validation, yamldoc
+from .. import SCHEMA_VERSION, cli
+from ..spec import config, taskspec, yamldoc
+from ..authoring import validation
 
 EXIT_INVALID = 1
 MARKS = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}

@@ -17,7 +17,7 @@ import re
 from datetime import datetime, timezone
 from functools import lru_cache
 
-from ..yamldoc import SCHEMA_DIR, load_schema
+from ..spec.yamldoc import SCHEMA_DIR, load_schema
 
 DOCUMENT = "openapi.json"
 _EXTERNAL = re.compile(r"^([A-Za-z0-9_.-]+\.schema\.json)(#.*)?$")
@@ -132,11 +132,11 @@ def timestamp(seconds: float | None) -> str | None:
 def rendered(document: dict, output_format: str) -> dict | str | None:
     """The feedback as ``grader grade --format`` prints it, for the formats that are not json."""
     if output_format == "gradescope":
-        from .. import gradescope
+        from ..feedback import gradescope
 
         return gradescope.results(document)
     if output_format == "text":
-        from .. import render_text
+        from ..feedback import text as render_text
 
         return render_text.render(document, colour=False)
     return None

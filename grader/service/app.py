@@ -28,8 +28,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import submission
-from ..cases import new_seed
+from ..grading import submission
+from ..spec.cases import new_seed
 from . import api
 from .auth import require
 from .lifecycle import Service

@@ -185,7 +185,7 @@ class Dispatcher:
     async def _graded(self, record: Record) -> engine_mod.Graded:
         refusal = self._refusal(record.task)
         if refusal is not None:  # accepted before a restart whose self-test refused the task
-            from .. import feedback
+            from ..feedback import document as feedback
 
             reason = f"the task {record.task!r} failed this service's self-test: {refusal}"
             return engine_mod.Graded(feedback.error_document(record.lang, reason, record.task, record.seed), 0.0, 0.0)

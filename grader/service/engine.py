@@ -32,8 +32,11 @@ import traceback
 from dataclasses import dataclass
 from typing import Protocol
 
-from .. import feedback, pipeline, sandbox, taskspec
-from ..config import Settings
+from ..feedback import document as feedback
+from ..grading import pipeline
+from ..sandbox import launch as sandbox
+from ..spec import taskspec
+from ..spec.config import Settings
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ import sys
 import time
 import traceback
 
-from .. import taskspec
-from ..cases import new_seed
+from ..spec import taskspec
+from ..spec.cases import new_seed
 from . import engine as engine_mod
 from .auth import Authenticator, Quotas
 from .dispatcher import Dispatcher

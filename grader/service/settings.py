@@ -23,7 +23,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..config import Settings
+from ..spec.config import Settings
 
 TOKENS_ENV = "GRADER_TOKENS"
 WEBHOOK_SECRET_ENV = "GRADER_WEBHOOK_SECRET"

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from authoring_support import DEMO, copy_task, run_grader, write_scaffold
-from grader import config, validation
+from grader.spec import config
+from grader.authoring import validation
 
 SPEC = f"tasks/{DEMO}.yaml"
 REFERENCE = f"reference/{DEMO}.py"

@@ -10,7 +10,8 @@ import json
 import pytest
 
 from authoring_support import DEMO, REPO, run_grader, write_scaffold
-from grader import config, validation, yamldoc
+from grader.spec import config, yamldoc
+from grader.authoring import validation
 
 SPEC = f"tasks/{DEMO}.yaml"
 REFERENCE = f"reference/{DEMO}.py"

@@ -6,7 +6,8 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from authoring_support import REPO, run_grader
-from grader import schemadoc, yamldoc
+from grader.authoring import schemadoc
+from grader.spec import yamldoc
 
 SCHEMAS = ["task.schema.json", "config.schema.json"]
 

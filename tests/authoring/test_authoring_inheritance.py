@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from authoring_support import DEMO, run_grader, write_scaffold
-from grader import config, taskspec
+from grader.spec import config, taskspec
 
 OFF_BY_A_LITTLE = ("self.dgamma = (dout * self.x).sum(axis=(0, 2, 3)) + 1e-3\n"
                    "return dout * self.gamma.reshape(1, -1, 1, 1)\n")

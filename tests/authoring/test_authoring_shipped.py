@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from authoring_support import REPO, run_grader
-from grader import yamldoc
+from grader.spec import yamldoc
 
 SEED_TASKS = ["im2col", "col2im", "conv_backward", "maxpool_backward"]
 COURSE_TASKS = ["conv_forward", "maxpool_forward", "avgpool_backward", "conv_transpose", "relu_backward", "affine_backward"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from authoring_support import REPO, run_grader
-from grader import yamldoc
+from grader.spec import yamldoc
 
 SPEC = """\
 # yaml-language-server: $schema=../grader/schemas/task.schema.json

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader import yamldoc
+from grader.spec import yamldoc
 from grader.commands import new
 
 SPEC = new.scaffold("demo")["tasks/demo.yaml"]

@@ -11,7 +11,8 @@ import pytest
 
 from browser_support import EXAMPLES, HOSTILE_SUBMISSION, graded, rgb
 
-from grader import htmlpage, render_html, svgcharts
+from grader.feedback import htmlpage, svgcharts
+from grader.feedback import html as render_html
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import yamldoc
+from grader.spec import yamldoc
 
 ROOT = Path(__file__).resolve().parents[2]
 GRADER = [sys.executable, "-m", "grader"]

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from grader import cases, config, expressions, taskspec
+from grader.spec import cases, config, expressions, taskspec
 
 from core_support import SEED_TASKS
 

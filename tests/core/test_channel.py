@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from grader.channel import ResultParser, frame, load_npy
+from grader.sandbox.protocol import ResultParser, frame, load_npy
 
 
 def npy(array, allow_pickle=False) -> bytes:
@@ -113,7 +113,7 @@ def _padded_header(header: dict) -> bytes:
 
 
 def test_any_surprise_while_reading_makes_the_stream_corrupt(monkeypatch):
-    from grader import channel
+    from grader.sandbox import protocol as channel
 
     def surprise(payload):
         raise OverflowError("a surprise")
@@ -153,7 +153,7 @@ class _ShortWrites:
 
 
 def test_the_runners_writes_reach_the_parser_whole_even_when_cut_short():
-    from grader import runner
+    from grader.sandbox.confined import runner
 
     channel = runner.ResultChannel.__new__(runner.ResultChannel)
     channel.stream = _ShortWrites()

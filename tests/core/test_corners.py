@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from grader import cases, config, corners, taskspec
+from grader.spec import cases, config, corners, taskspec
 
 SEEDS = range(60)
 

@@ -1,7 +1,7 @@
 import pytest
 
-from grader import expressions
-from grader.expressions import ExpressionError
+from grader.spec import expressions
+from grader.spec.expressions import ExpressionError
 
 
 @pytest.mark.parametrize("text, env, value", [

@@ -14,8 +14,8 @@ import json
 import numpy as np
 import pytest
 
-from grader import runner
-from grader.channel import ResultParser, frame
+from grader.sandbox.confined import runner
+from grader.sandbox.protocol import ResultParser, frame
 
 from core_support import ROOT
 

@@ -10,7 +10,9 @@ import pytest
 
 from core_support import ROOT
 
-from grader import config, pipeline, reference, sandbox, taskspec
+from grader.spec import config, taskspec
+from grader.grading import pipeline, reference
+from grader.sandbox import launch as sandbox
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader import runner
+from grader.sandbox.confined import runner
 
 
 class Recorder:

@@ -4,8 +4,8 @@ import codecs
 
 import pytest
 
-from grader.submission import MAX_BYTES, blanks, prepare
-from grader.taskspec import BEGIN_MARKER, END_MARKER
+from grader.grading.submission import MAX_BYTES, blanks, prepare
+from grader.spec.taskspec import BEGIN_MARKER, END_MARKER
 
 TEMPLATE = f'''import numpy as np
 

@@ -23,7 +23,7 @@ PARALLEL_GRADINGS = 2  # the machines this runs on have two cores
 
 @pytest.fixture(scope="session")
 def feedback_validator():
-    from grader.yamldoc import validator
+    from grader.spec.yamldoc import validator
 
     return validator("feedback.schema.json")
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import messages
-from grader.yamldoc import load_schema
+from grader.feedback import messages
+from grader.spec.yamldoc import load_schema
 
 GRADER_DIR = Path(messages.__file__).resolve().parent
 

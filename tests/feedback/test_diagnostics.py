@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from grader import diagnostics
+from grader.grading import diagnostics
 
 TOLERANCE = {"atol": 1e-5, "rtol": 0}
 RNG = np.random.default_rng(7)

@@ -8,7 +8,7 @@ import pytest
 
 from feedback_support import EXAMPLES, SUBMISSIONS
 
-from grader.messages import text
+from grader.feedback.messages import text
 
 BEGIN = "########## Begin ##########"
 END = "########## End ##########"
@@ -123,8 +123,8 @@ def test_mixed_tabs_in_a_block(grade):
 def test_a_line_or_column_the_module_does_not_have_never_reaches_the_feedback():
     # The runner's report is the student's to forge: a 4000-digit line is valid JSON that
     # JavaScript reads as Infinity.
-    from grader import locate
-    from grader.submission import Submission
+    from grader.grading import locate
+    from grader.grading.submission import Submission
 
     submission = Submission("x = 1\ny = 2\n", "whole", "utf-8")
     forged = {"exception": "ValueError", "message": "m", "file": "m.py", "line": 10**4000, "column": 10**4000,

@@ -8,7 +8,8 @@ import pytest
 
 from feedback_support import EXAMPLES, REPO, SEED, SUBMISSIONS
 
-from grader import cases, misconceptions, reference, taskspec
+from grader.spec import cases, taskspec
+from grader.grading import misconceptions, reference
 
 EXAMPLE_OF = {
     "im2col_column_order_khkwc": ("im2col", "wrong_column_order"),

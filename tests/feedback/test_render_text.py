@@ -13,7 +13,7 @@ import pytest
 
 from feedback_support import EXAMPLES, GRADER, SEED, SUBMISSIONS
 
-from grader import render_text
+from grader.feedback import text as render_text
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"

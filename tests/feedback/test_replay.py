@@ -10,7 +10,8 @@ import pytest
 
 from feedback_support import EXAMPLES, REPO, SEED
 
-from grader import cases, reference, taskspec
+from grader.spec import cases, taskspec
+from grader.grading import reference
 
 WRONG = EXAMPLES / "col2im" / "wrong_average_overlaps.py"
 

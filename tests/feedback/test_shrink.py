@@ -10,7 +10,8 @@ import pytest
 
 from feedback_support import EXAMPLES, REPO, SUBMISSIONS
 
-from grader import cases, shrink, taskspec
+from grader.spec import cases, taskspec
+from grader.grading import shrink
 
 
 def _size(shapes):

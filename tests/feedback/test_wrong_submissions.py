@@ -10,7 +10,7 @@ import pytest
 
 from feedback_support import EXAMPLES, SUBMISSIONS
 
-from grader.messages import text
+from grader.feedback.messages import text
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 pytestmark = pytest.mark.usefixtures("prefetched")

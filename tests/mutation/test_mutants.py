@@ -18,7 +18,8 @@ import pytest
 
 from mutants import MUTANTS, REPO, TASKS, correct_variants, file_name
 
-from grader import cases, config, misconceptions, reference, taskspec
+from grader.spec import cases, config, taskspec
+from grader.grading import misconceptions, reference
 
 GRADER = Path(sys.executable).with_name("grader")
 FIRST_SEED = 11  # task i is graded with seed FIRST_SEED + i: ten seeds in all, one batch a task

@@ -153,7 +153,7 @@ def build(root: Path) -> ImageTree:
     for path in [root, root / "usr", root / "opt"]:
         path.chmod(0o755)
     # USER 10001; RUN grader list && python -c (the catalogs): the build step that fills the cache.
-    warm_catalogs = "from grader import messages; [messages.catalog(lang) for lang in messages.LANGUAGES]"
+    warm_catalogs = "from grader.feedback import messages; [messages.catalog(lang) for lang in messages.LANGUAGES]"
     for entrypoint, args in ((("grader",), ["list"]), (("python3.11", "-c"), [warm_catalogs])):
         done = tree.run(*args, writable_opt=True, entrypoint=entrypoint)
         if done.returncode != 0:

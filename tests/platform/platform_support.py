@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import yamldoc
+from grader.spec import yamldoc
 
 REPO = Path(__file__).resolve().parents[2]
 GRADER = [sys.executable, "-m", "grader"]

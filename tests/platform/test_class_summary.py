@@ -10,7 +10,9 @@ import pytest
 
 from platform_support import REPO
 
-from grader import classsummary, classsummary_html, taskspec
+from grader.batch import summary as classsummary
+from grader.batch import summary_html as classsummary_html
+from grader.spec import taskspec
 
 TESTS = ["basic", "stride2_pad1", "large"]
 

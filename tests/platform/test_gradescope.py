@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import yamldoc
+from grader.spec import yamldoc
 from platform_support import EXAMPLES, REPO, run_grader, valid
 
 SCHEMA = "gradescope-results.schema.json"

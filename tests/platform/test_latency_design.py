@@ -17,7 +17,7 @@ import sys
 
 import pytest
 
-from grader import doccache, taskspec, yamldoc
+from grader.spec import doccache, taskspec, yamldoc
 from platform_support import CORRECT_CONV, REPO, run_grader
 
 # Modules the sandbox's start does not need, each costing milliseconds of import before the
@@ -29,7 +29,7 @@ NOT_BEFORE_THE_SANDBOX = ("numpy", "yaml", "jsonschema", "dataclasses", "typing"
 
 SPY = """
 import json, sys
-import grader.sandbox as sandbox
+import grader.sandbox.launch as sandbox
 watched = %r
 started_with = {}
 calls = []
@@ -38,7 +38,7 @@ def start(*args, **kwargs):
     started_with.update({name: name in sys.modules for name in watched})
     return real_start(*args, **kwargs)
 sandbox.start = start
-watched_calls = ("sandbox.py:send", "reference.py:expected_outputs", "feedback.py:prepare", "sandbox.py:finish")
+watched_calls = ("launch.py:send", "reference.py:expected_outputs", "document.py:prepare", "launch.py:finish")
 def profile(frame, event, arg):
     if event == "call":
         name = frame.f_code.co_filename.rsplit("/", 1)[-1] + ":" + frame.f_code.co_name
@@ -72,8 +72,8 @@ def test_grade_starts_the_sandbox_before_numpy_and_skips_yaml_once_cached(tmp_pa
 
 def test_grade_sends_the_request_then_runs_the_reference_and_loads_the_feedback_while_the_student_runs(tmp_path):
     calls = spy_on_grade(tmp_path / "cache")["calls"]
-    assert calls[:4] == ["sandbox.py:send", "reference.py:expected_outputs", "feedback.py:prepare",
-                         "sandbox.py:finish"], calls
+    assert calls[:4] == ["launch.py:send", "reference.py:expected_outputs", "document.py:prepare",
+                         "launch.py:finish"], calls
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def test_the_cached_document_equals_the_parsed_one(cache, tasks_root):
 
 
 def test_the_background_bwrap_probe_gives_the_same_verdict_and_leaves_no_process(monkeypatch):
-    from grader import sandbox
+    from grader.sandbox import launch as sandbox
 
     as_root = sandbox.os.geteuid() == 0
     monkeypatch.setattr(sandbox, "_bwrap_verdicts", {})
@@ -148,7 +148,8 @@ def test_the_background_bwrap_probe_gives_the_same_verdict_and_leaves_no_process
 
 
 def test_a_sandbox_started_on_bwrap_before_its_probe_said_no_is_replaced_by_the_process_backend(monkeypatch, capsys):
-    from grader import cli, sandbox
+    from grader import cli
+    from grader.sandbox import launch as sandbox
     from grader.commands import grade as grade_command
 
     if sandbox._missing_for_bwrap(sandbox.os.geteuid() == 0):
@@ -190,7 +191,7 @@ def test_a_bwrap_that_cannot_be_executed_falls_back_to_the_process_backend_as_be
 def test_bwrap_demanded_where_it_is_missing_says_so_and_starts_nothing(tmp_path):
     import fcntl
 
-    from grader import sandbox
+    from grader.sandbox import launch as sandbox
 
     if sandbox.os.geteuid() != 0:
         pytest.skip("uid slots, held here so that no other backend could start, exist only as root")

@@ -17,8 +17,11 @@ import sys
 
 import pytest
 
-from grader import batch, config, pool, sandbox, taskspec
-from grader.submission import prepare
+from grader.batch import run as batch
+from grader.spec import config, taskspec
+from grader.sandbox import pool
+from grader.sandbox import launch as sandbox
+from grader.grading.submission import prepare
 from platform_support import CORRECT_CONV, HOSTILE, REPO
 
 HOSTILES = sorted(p.name for p in HOSTILE.glob("*.py") if p.name != "probe_checks.py")
@@ -111,7 +114,9 @@ def test_a_child_has_every_rlimit_the_trusted_side_decided(tmp_path):
 WORKER_CHANGED_BY_ITS_CHILD = '''
 import json, sys, tempfile
 from pathlib import Path
-from grader import batch, config, pool, taskspec
+from grader.batch import run as batch
+from grader.sandbox import pool
+from grader.spec import config, taskspec
 # A filter without the rules that keep a child from changing another process: the second
 # line of defence alone.
 weakened = pool.SECCOMP_SOURCE.replace('_SELF_ONLY = ("prlimit64",', '_SELF_ONLY = (') \\

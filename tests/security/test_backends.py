@@ -14,7 +14,8 @@ import sys
 
 import pytest
 
-from grader import landlock, sandbox, seccomp
+from grader.sandbox.confined import landlock, seccomp
+from grader.sandbox import launch as sandbox
 
 harness = sys.modules["cnn_security_harness"]
 
@@ -62,7 +63,7 @@ def test_the_seccomp_filter_denies_what_it_says_and_nothing_numpy_needs():
         pytest.skip("no seccomp filter for this architecture")
     probe = '''
 import os, socket, threading
-from grader import seccomp
+from grader.sandbox.confined import seccomp
 seccomp.install()
 def denied(call):
     try:
@@ -99,7 +100,7 @@ def test_the_seccomp_filter_lets_a_process_change_itself_alone():
         pytest.skip("no seccomp filter for this architecture")
     probe = '''
 import ctypes, errno, os, resource, signal
-from grader import seccomp
+from grader.sandbox.confined import seccomp
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long

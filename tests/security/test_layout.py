@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import elfdeps, sandbox
+from grader.sandbox import elfdeps
+from grader.sandbox import launch as sandbox
 
 
 def test_the_loader_and_the_c_library_are_found_as_the_loader_finds_them():

@@ -18,7 +18,7 @@ OWNER = 61997  # an ordinary uid of the test's own, when the tests run as root
 
 HOSTILE_TREE = r'''
 import json, os, sys
-from grader import removal
+from grader.sandbox.confined import removal
 
 base, outside = sys.argv[1], sys.argv[2]
 tree = os.path.join(base, "tree")
@@ -78,7 +78,7 @@ def test_a_locked_deep_tree_full_of_symlinks_is_deleted_and_nothing_outside_it(h
 
 
 def test_nothing_there_is_nothing_to_delete(tmp_path):
-    from grader import removal
+    from grader.sandbox.confined import removal
 
     removal.remove_tree(tmp_path / "absent")
     (tmp_path / "file").write_text("x")

@@ -20,10 +20,10 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
-from grader import taskspec
-from grader.config import load as load_config
+from grader.spec import taskspec
+from grader.spec.config import load as load_config
 from grader.service import api
-from grader.yamldoc import SCHEMA_DIR
+from grader.spec.yamldoc import SCHEMA_DIR
 from service_support import CORRECT_CONV, EXAMPLES, REPO, TOKENS, submission_body, validate_against
 
 PROBLEM_TYPE = re.compile(r"^https://cnn-grader\.invalid/problems/[a-z-]+$")

@@ -10,7 +10,7 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from grader import config
+from grader.spec import config
 from grader.service.lifecycle import DRAIN_MARGIN_SECONDS
 from service_support import REPO
 

@@ -15,9 +15,10 @@ candidates = ["@@CHECKOUT@@"] + glob.glob("/work/*") + glob.glob("/usr/lib/pytho
     + glob.glob("/opt/*/lib/python3*/site-packages") + glob.glob("/root/.pyenv/versions/*/lib/python3*/site-packages")
 sys.path[:0] = candidates
 try:
-    import grader.taskspec
+    import grader.spec.config
+    import grader.spec.taskspec
 
-    task = grader.taskspec.load("im2col", grader.config.load().root)
+    task = grader.spec.taskspec.load("im2col", grader.spec.config.load().root)
     reference = task.reference()
     print(LEAK, "imported the grader")
 except Exception:

@@ -5,8 +5,8 @@
 # why: read the task spec, grader.yaml and the grader's sources to learn the hidden cases
 LEAK = "LEAKED-" + "@@MARKER@@"
 leaked = []
-for path in ["@@CHECKOUT@@/tasks/im2col.yaml", "@@CHECKOUT@@/grader.yaml", "@@CHECKOUT@@/grader/pipeline.py",
-             "@@CHECKOUT@@/grader/runner.py", "/proc/self/cwd/../../tasks/im2col.yaml", "tasks/im2col.yaml"]:
+for path in ["@@CHECKOUT@@/tasks/im2col.yaml", "@@CHECKOUT@@/grader.yaml", "@@CHECKOUT@@/grader/grading/pipeline.py",
+             "@@CHECKOUT@@/grader/sandbox/confined/runner.py", "/proc/self/cwd/../../tasks/im2col.yaml", "tasks/im2col.yaml"]:
     try:
         leaked.append(open(path).read()[:200])
     except OSError:

@@ -30,10 +30,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import sandbox, seccomp
-from .channel import ResultParser, frame
+from . import launch as sandbox
+from .confined import seccomp
+from .protocol import ResultParser, frame
 
-_SOURCES = Path(__file__).resolve().parent
+_SOURCES = Path(__file__).resolve().parent / "confined"
 WORKER_SOURCE = (_SOURCES / "warm_worker.py").read_text(encoding="utf-8")
 SECCOMP_SOURCE = (_SOURCES / "seccomp.py").read_text(encoding="utf-8")
 REMOVAL_SOURCE = (_SOURCES / "removal.py").read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import doccache
 
-SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
 # A property with this annotation has no default value of its own: the annotation says
 # what absence means (e.g. "grader.yaml's tolerance applies"), and no default is filled
 # in, neither for it nor inside it.

@@ -44,10 +44,10 @@ from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
 
-from . import removal
-from . import seccomp
+from .confined import removal
+from .confined import seccomp
 
-RUNNER_SOURCE = (Path(__file__).resolve().parent / "runner.py").read_text(encoding="utf-8")
+RUNNER_SOURCE = (Path(__file__).resolve().parent / "confined" / "runner.py").read_text(encoding="utf-8")
 SANDBOX_SITE = "/opt/site"
 SANDBOX_SCRATCH = "/tmp/work"
 # Machine-wide, whatever TMPDIR a grader runs with: every grader on the machine must see the
@@ -154,7 +154,7 @@ def runtime_files(executable: Path, stdlib: Path, numpy_dirs: tuple[Path, ...],
 
     Following every library takes tens of milliseconds, more than a grading can spare: the
     answer is cached (``doccache``), keyed by the programs' and the loader cache's identity."""
-    from . import doccache
+    from ..spec import doccache
 
     dynload = stdlib / "lib-dynload"
     watched = [executable, dynload, *numpy_dirs, *others, _LOADER_CACHE]
@@ -380,12 +380,12 @@ def choose_backend(requested: str) -> tuple[str, str | None]:
     return "process", problem
 
 
-LANDLOCK_SOURCE = (Path(__file__).resolve().parent / "landlock.py").read_text(encoding="utf-8")
+LANDLOCK_SOURCE = (Path(__file__).resolve().parent / "confined" / "landlock.py").read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
 def _landlock_abi() -> int:
-    from . import landlock
+    from .confined import landlock
 
     return landlock.abi_version()
 
@@ -476,7 +476,7 @@ def _process_plan(limits: Limits, uid: int | None, scratch: Path, result_fd: int
     # before_exec (landlock, seccomp.install) finds them loaded between fork and exec.
     import ctypes
 
-    from . import landlock
+    from .confined import landlock
 
     lay = layout()
     executable, stdlib = process_interpreter(uid is not None)
@@ -630,7 +630,7 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
             if seccomp_fd is not None:
                 enforced.append(seccomp.ENFORCED)
             if confine:
-                from . import landlock
+                from .confined import landlock
 
                 enforced += landlock.what_it_enforces(_landlock_abi())
 
@@ -719,7 +719,7 @@ def abort(launch: Launch) -> Outcome:
 def finish(launch: Launch, request: bytes | None = None) -> Outcome:
     """Send the request (unless ``send`` did), collect every stream within the limits, then make
     sure nothing is left."""
-    from .channel import ResultParser
+    from .protocol import ResultParser
 
     if request is not None:
         send(launch, request)

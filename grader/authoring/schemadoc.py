@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from .yamldoc import ABSENT, load_schema
+from ..spec.yamldoc import ABSENT, load_schema
 
 DOCUMENTS = {
     "task-spec.md": ("task.schema.json", "Task spec reference (`tasks/<id>.yaml`)"),

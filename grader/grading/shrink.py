@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from . import cases as cases_mod
+from ..spec import cases as cases_mod
 from . import misconceptions, reference
-from .taskspec import Task, TaskError
+from ..spec.taskspec import Task, TaskError
 
 if TYPE_CHECKING:  # pipeline imports this module to run the search
     from .pipeline import CaseVerdict, Grading

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import yamldoc
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 ROOT_ENV = "GRADER_ROOT"
 
 

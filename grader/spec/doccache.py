@@ -21,7 +21,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
-from . import __version__
+from .. import __version__
 
 try:  # the builtin module hashlib takes blake2b from: hashlib itself loads OpenSSL (about 3 ms)
     from _blake2 import blake2b

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .channel import ReceivedOutput
+from ..sandbox.protocol import ReceivedOutput
 
 
 @dataclass

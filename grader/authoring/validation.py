@@ -40,10 +40,12 @@ from pathlib import Path
 
 import numpy as np
 
-from . import cases as cases_mod
-from . import corners, expressions, misconceptions, pipeline, reference, sandbox, taskspec
-from .config import Settings
-from .taskspec import BEGIN_MARKER, END_MARKER, Task
+from ..spec import cases as cases_mod
+from ..spec import corners, expressions, taskspec
+from ..grading import misconceptions, pipeline, reference
+from ..sandbox import launch as sandbox
+from ..spec.config import Settings
+from ..spec.taskspec import BEGIN_MARKER, END_MARKER, Task
 
 DEFAULT_SEED = 20240611
 SAMPLED_PARAMS = 400  # raw draws from the parameter space

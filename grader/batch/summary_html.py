@@ -9,10 +9,10 @@ like everything else (``htmlpage``).
 
 from __future__ import annotations
 
-from . import htmlpage, svgcharts
-from .classsummary import Summary, share, summarise
-from .htmlpage import esc
-from .messages import text
+from ..feedback import htmlpage, svgcharts
+from .summary import Summary, share, summarise
+from ..feedback.htmlpage import esc
+from ..feedback.messages import text
 
 
 def _bar_table(rows: list[tuple[str, int]], total: int, heads: list[str], extra: list[str] | None = None) -> str:

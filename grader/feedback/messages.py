@@ -6,7 +6,7 @@ import string
 from functools import lru_cache
 from pathlib import Path
 
-from . import doccache
+from ..spec import doccache
 
 LANGUAGES = ("zh", "en")
 CATALOG_DIR = Path(__file__).resolve().parent / "catalogs"

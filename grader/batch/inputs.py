@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
-from .submission import MAX_BYTES
+from ..grading.submission import MAX_BYTES
 
 MAX_ENTRIES = 100_000
 

@@ -11,8 +11,8 @@ import types
 
 import numpy as np
 
-from .cases import Case
-from .taskspec import Task
+from ..spec.cases import Case
+from ..spec.taskspec import Task
 
 
 class ReferenceError_(Exception):

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import reference
-from .cases import Case
-from .taskspec import Task
+from ..spec.cases import Case
+from ..spec.taskspec import Task
 
 Outputs = dict[str, np.ndarray]
 

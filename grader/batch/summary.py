@@ -14,7 +14,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from .messages import text
+from ..feedback.messages import text
 
 BINS = 10
 BAR_WIDTH = 30

@@ -15,7 +15,7 @@ from __future__ import annotations
 from . import htmlpage, svgcharts
 from .htmlpage import esc
 from .messages import text
-from .render_text import params_text, shape_text
+from .text import params_text, shape_text
 
 
 def _badge(lang: str, status: str) -> str:

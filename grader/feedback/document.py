@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from . import SCHEMA_VERSION, __version__, diagnostics, locate
+from .. import SCHEMA_VERSION, __version__
+from ..grading import diagnostics, locate
 from .messages import catalog, has, text
 
 PROGRAM_CODES = {"COMPILE_ERROR", "ENCODING_ERROR", "SUBMISSION_TOO_LARGE", "BLOCK_MODE_UNAVAILABLE", "IMPORT_ERROR"}

@@ -20,7 +20,7 @@ import textwrap
 import tokenize
 from dataclasses import dataclass, field
 
-from .taskspec import BEGIN_MARKER, END_MARKER
+from ..spec.taskspec import BEGIN_MARKER, END_MARKER
 
 MAX_BYTES = 256 * 1024
 

@@ -16,11 +16,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import cases as cases_mod
-from . import channel, reference, sandbox
-from .config import Settings
+from ..spec import cases as cases_mod
+from ..sandbox import protocol as channel
+from ..sandbox import launch as sandbox
+from . import reference
+from ..spec.config import Settings
 from .submission import Submission, prepare
-from .taskspec import Task
+from ..spec.taskspec import Task
 
 
 @dataclass

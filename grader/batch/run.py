@@ -28,12 +28,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import cases as cases_mod
-from . import channel, feedback, misconceptions, pipeline, pool, reference, sandbox
-from .batchinput import Entry
-from .config import Settings
-from .submission import Submission, prepare
-from .taskspec import Task
+from ..spec import cases as cases_mod
+from ..sandbox import pool
+from ..sandbox import protocol as channel
+from ..sandbox import launch as sandbox
+from ..feedback import document as feedback
+from ..grading import misconceptions, pipeline, reference
+from .inputs import Entry
+from ..spec.config import Settings
+from ..grading.submission import Submission, prepare
+from ..spec.taskspec import Task
 
 
 class ResultsError(Exception):

@@ -1,0 +1,1 @@
+"""(see grader/__init__.py)"""
