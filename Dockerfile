@@ -53,7 +53,7 @@ WORKDIR /opt/grader
 # every grading reads them back from this cache.
 RUN grader list > /dev/null \
  && python -c "from grader.feedback import messages; [messages.catalog(lang) for lang in messages.LANGUAGES]" \
- && python -c "from grader.sandbox import launch as sandbox; lay = sandbox.layout(); sandbox.runtime_files(*lay)"
+ && python -c "from grader.sandbox import layout; layout.runtime_files(*layout.layout())"
 
 ENTRYPOINT ["grader"]
 CMD ["--help"]

@@ -44,6 +44,7 @@ from ..spec import cases as cases_mod
 from ..spec import corners, expressions, taskspec
 from ..grading import misconceptions, pipeline, reference
 from ..sandbox import launch as sandbox
+from ..sandbox.errors import SandboxUnavailable
 from ..spec.config import Settings
 from ..spec.taskspec import BEGIN_MARKER, END_MARKER, Task
 
@@ -796,7 +797,7 @@ def _check_sandbox(context: _Context) -> Check:
     try:
         graded_reference = pipeline.run(task, task.reference_path.read_bytes(), context.settings, seed=context.seed)
         graded_template = pipeline.run(task, task.template_path.read_bytes(), context.settings, seed=context.seed)
-    except sandbox.SandboxUnavailable as exc:
+    except SandboxUnavailable as exc:
         check.fail(f"no sandbox can run here ({exc}); run with --no-sandbox to skip this check")
         return check
     except (pipeline.SandboxFailure, taskspec.TaskError, reference.ReferenceError_) as exc:

@@ -32,6 +32,9 @@ from ..spec import cases as cases_mod
 from ..sandbox import pool
 from ..sandbox import protocol as channel
 from ..sandbox import launch as sandbox
+from ..sandbox.errors import SandboxUnavailable
+from ..sandbox.limits import Limits
+from ..sandbox.streams import Outcome
 from ..feedback import document as feedback
 from ..grading import misconceptions, pipeline, reference
 from .inputs import Entry
@@ -54,7 +57,7 @@ class Plan:
     order: list[cases_mod.Case]
     expected: dict
     variants: dict
-    limits: sandbox.Limits
+    limits: Limits
     tolerance: dict
     backend: str
     fallback_reason: str | None
@@ -62,7 +65,7 @@ class Plan:
 
 
 def make_plan(task: Task, settings: Settings, seed: int) -> Plan:
-    limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
+    limits = Limits.from_dict(task.limits(settings.values["limits"]))
     backend, fallback_reason = sandbox.choose_backend(settings.sandbox)
     cases = cases_mod.generate(task, seed, cases_mod.random_count(task, settings.values["cases"]))
     expected = reference.expected_outputs(task, cases)
@@ -91,7 +94,7 @@ class Sandboxes:
     def kind(self) -> str:
         return "warm workers" if self.pool else f"one {self.plan.backend} sandbox per submission"
 
-    def run(self, submission: Submission) -> sandbox.Outcome:
+    def run(self, submission: Submission) -> Outcome:
         module_files = {f"{self.plan.task.module_name}.py": submission.source}
         if self.pool:
             return self.pool.run(module_files)
@@ -132,7 +135,7 @@ def grade_entry(plan: Plan, sandboxes: Sandboxes, entry: Entry, lang: str) -> tu
     digest = hashlib.sha256(data).hexdigest()
     try:
         document = grade(plan, sandboxes, data, lang)
-    except (pipeline.SandboxFailure, pool.WorkerLost, sandbox.SandboxUnavailable) as exc:
+    except (pipeline.SandboxFailure, pool.WorkerLost, SandboxUnavailable) as exc:
         document = feedback.error_document(lang, f"the sandbox failed: {exc}", plan.task.id, plan.seed)
     except Exception as exc:  # the grader's own failure on this submission must not stop the class
         traceback.print_exc(file=sys.stderr)

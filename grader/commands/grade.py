@@ -8,7 +8,10 @@ import sys
 from pathlib import Path
 
 from .. import cli
+from ..sandbox import bwrap
 from ..sandbox import launch as sandbox
+from ..sandbox.errors import SandboxUnavailable
+from ..sandbox.limits import Limits
 from ..feedback.messages import LANGUAGES
 
 
@@ -85,7 +88,7 @@ def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Lau
     """The sandbox this grading will use, started before numpy is imported on this side: on the
     backend bwrap's probe will most likely choose, then the probe is waited for while that one
     boots; if the probe says no, the sandbox is replaced at once."""
-    limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
+    limits = Limits.from_dict(task.limits(settings.values["limits"]))
     uid_range = settings.values["sandbox_uids"]
     guess, launch = sandbox.expected_backend(settings.sandbox), None
     if guess is not None:
@@ -106,7 +109,7 @@ def run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader grade: --seed must be between 0 and 2**63-1")
     check_submission_path(args.submission)
-    sandbox.start_bwrap_probe()
+    bwrap.start_probe()
     lang = args.lang or "en"
     try:
         settings, task = load_context(args)
@@ -124,7 +127,7 @@ def run(args) -> int:
         raise
     except taskspec.TaskError as exc:
         reason = f"the task {args.task!r} is broken: {exc}"
-    except sandbox.SandboxUnavailable as exc:
+    except SandboxUnavailable as exc:
         reason = f"no sandbox can run here: {exc}"
     except pipeline.SandboxFailure as exc:
         reason = f"the sandbox failed: {exc}"

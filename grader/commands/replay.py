@@ -20,6 +20,8 @@ from .. import cli
 from ..feedback import document as feedback
 from ..grading import pipeline, reference, shrink
 from ..sandbox import launch as sandbox
+from ..sandbox.errors import SandboxUnavailable
+from ..sandbox.limits import Limits
 from ..feedback.messages import LANGUAGES, text
 from ..grading.submission import prepare
 from .grade import load_context, read_submission
@@ -116,14 +118,14 @@ def run(args) -> int:
             expected, got = reference.expected_outputs(task, [case])[case.index], {}
             status, message = submission.problem["code"], ""
         else:
-            limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
+            limits = Limits.from_dict(task.limits(settings.values["limits"]))
             backend, _ = sandbox.choose_backend(settings.sandbox)
             grading = pipeline.execute(task, submission, [case], settings, document["seed"], backend, limits,
                                        dict(settings.values["tolerance"]))
             verdict = grading.verdicts[0]
             expected, got = grading.expected[case.index], verdict.got
             status, message = verdict.code or "passed", feedback.case_message(lang, grading, verdict)
-    except (sandbox.SandboxUnavailable, pipeline.SandboxFailure, reference.ReferenceError_) as exc:
+    except (SandboxUnavailable, pipeline.SandboxFailure, reference.ReferenceError_) as exc:
         print(f"grader replay: {exc}", file=sys.stderr)
         return cli.EXIT_INTERNAL
     out = Path(args.out)

@@ -19,6 +19,8 @@ import numpy as np
 from ..spec import cases as cases_mod
 from ..sandbox import protocol as channel
 from ..sandbox import launch as sandbox
+from ..sandbox.limits import Limits, rlimit_pairs
+from ..sandbox.streams import Outcome
 from . import reference
 from ..spec.config import Settings
 from .submission import Submission, prepare
@@ -52,7 +54,7 @@ class Grading:
     backend: str
     enforced: list[str]
     fallback_reason: str | None
-    limits: sandbox.Limits
+    limits: Limits
     tolerance: dict
     gradable: bool = True
     diagnoses: list[misconceptions.Diagnosis] = field(default_factory=list)
@@ -74,7 +76,7 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
     # ``meanwhile``), a sandbox started is stopped and leaves nothing behind.
     with sandbox.aborted_on_failure(launch):
         seed = cases_mod.new_seed() if seed is None else seed
-        limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
+        limits = Limits.from_dict(task.limits(settings.values["limits"]))
         tolerance = dict(settings.values["tolerance"])
         submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"],
                              f"{task.module_name}.py")
@@ -118,7 +120,7 @@ def mark_not_gradable(grading: Grading) -> None:
                         for case in grading.cases]
 
 
-def conclude(grading: Grading, outcome: sandbox.Outcome, order: list[cases_mod.Case], variants: dict | None = None) -> None:
+def conclude(grading: Grading, outcome: Outcome, order: list[cases_mod.Case], variants: dict | None = None) -> None:
     """Judge a finished sandbox run into ``grading``: a verdict per case, then the diagnoses.
 
     ``variants``: the misconception variants' outputs (``misconceptions.variant_outputs``) when
@@ -164,7 +166,7 @@ def _shrink(grading: Grading, settings: Settings) -> shrink.Shrunk | None:
 
 
 def execute(task: Task, submission: Submission, cases: list[cases_mod.Case], settings: Settings, seed: int,
-            backend: str, limits: sandbox.Limits, tolerance: dict) -> Grading:
+            backend: str, limits: Limits, tolerance: dict) -> Grading:
     """Run given cases of a prepared submission in a fresh sandbox and judge them (for shrinking and replay)."""
     launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
     with sandbox.aborted_on_failure(launch):
@@ -179,13 +181,13 @@ def execute(task: Task, submission: Submission, cases: list[cases_mod.Case], set
     return grading
 
 
-def _request(task: Task, submission: Submission, order: list[cases_mod.Case], limits: sandbox.Limits) -> bytes:
+def _request(task: Task, submission: Submission, order: list[cases_mod.Case], limits: Limits) -> bytes:
     header, arrays = request_parts(task, order, limits)
     header["files"][f"{task.module_name}.py"] = submission.source
     return channel.encode_request(header, arrays)
 
 
-def request_parts(task: Task, order: list[cases_mod.Case], limits: sandbox.Limits) -> tuple[dict, list[np.ndarray]]:
+def request_parts(task: Task, order: list[cases_mod.Case], limits: Limits) -> tuple[dict, list[np.ndarray]]:
     """The runner's request header and input arrays, without the student's module (whose
     source goes in ``header["files"]``): the part every submission of a batch shares."""
     files = dict(task.support_files())
@@ -198,7 +200,7 @@ def request_parts(task: Task, order: list[cases_mod.Case], limits: sandbox.Limit
             arrays.append(array)
     header = {"module": task.module_name, "files": files, "entry": task.entry, "outputs": task.output_names,
               "cases": request_cases, "arrays": names, "output_cap": limits.output_kb * 1024,
-              "rlimits": sandbox.rlimit_pairs(limits)}
+              "rlimits": rlimit_pairs(limits)}
     return header, arrays
 
 
@@ -206,7 +208,7 @@ class SandboxFailure(RuntimeError):
     """The sandbox or runner itself failed before the student's code could run."""
 
 
-def _judge(grading: Grading, outcome: sandbox.Outcome, order: list[cases_mod.Case]) -> None:
+def _judge(grading: Grading, outcome: Outcome, order: list[cases_mod.Case]) -> None:
     results = outcome.results
     if not results.ready:
         if outcome.timed_out:
@@ -236,7 +238,7 @@ def _judge(grading: Grading, outcome: sandbox.Outcome, order: list[cases_mod.Cas
     grading.verdicts = [verdicts[case.index] for case in grading.cases]
 
 
-def _stop_reason(outcome: sandbox.Outcome, results: channel.Results) -> tuple[str, dict]:
+def _stop_reason(outcome: Outcome, results: channel.Results) -> tuple[str, dict]:
     if results.corrupt:
         return "PROTOCOL_ERROR", {"why": results.corrupt}
     if outcome.result_limited:

@@ -5,7 +5,7 @@ it needs, DT_NEEDED; where to look for them, DT_RUNPATH or DT_RPATH) and finding
 glibc's loader does: the object's own search path (``$ORIGIN`` expanded), then the loader's
 cache (/etc/ld.so.cache), then the default folders; only a library of the object's own class and
 machine counts. ``needed`` follows the libraries' own needs to the end. The sandbox shows the
-student's interpreter exactly these files of the system (``sandbox.layout``), and nothing else.
+student's interpreter exactly these files of the system (``layout.layout``), and nothing else.
 
 Only what the loader does without help is followed: LD_LIBRARY_PATH is never set in a sandbox,
 and a library opened by name at run time (dlopen of a name that is no DT_NEEDED, e.g.

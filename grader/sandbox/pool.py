@@ -1,7 +1,7 @@
 """A pool of warm workers: sandboxes that import numpy once and fork a fresh child per submission.
 
 Owns the trusted side of batch grading's sandboxes. A worker is started exactly like a single
-grading's bwrap sandbox (``sandbox._bwrap_command``: same namespaces, mounts, environment and
+grading's bwrap sandbox (``bwrap.worker_command``: same namespaces, mounts, environment and
 rlimits; as root, the submissions run as a uid slot of their own), but its program is
 ``warm_worker.py`` instead of the runner; see there for what isolates one submission from the
 next. A worker serves one batch: it receives, once, the part of the runner's request every
@@ -28,16 +28,15 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from . import launch as sandbox
+from . import bwrap, confined, layout, uids
 from .confined import seccomp
+from .errors import SandboxUnavailable
+from .limits import Limits, rlimit_pairs
 from .protocol import ResultParser, frame
+from .reaping import reap_strays
+from .streams import PIPE_BYTES, Outcome, widen_pipe
 
-_SOURCES = Path(__file__).resolve().parent / "confined"
-WORKER_SOURCE = (_SOURCES / "warm_worker.py").read_text(encoding="utf-8")
-SECCOMP_SOURCE = (_SOURCES / "seccomp.py").read_text(encoding="utf-8")
-REMOVAL_SOURCE = (_SOURCES / "removal.py").read_text(encoding="utf-8")
 STARTUP_SECONDS = 60.0
 REPORT_GRACE_SECONDS = 5.0  # how long a worker may take to report once asked to kill its child
 _CONTROL_MESSAGE = 4096
@@ -50,51 +49,49 @@ class WorkerLost(RuntimeError):
 def _worker_rlimits(pairs: list[tuple[int, int, int]]) -> None:
     """The worker's own limits: a single grading's but CPU time (the worker lives for many
     submissions) and processes (bwrap as an ordinary uid must clone into its namespaces, where
-    RLIMIT_NPROC would count every process of the grader's uid; see sandbox.start). Each child
+    RLIMIT_NPROC would count every process of the grader's uid; see bwrap.plan). Each child
     gets every limit afresh, from the trusted side's ``pairs``."""
     for which, soft, hard in pairs:
         if which not in (resource.RLIMIT_CPU, resource.RLIMIT_NPROC):
             resource.setrlimit(which, (soft, hard))
 
 
-def worker_command(limits: sandbox.Limits, child_uid: int | None, control_fd: int) -> list[str]:
-    """A single grading's bwrap command (namespaces, mounts, environment, the capabilities to
-    drop to ``child_uid``), running the warm worker instead of the runner."""
-    single = sandbox._bwrap_command(limits, child_uid, control_fd)
-    options = single[:single.index("--")]
-    if child_uid is not None:  # to kill and delete what a child of another uid left (see warm_worker)
-        options += ["--cap-add", "CAP_KILL", "--cap-add", "CAP_DAC_OVERRIDE", "--cap-add", "CAP_FOWNER"]
-    lay = sandbox.layout()
-    settings = {"child_uid": child_uid, "rlimits": sandbox.rlimit_pairs(limits)}
-    return [*options, "--",
-            str(lay.python_executable), "-I", "-B", "-S", "-c", WORKER_SOURCE,
-            sandbox.SANDBOX_SITE, str(control_fd), json.dumps(settings), sandbox.RUNNER_SOURCE, sandbox.LANDLOCK_SOURCE,
-            SECCOMP_SOURCE, REMOVAL_SOURCE]
+def worker_command(limits: Limits, child_uid: int | None, control_fd: int) -> list[str]:
+    """A warm worker in a single grading's bwrap sandbox (``bwrap.worker_command``), with what it
+    runs each child with: the runner's, Landlock's, the seccomp filter's and removal's sources."""
+    settings = {"child_uid": child_uid, "rlimits": rlimit_pairs(limits)}
+    program = confined.argv(layout.layout().python_executable, "warm_worker", layout.SANDBOX_SITE, str(control_fd),
+                            json.dumps(settings), *(confined.source(name) for name in WORKER_MODULES))
+    return bwrap.worker_command(limits, child_uid, program)
+
+
+# The confined modules a warm worker loads (in this order, after its own three arguments).
+WORKER_MODULES = ("runner", "landlock", "seccomp", "removal")
 
 
 @dataclass
 class Worker:
-    limits: sandbox.Limits
+    limits: Limits
     process: subprocess.Popen
     control: socket.socket
-    slot: sandbox.Slot | None
+    slot: uids.Slot | None
     enforced: list[str] = field(default_factory=list)
     jobs: int = 0
     usable: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def launch(cls, limits: sandbox.Limits, uid_range: dict, shared_request: bytes) -> "Worker":
+    def launch(cls, limits: Limits, uid_range: dict, shared_request: bytes) -> Worker:
         """Start a worker's sandbox and send it the batch's shared request; ``wait_ready`` next.
 
         Call from a thread that outlives the worker: bwrap dies with the thread that started it.
         """
-        problem = sandbox.bwrap_problem(os.geteuid() == 0)
+        problem = bwrap.problem(os.geteuid() == 0)
         if problem:
-            raise sandbox.SandboxUnavailable(problem)
-        slot = sandbox.Slot(uid_range["first"], uid_range["count"]) if os.geteuid() == 0 else None
+            raise SandboxUnavailable(problem)
+        slot = uids.take(uid_range)
         trusted_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        rlimits = sandbox.rlimit_pairs(limits)
+        rlimits = rlimit_pairs(limits)
         try:
             process = subprocess.Popen(
                 worker_command(limits, slot.uid if slot else None, worker_end.fileno()),
@@ -112,7 +109,7 @@ class Worker:
         threading.Thread(target=_feed, args=(process.stdin, shared_request), daemon=True).start()
         return cls(limits, process, trusted_end, slot)
 
-    def wait_ready(self) -> "Worker":
+    def wait_ready(self) -> Worker:
         """Wait until the worker has numpy and the shared request loaded; WorkerLost if it fails."""
         try:
             hello = self._receive(STARTUP_SECONDS)
@@ -130,7 +127,7 @@ class Worker:
         self.enforced.append(seccomp.ENFORCED)
         return self
 
-    def run(self, module_files: dict[str, str]) -> sandbox.Outcome:
+    def run(self, module_files: dict[str, str]) -> Outcome:
         """Run one submission (its module's files, added to the shared request) in a fresh
         child; WorkerLost if the worker failed."""
         with self._lock:
@@ -139,11 +136,11 @@ class Worker:
             self.jobs += 1
             return self._run(self.jobs, frame(json.dumps(module_files).encode("utf-8")))
 
-    def _run(self, job: int, request: bytes) -> sandbox.Outcome:
+    def _run(self, job: int, request: bytes) -> Outcome:
         limits = self.limits
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
-        sandbox.widen_pipe(result_write)
+        widen_pipe(result_write)
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         try:
@@ -193,7 +190,7 @@ class Worker:
                         selector.unregister(key.fileobj)
                         deadline = min(deadline, time.monotonic() + REPORT_GRACE_SECONDS)
                         continue
-                    chunk = os.read(key.fd, sandbox.PIPE_BYTES)
+                    chunk = os.read(key.fd, PIPE_BYTES)
                     if not chunk:
                         selector.unregister(key.fd)
                     elif key.data != "result":
@@ -227,7 +224,7 @@ class Worker:
         if not report.get("clean", False):
             self._discard()
         returncode = report.get("returncode")
-        return sandbox.Outcome(
+        return Outcome(
             backend="bwrap", enforced=list(self.enforced), results=parser.close(),
             returncode=returncode if isinstance(returncode, int) else None,
             timed_out=timed_out, result_limited=result_limited,
@@ -286,7 +283,7 @@ class Worker:
             pass
         try:
             self.process.wait(timeout=5)
-            sandbox.reap_strays()
+            reap_strays()
         except subprocess.TimeoutExpired:
             pass
         if self.process.stderr:
@@ -300,7 +297,7 @@ class Pool:
     """``size`` warm workers for one batch; ``run`` takes a free one (from any thread) and
     replaces a worker that was lost."""
 
-    def __init__(self, size: int, limits: sandbox.Limits, uid_range: dict, shared_request: bytes):
+    def __init__(self, size: int, limits: Limits, uid_range: dict, shared_request: bytes):
         self.limits = limits
         self.uid_range = uid_range
         self.shared_request = shared_request
@@ -318,7 +315,7 @@ class Pool:
             self.close()
             raise
 
-    def run(self, module_files: dict[str, str]) -> sandbox.Outcome:
+    def run(self, module_files: dict[str, str]) -> Outcome:
         """Run one submission on a free worker. WorkerLost when the worker failed during the run
         (it is replaced) or when no worker can be started any more."""
         worker = self._free.get()
@@ -340,7 +337,7 @@ class Pool:
             self.replaced += 1
         try:
             worker = Worker.launch(self.limits, self.uid_range, self.shared_request).wait_ready()
-        except (WorkerLost, sandbox.SandboxUnavailable, OSError):
+        except (WorkerLost, SandboxUnavailable, OSError):
             with self._lock:
                 if not self._all:
                     self._free.put(None)

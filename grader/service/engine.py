@@ -35,6 +35,7 @@ from typing import Protocol
 from ..feedback import document as feedback
 from ..grading import pipeline
 from ..sandbox import launch as sandbox
+from ..sandbox.errors import SandboxUnavailable
 from ..spec import taskspec
 from ..spec.config import Settings
 
@@ -86,7 +87,7 @@ class ColdEngine:
     def start(self) -> None:
         try:
             self.backend, self.fallback_reason = sandbox.choose_backend(self.settings.sandbox)
-        except sandbox.SandboxUnavailable as exc:
+        except SandboxUnavailable as exc:
             raise EngineUnavailable(f"no sandbox can run here: {exc}") from None
         for task in self.tasks.values():
             try:  # imported once, here: gradings of one task then share it from their threads
@@ -123,7 +124,7 @@ class ColdEngine:
         # The reasons `grader grade` gives for the same failures (its exit 3).
         except taskspec.TaskError as exc:
             reason = f"the task {job.task!r} is broken: {exc}"
-        except sandbox.SandboxUnavailable as exc:
+        except SandboxUnavailable as exc:
             reason = f"no sandbox can run here: {exc}"
         except pipeline.SandboxFailure as exc:
             reason = f"the sandbox failed: {exc}"

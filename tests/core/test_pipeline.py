@@ -13,6 +13,7 @@ from core_support import ROOT
 from grader.spec import config, taskspec
 from grader.grading import pipeline, reference
 from grader.sandbox import launch as sandbox
+from grader.sandbox.limits import Limits
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def test_a_failure_on_the_trusted_side_leaves_no_folder_and_no_sandbox(failing, 
     (tmp_path / "grader.yaml").write_text("sandbox: process\n", encoding="utf-8")
     settings = config.load(str(tmp_path / "grader.yaml"), str(ROOT))
     task = taskspec.load("im2col", settings.root)
-    limits = sandbox.Limits.from_dict(task.limits(settings.values["limits"]))
+    limits = Limits.from_dict(task.limits(settings.values["limits"]))
     launch = sandbox.start(limits, "process", settings.values["sandbox_uids"])
     assert list(temporary.iterdir())
 

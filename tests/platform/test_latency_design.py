@@ -11,6 +11,7 @@ change what a document means.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -132,36 +133,37 @@ def test_the_cached_document_equals_the_parsed_one(cache, tasks_root):
 
 
 def test_the_background_bwrap_probe_gives_the_same_verdict_and_leaves_no_process(monkeypatch):
-    from grader.sandbox import launch as sandbox
+    from grader.sandbox import bwrap
 
-    as_root = sandbox.os.geteuid() == 0
-    monkeypatch.setattr(sandbox, "_bwrap_verdicts", {})
-    monkeypatch.setattr(sandbox, "_started_probes", {})
-    sandbox.start_bwrap_probe()
-    probe = sandbox._started_probes.get(as_root)
-    verdict = sandbox.bwrap_problem(as_root)
+    as_root = os.geteuid() == 0
+    monkeypatch.setattr(bwrap, "_verdicts", {})
+    monkeypatch.setattr(bwrap, "_started_probes", {})
+    bwrap.start_probe()
+    probe = bwrap._started_probes.get(as_root)
+    verdict = bwrap.problem(as_root)
     assert probe is None or probe.returncode is not None  # collected, not left running
-    sandbox.start_bwrap_probe()  # known now: nothing more is started
-    assert not sandbox._started_probes
-    monkeypatch.setattr(sandbox, "_bwrap_verdicts", {})
-    assert sandbox.bwrap_problem(as_root) == verdict  # probed in the foreground: the same answer
+    bwrap.start_probe()  # known now: nothing more is started
+    assert not bwrap._started_probes
+    monkeypatch.setattr(bwrap, "_verdicts", {})
+    assert bwrap.problem(as_root) == verdict  # probed in the foreground: the same answer
 
 
 def test_a_sandbox_started_on_bwrap_before_its_probe_said_no_is_replaced_by_the_process_backend(monkeypatch, capsys):
     from grader import cli
-    from grader.sandbox import launch as sandbox
     from grader.commands import grade as grade_command
+    from grader.sandbox import bwrap
+    from grader.sandbox import launch as sandbox
 
-    if sandbox._missing_for_bwrap(sandbox.os.geteuid() == 0):
+    if bwrap.missing(os.geteuid() == 0):
         pytest.skip("bwrap is not installed: no sandbox is started on a guess")
 
     def refusing_probe(as_root):
         return subprocess.Popen([sys.executable, "-c", "import sys; sys.exit('no namespaces for you')"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
-    monkeypatch.setattr(sandbox, "_bwrap_verdicts", {})
-    monkeypatch.setattr(sandbox, "_started_probes", {})
-    monkeypatch.setattr(sandbox, "_probe", refusing_probe)
+    monkeypatch.setattr(bwrap, "_verdicts", {})
+    monkeypatch.setattr(bwrap, "_started_probes", {})
+    monkeypatch.setattr(bwrap, "_probe", refusing_probe)
     events = []
     real_start, real_abort, real_run = sandbox.start, sandbox.abort, grade_command.pipeline.run
     monkeypatch.setattr(sandbox, "start", lambda limits, backend, uids: events.append(f"start {backend}") or real_start(limits, backend, uids))
@@ -191,16 +193,16 @@ def test_a_bwrap_that_cannot_be_executed_falls_back_to_the_process_backend_as_be
 def test_bwrap_demanded_where_it_is_missing_says_so_and_starts_nothing(tmp_path):
     import fcntl
 
-    from grader.sandbox import launch as sandbox
+    from grader.sandbox import uids
 
-    if sandbox.os.geteuid() != 0:
+    if os.geteuid() != 0:
         pytest.skip("uid slots, held here so that no other backend could start, exist only as root")
     uid = 65432
     config = tmp_path / "grader.yaml"
     config.write_text(f"sandbox: bwrap\nsandbox_uids: {{first: {uid}, count: 1}}\n")
     (tmp_path / "bin").mkdir()
-    sandbox.SLOT_DIR.mkdir(mode=0o755, exist_ok=True)
-    with open(sandbox.SLOT_DIR / f"{uid}.lock", "a") as lock:
+    uids.SLOT_DIR.mkdir(mode=0o755, exist_ok=True)
+    with open(uids.SLOT_DIR / f"{uid}.lock", "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a backend started anyway would fail on its uid instead
         done = run_grader("--config", str(config), "--root", str(REPO), "grade", "--task", "conv_backward",
                           str(CORRECT_CONV), env={"PATH": str(tmp_path / "bin")})

@@ -20,7 +20,7 @@ import pytest
 from grader.batch import run as batch
 from grader.spec import config, taskspec
 from grader.sandbox import pool
-from grader.sandbox import launch as sandbox
+from grader.sandbox.limits import rlimit_pairs
 from grader.grading.submission import prepare
 from platform_support import CORRECT_CONV, HOSTILE, REPO
 
@@ -89,7 +89,7 @@ def test_a_child_has_every_rlimit_the_trusted_side_decided(tmp_path):
     plan = batch.make_plan(taskspec.load("conv_backward", settings.root), settings, seed=5)
     if plan.backend != "bwrap":
         pytest.skip(f"warm workers need bwrap, which cannot run here: {plan.fallback_reason}")
-    expected = {which: (soft, hard) for which, soft, hard in sandbox.rlimit_pairs(plan.limits)}
+    expected = {which: (soft, hard) for which, soft, hard in rlimit_pairs(plan.limits)}
     probe = (f"import resource\nEXPECTED = {expected!r}\nODD = {ODD_LIMITS!r}\n"
              "wrong = {w: resource.getrlimit(w) for w, pair in EXPECTED.items() if resource.getrlimit(w) != pair}\n"
              "wrong.update({w: resource.getrlimit(w) for w, soft in ODD.items() if resource.getrlimit(w)[0] == soft})\n"
@@ -115,14 +115,15 @@ WORKER_CHANGED_BY_ITS_CHILD = '''
 import json, sys, tempfile
 from pathlib import Path
 from grader.batch import run as batch
-from grader.sandbox import pool
+from grader.sandbox import confined
 from grader.spec import config, taskspec
 # A filter without the rules that keep a child from changing another process: the second
 # line of defence alone.
-weakened = pool.SECCOMP_SOURCE.replace('_SELF_ONLY = ("prlimit64",', '_SELF_ONLY = (') \\
+shipped = confined.source
+weakened = shipped("seccomp").replace('_SELF_ONLY = ("prlimit64",', '_SELF_ONLY = (') \\
     .replace('_OWN_PROCESS_OR_GROUP = {"setpriority": _PRIO_USER, ', '_OWN_PROCESS_OR_GROUP = {')
-assert weakened != pool.SECCOMP_SOURCE
-pool.SECCOMP_SOURCE = weakened
+assert weakened != shipped("seccomp")
+confined.source = lambda name: weakened if name == "seccomp" else shipped(name)
 folder = Path(tempfile.mkdtemp())
 (folder / "grader.yaml").write_text("limits: {wall_seconds: 4, cpu_seconds: 3}\\n", encoding="utf-8")
 settings = config.load(str(folder / "grader.yaml"), sys.argv[1])

@@ -330,7 +330,7 @@ def processes_of_uid(uid: int) -> list[str]:
     (of this suite or any other on the machine) can be using the uid, so whatever process
     of it still runs was left behind.
     """
-    from grader.sandbox.launch import SLOT_DIR
+    from grader.sandbox.uids import SLOT_DIR
 
     SLOT_DIR.mkdir(mode=0o755, exist_ok=True)
     with open(SLOT_DIR / f"{uid}.lock", "a") as lock:
@@ -344,7 +344,7 @@ def leftover_sandbox_processes() -> list[str]:
     Run after a batch of gradings: every one of them must have killed all its processes
     before it let its uid go.
     """
-    from grader.sandbox.launch import SLOT_DIR
+    from grader.sandbox.uids import SLOT_DIR
 
     if os.geteuid() != 0:
         return []

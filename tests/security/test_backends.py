@@ -16,6 +16,8 @@ import pytest
 
 from grader.sandbox.confined import landlock, seccomp
 from grader.sandbox import launch as sandbox
+from grader.sandbox.errors import SandboxUnavailable
+from grader.sandbox.limits import Limits, rlimit_pairs
 
 harness = sys.modules["cnn_security_harness"]
 
@@ -53,8 +55,8 @@ def test_the_feedback_says_what_the_backend_enforced(mode):
 def test_without_landlock_an_unprivileged_grader_refuses_the_process_backend(monkeypatch):
     monkeypatch.setattr(landlock, "abi_version", lambda: 0)
     monkeypatch.setattr(sandbox.os, "geteuid", lambda: 4242)
-    limits = sandbox.Limits.from_dict(harness.LIMITS)
-    with pytest.raises(sandbox.SandboxUnavailable, match="needs Landlock"):
+    limits = Limits.from_dict(harness.LIMITS)
+    with pytest.raises(SandboxUnavailable, match="needs Landlock"):
         sandbox.start(limits, "process", {"first": 61000, "count": 64})
 
 
@@ -191,7 +193,7 @@ _PRLIMIT_OPTIONS = {resource.RLIMIT_DATA: "--data", resource.RLIMIT_STACK: "--st
 def rlimits_probe(limits) -> bytes:
     """A submission that fails at import unless its process has exactly ``limits``' rlimits and
     none of ``ODD_GRADER_LIMITS``."""
-    expected = {which: (soft, hard) for which, soft, hard in sandbox.rlimit_pairs(limits)}
+    expected = {which: (soft, hard) for which, soft, hard in rlimit_pairs(limits)}
     return (f"import resource\nEXPECTED = {expected!r}\nODD = {ODD_GRADER_LIMITS!r}\n"
             "wrong = {w: resource.getrlimit(w) for w, pair in EXPECTED.items() if resource.getrlimit(w) != pair}\n"
             "wrong.update({w: resource.getrlimit(w) for w, soft in ODD.items() if resource.getrlimit(w)[0] == soft})\n"
@@ -207,7 +209,7 @@ def test_every_rlimit_of_the_students_process_is_the_graders_decision(mode):
         pytest.skip(f"mode {mode} cannot run here: {problem}")
     if not shutil.which("prlimit"):
         pytest.skip("prlimit (util-linux) is not installed")
-    probe = rlimits_probe(sandbox.Limits.from_dict(harness.LIMITS))
+    probe = rlimits_probe(Limits.from_dict(harness.LIMITS))
     wrapper = ["prlimit", *(f"{_PRLIMIT_OPTIONS[which]}={soft}:" for which, soft in ODD_GRADER_LIMITS.items())]
     graded = harness.grade(mode, "im2col", probe + harness.correct_example("im2col"), wrapper=tuple(wrapper))
     assert not graded.problems, graded.problems
@@ -215,5 +217,5 @@ def test_every_rlimit_of_the_students_process_is_the_graders_decision(mode):
 
 
 def test_the_rlimits_cover_every_resource_linux_has():
-    pairs = sandbox.rlimit_pairs(sandbox.Limits.from_dict(harness.LIMITS))
+    pairs = rlimit_pairs(Limits.from_dict(harness.LIMITS))
     assert sorted(which for which, _, _ in pairs) == list(range(16))  # RLIM_NLIMITS

@@ -2,13 +2,16 @@
 system files the dynamic loader opens for them; no other package, nothing else of /usr."""
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
 from grader.sandbox import elfdeps
-from grader.sandbox import launch as sandbox
+from grader.sandbox import bwrap
+from grader.sandbox import layout as host
+from grader.sandbox.limits import Limits
 
 
 def test_the_loader_and_the_c_library_are_found_as_the_loader_finds_them():
@@ -44,20 +47,20 @@ def test_an_interpreter_built_with_a_shared_libpython_finds_it_by_its_runpath(ve
 
 
 def test_bwrap_shows_nothing_of_the_system_but_what_the_interpreter_and_numpy_need():
-    if not sandbox.shutil.which("bwrap"):
+    if not shutil.which("bwrap"):
         pytest.skip("bwrap is not installed")
-    limits = sandbox.Limits(3, 6, 768, 16, 8, 32, 64, 4, 16)
-    command = sandbox._bwrap_command(limits, None, 3)
+    limits = Limits(3, 6, 768, 16, 8, 32, 64, 4, 16)
+    command = bwrap.runner_command(limits, None, 3)
     shown = [command[index + 2] for index, word in enumerate(command) if word == "--ro-bind"]
-    layout = sandbox.layout()
+    layout = host.layout()
     allowed = {str(layout.python_executable), str(layout.stdlib), "/etc/ld.so.cache", "/usr/lib/locale/C.utf8"}
     allowed |= {destination for _, destination in
-                sandbox.runtime_files(layout.python_executable, layout.stdlib, layout.numpy_dirs)}
-    allowed |= {f"{sandbox.SANDBOX_SITE}/{folder.name}" for folder in layout.numpy_dirs}
+                host.runtime_files(layout.python_executable, layout.stdlib, layout.numpy_dirs)}
+    allowed |= {f"{host.SANDBOX_SITE}/{folder.name}" for folder in layout.numpy_dirs}
     assert set(shown) <= allowed, set(shown) - allowed
     assert not any(Path(path).name in ("dist-packages", "site-packages") for path in shown)
-    for folder in sandbox.hidden_in_stdlib(layout.stdlib):
+    for folder in host.hidden_in_stdlib(layout.stdlib):
         assert command[command.index(str(folder)) - 1] == "--tmpfs"
     # Every library shown is an ELF file the loader needs, never a whole folder of the system.
     assert all(Path(source).is_file() for source, _ in
-               sandbox.runtime_files(layout.python_executable, layout.stdlib, layout.numpy_dirs))
+               host.runtime_files(layout.python_executable, layout.stdlib, layout.numpy_dirs))
