@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
 import signal
 import subprocess
-import threading
 import time
 
-from . import bwrap, process, streams, uids
+from . import bwrap, streams, uids
+from . import process as process_backend
 from .errors import SandboxUnavailable
 from .limits import Limits
 from .reaping import reap_strays
-from .streams import PIPE_BYTES, Outcome
+from .streams import Outcome
 
-BACKENDS = {"bwrap": bwrap, "process": process}
+BACKENDS = {"bwrap": bwrap, "process": process_backend}
 
 
 def expected_backend(requested: str) -> str | None:
@@ -66,9 +65,9 @@ class Launch:
     """A started sandbox whose runner waits for its request; ``send`` sets the deadline."""
 
     def __init__(self, process: subprocess.Popen, backend: str, enforced: list[str], limits: Limits,
-                 result_read: int, cleanup: list):
+                 request_fd: int, result_fd: int, cleanup: list):
         self.process, self.backend, self.enforced, self.limits = process, backend, enforced, limits
-        self.result_read, self.cleanup = result_read, cleanup
+        self.request_fd, self.result_fd, self.cleanup = request_fd, result_fd, cleanup
         self.started = time.monotonic()
         self.deadline: float | None = None
 
@@ -77,6 +76,7 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
     """Start the runner in the sandbox; it waits for its request on stdin."""
     slot = uids.take(uid_range)
     cleanup: list = [slot.release] if slot else []
+    request_read, request_write = os.pipe()
     result_read, result_write = os.pipe()
     streams.widen_pipe(result_write)
     plan = None
@@ -84,21 +84,22 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
         plan = BACKENDS[backend].plan(limits, slot.uid if slot else None, result_write)
         cleanup += plan.cleanup
         process = subprocess.Popen(
-            plan.command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            plan.command, stdin=request_read, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             env=plan.env, close_fds=True, pass_fds=plan.pass_fds, start_new_session=True, preexec_fn=plan.prepare,
         )
     except BaseException as exc:
-        os.close(result_read)
-        os.close(result_write)
+        for fd in (request_read, request_write, result_read, result_write):
+            os.close(fd)
         why = plan.failed() if plan is not None else None
         for step in reversed(cleanup):
             step()
         if why is not None:
             raise SandboxUnavailable(f"the {backend} backend could not set up: {why}") from exc
         raise
+    os.close(request_read)
     os.close(result_write)
     plan.started()
-    return Launch(process, backend, plan.enforced, limits, result_read, cleanup)
+    return Launch(process, backend, plan.enforced, limits, request_write, result_read, cleanup)
 
 
 def send(launch: Launch, request: bytes) -> None:
@@ -106,7 +107,7 @@ def send(launch: Launch, request: bytes) -> None:
     sandbox may have been started while the trusted side was still importing numpy, which is
     no time of the student's). The caller may work on, then ``finish``."""
     launch.deadline = time.monotonic() + launch.limits.wall_seconds
-    threading.Thread(target=_write_request, args=(launch.process.stdin, request), daemon=True).start()
+    streams.write_request(launch.request_fd, request)
 
 
 @contextlib.contextmanager
@@ -125,107 +126,35 @@ def abort(launch: Launch) -> Outcome:
     _kill(launch)
     if launch.deadline is None:
         launch.deadline = time.monotonic() + launch.limits.wall_seconds
-        launch.process.stdin.close()
+        os.close(launch.request_fd)
     return finish(launch)
 
 
 def finish(launch: Launch, request: bytes | None = None) -> Outcome:
     """Send the request (unless ``send`` did), collect every stream within the limits, then make
     sure nothing is left."""
-    from .protocol import ResultParser
-
     if request is not None:
         send(launch, request)
-    limits = launch.limits
     process = launch.process
-    output_cap = limits.output_kb * 1024
-    parser = ResultParser(output_cap=output_cap)
-    result_cap = limits.result_mb * 1024 * 1024
-    captured = {"stdout": bytearray(), "stderr": bytearray()}
-    dropped = 0
-    result_bytes = 0
-    timed_out = result_limited = leader_gone = False
-
-    selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ, "stdout")
-    selector.register(process.stderr, selectors.EVENT_READ, "stderr")
-    selector.register(launch.result_read, selectors.EVENT_READ, "result")
-    deadline = launch.deadline
     try:
-        while selector.get_map():
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            if not leader_gone and _has_exited(process.pid):
-                # What the runner wrote is in the pipes; a process it left behind holding them
-                # open would keep the streams from ending until the wall clock runs out.
-                leader_gone = True
-                _kill(launch)
-            for key, _ in selector.select(timeout=min(remaining, 0.5)):
-                fd = key.fd if key.data == "result" else key.fileobj.fileno()
-                chunk = os.read(fd, PIPE_BYTES)
-                if not chunk:
-                    selector.unregister(key.fileobj)
-                    continue
-                if key.data == "result":
-                    result_bytes += len(chunk)
-                    if result_bytes > result_cap:
-                        result_limited = True
-                        selector.unregister(key.fileobj)
-                        _kill(launch)
-                        continue
-                    parser.feed(chunk)
-                    if parser.results.corrupt:
-                        # Nothing after a corrupt frame can be judged: stop the sandbox now.
-                        selector.unregister(key.fileobj)
-                        _kill(launch)
-                else:
-                    buffer = captured[key.data]
-                    room = output_cap - len(buffer)
-                    buffer += chunk[:max(room, 0)]
-                    dropped += max(0, len(chunk) - max(room, 0))
+        collected = streams.collect(launch.limits, launch.result_fd, process.stdout.fileno(), process.stderr.fileno(),
+                                    launch.deadline, lambda: _kill(launch), leader=process.pid)
     finally:
-        selector.close()
         _kill(launch)
         try:
             process.wait(timeout=5)
             reap_strays(process.pid)
         except subprocess.TimeoutExpired:
             pass
-        for stream in (process.stdout, process.stderr, process.stdin):
+        for stream in (process.stdout, process.stderr):
             try:
                 stream.close()
             except OSError:
                 pass
-        os.close(launch.result_read)
+        os.close(launch.result_fd)
         for step in reversed(launch.cleanup):
             step()
-    returncode = process.returncode
-    return Outcome(
-        backend=launch.backend, enforced=launch.enforced, results=parser.close(), returncode=returncode,
-        timed_out=timed_out, result_limited=result_limited,
-        stdout=captured["stdout"].decode("utf-8", "replace"), stderr=captured["stderr"].decode("utf-8", "replace"),
-        dropped=dropped, elapsed=time.monotonic() - launch.started,
-    )
-
-
-def _write_request(stream, request: bytes) -> None:
-    try:
-        stream.write(request)
-        stream.close()
-    except (BrokenPipeError, OSError, ValueError):
-        pass
-
-
-
-def _has_exited(pid: int) -> bool:
-    """Whether the sandbox's first process has ended, without reaping it (its pid, and so its
-    process group id, stays reserved until ``process.wait``)."""
-    try:
-        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is not None
-    except ChildProcessError:
-        return True
+    return collected.outcome(launch.backend, launch.enforced, process.returncode, time.monotonic() - launch.started)
 
 
 def _kill(launch: Launch) -> None:

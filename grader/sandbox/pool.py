@@ -21,24 +21,23 @@ import json
 import os
 import queue
 import resource
-import selectors
 import signal
 import socket
 import subprocess
+import selectors
 import threading
 import time
 from dataclasses import dataclass, field
 
-from . import bwrap, confined, layout, uids
+from . import bwrap, confined, layout, streams, uids
 from .confined import seccomp
 from .errors import SandboxUnavailable
 from .limits import Limits, rlimit_pairs
-from .protocol import ResultParser, frame
+from .protocol import frame
 from .reaping import reap_strays
-from .streams import PIPE_BYTES, Outcome, widen_pipe
+from .streams import Outcome, widen_pipe
 
 STARTUP_SECONDS = 60.0
-REPORT_GRACE_SECONDS = 5.0  # how long a worker may take to report once asked to kill its child
 _CONTROL_MESSAGE = 4096
 
 
@@ -92,21 +91,24 @@ class Worker:
         slot = uids.take(uid_range)
         trusted_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         rlimits = rlimit_pairs(limits)
+        shared_read, shared_write = os.pipe()
         try:
             process = subprocess.Popen(
                 worker_command(limits, slot.uid if slot else None, worker_end.fileno()),
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                stdin=shared_read, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 close_fds=True, pass_fds=(worker_end.fileno(),), start_new_session=True,
                 preexec_fn=lambda: _worker_rlimits(rlimits),
             )
         except BaseException:
+            os.close(shared_write)
             trusted_end.close()
             if slot:
                 slot.release()
             raise
         finally:
+            os.close(shared_read)
             worker_end.close()
-        threading.Thread(target=_feed, args=(process.stdin, shared_request), daemon=True).start()
+        streams.write_request(shared_write, shared_request)
         return cls(limits, process, trusted_end, slot)
 
     def wait_ready(self) -> Worker:
@@ -156,57 +158,14 @@ class Worker:
             for fd in (request_read, result_write, stdout_write, stderr_write):
                 os.close(fd)
         started = time.monotonic()
-        _send(request_write, request)
-        parser = ResultParser(output_cap=limits.output_kb * 1024)
-        captured = {"stdout": bytearray(), "stderr": bytearray()}
-        output_cap, result_cap = limits.output_kb * 1024, limits.result_mb * 1024 * 1024
-        dropped = result_bytes = 0
-        timed_out = result_limited = killed = False
-        report = None
-        selector = selectors.DefaultSelector()
-        for fd, name in ((result_read, "result"), (stdout_read, "stdout"), (stderr_read, "stderr")):
-            selector.register(fd, selectors.EVENT_READ, name)
-        selector.register(self.control, selectors.EVENT_READ, "control")
-        deadline = started + limits.wall_seconds
+        streams.write_request(request_write, request)
+        reports: list[dict] = []
         try:
             # Until the worker reports (its child and everything it started are gone by then)
             # and every stream has ended: nothing the submission wrote is left unread.
-            while report is None or len(selector.get_map()) > 0:
-                now = time.monotonic()
-                if now >= deadline:
-                    if report is not None:
-                        # Reported clean, yet something still holds the child's pipes.
-                        self._discard()
-                        break
-                    if killed:
-                        self._discard()
-                        raise WorkerLost("the worker did not report after killing its child")
-                    timed_out = True
-                    killed = self._kill(job)
-                    deadline = now + REPORT_GRACE_SECONDS
-                for key, _ in selector.select(timeout=max(min(deadline - now, 0.5), 0.01)):
-                    if key.data == "control":
-                        report = self._take_report(job)
-                        selector.unregister(key.fileobj)
-                        deadline = min(deadline, time.monotonic() + REPORT_GRACE_SECONDS)
-                        continue
-                    chunk = os.read(key.fd, PIPE_BYTES)
-                    if not chunk:
-                        selector.unregister(key.fd)
-                    elif key.data != "result":
-                        buffer = captured[key.data]
-                        kept = chunk[:max(output_cap - len(buffer), 0)]
-                        buffer += kept
-                        dropped += len(chunk) - len(kept)
-                    elif result_bytes + len(chunk) > result_cap:
-                        result_limited = True
-                        selector.unregister(key.fd)
-                        killed = self._kill(job)
-                    else:
-                        result_bytes += len(chunk)
-                        parser.feed(chunk)
-                        if parser.results.corrupt and not killed:  # nothing after it can be read
-                            killed = self._kill(job)
+            collected = streams.collect(limits, result_read, stdout_read, stderr_read, started + limits.wall_seconds,
+                                        lambda: self._kill(job), control=self.control,
+                                        take_report=lambda: reports.append(self._take_report(job)))
         except BaseException as exc:
             # Whatever stopped the run (the worker closed under it, a failure of the trusted side),
             # the child may still be running and the worker's report is unread: the worker is not
@@ -218,19 +177,17 @@ class Worker:
                 raise WorkerLost(f"{why}: {exc}") from None
             raise
         finally:
-            selector.close()
             for fd in (result_read, stdout_read, stderr_read):
                 os.close(fd)
-        if not report.get("clean", False):
+        if not reports:
             self._discard()
-        returncode = report.get("returncode")
-        return Outcome(
-            backend="bwrap", enforced=list(self.enforced), results=parser.close(),
-            returncode=returncode if isinstance(returncode, int) else None,
-            timed_out=timed_out, result_limited=result_limited,
-            stdout=captured["stdout"].decode("utf-8", "replace"), stderr=captured["stderr"].decode("utf-8", "replace"),
-            dropped=dropped, elapsed=time.monotonic() - started,
-        )
+            raise WorkerLost("the worker did not report after killing its child")
+        # Not clean, or reported clean while something still held the child's pipes: not reused.
+        if not reports[0].get("clean", False) or not collected.ended:
+            self._discard()
+        returncode = reports[0].get("returncode")
+        return collected.outcome("bwrap", list(self.enforced), returncode if isinstance(returncode, int) else None,
+                                 time.monotonic() - started)
 
     def _take_report(self, job: int) -> dict:
         try:
@@ -243,13 +200,12 @@ class Worker:
             raise WorkerLost("the worker died or answered out of turn")
         return report
 
-    def _kill(self, job: int) -> bool:
+    def _kill(self, job: int) -> None:
         try:
             self.control.send(json.dumps({"kill": job}).encode())
         except OSError:
             self._discard()
             raise WorkerLost("the worker died") from None
-        return True
 
     def _receive(self, timeout: float) -> dict:
         waiting = selectors.DefaultSelector()
@@ -352,35 +308,3 @@ class Pool:
         for worker in workers:
             worker.close()
 
-
-def _send(fd: int, data: bytes) -> None:
-    """Write ``data`` to a fresh pipe and close it; in a thread only if the pipe is full."""
-    os.set_blocking(fd, False)
-    try:
-        sent = os.write(fd, data)
-    except BlockingIOError:
-        sent = 0
-    except OSError:
-        os.close(fd)
-        return
-    if sent == len(data):
-        os.close(fd)
-        return
-    os.set_blocking(fd, True)
-    threading.Thread(target=_write_all, args=(fd, data[sent:]), daemon=True).start()
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    try:
-        with open(fd, "wb") as stream:
-            stream.write(data)
-    except OSError:
-        pass
-
-
-def _feed(stream, data: bytes) -> None:
-    try:
-        stream.write(data)
-        stream.close()
-    except OSError:
-        pass

@@ -19,7 +19,7 @@ import pytest
 
 from grader.batch import run as batch
 from grader.spec import config, taskspec
-from grader.sandbox import pool
+from grader.sandbox import pool, protocol
 from grader.sandbox.limits import rlimit_pairs
 from grader.grading.submission import prepare
 from platform_support import CORRECT_CONV, HOSTILE, REPO
@@ -165,11 +165,11 @@ def test_a_worker_whose_run_failed_on_the_trusted_side_is_not_used_again(warm, m
     # that report and a grader error.
     plan, sandboxes = warm
 
-    class Surprising(pool.ResultParser):
+    class Surprising(protocol.ResultParser):
         def feed(self, chunk):
             raise RuntimeError("a surprise of the trusted side")
 
-    monkeypatch.setattr(pool, "ResultParser", Surprising)
+    monkeypatch.setattr(protocol, "ResultParser", Surprising)
     replaced = sandboxes.pool.replaced
     with pytest.raises(RuntimeError):
         sandboxes.run(prepare(CORRECT_CONV.read_bytes(), plan.task.template_source(), "Convolution", "solution.py"))
