@@ -24,6 +24,7 @@ from pathlib import Path
 from . import confined, layout
 from . import limits as sandbox_limits
 from .confined import seccomp
+from .guarantees import Setup
 from .limits import Limits
 from .plan import Plan
 from .reaping import reap_strays
@@ -211,20 +212,13 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
         if seccomp_fd is not None:
             os.close(seccomp_fd)
         raise
-    enforced = ["bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment"]
-    if uid is not None:
-        enforced.append("own-uid")
-    if seccomp_fd is not None:
-        enforced.append(seccomp.ENFORCED)
-    if confine:
-        from .confined import landlock
-
-        enforced += landlock.what_it_enforces(landlock_abi())
+    setup = Setup("bwrap", own_uid=uid is not None, seccomp=seccomp_fd is not None,
+                  landlock_abi=landlock_abi() if confine else 0)
     # As an ordinary uid, bwrap itself must stay free to clone into its new namespaces:
     # RLIMIT_NPROC would count every process of the grader's uid (concurrent gradings
     # too) and refuse that clone. The runner sets it inside (``runner.main``), where it
     # counts the user namespace's processes alone, the sandbox's.
     rlimits = [pair for pair in sandbox_limits.rlimit_pairs(limits) if uid is not None or pair[0] != resource.RLIMIT_NPROC]
     passed = (result_fd,) if seccomp_fd is None else (result_fd, seccomp_fd)
-    return Plan(command, dict(layout.SANDBOX_ENV), passed, lambda: sandbox_limits.apply(rlimits), enforced,
+    return Plan(command, dict(layout.SANDBOX_ENV), passed, lambda: sandbox_limits.apply(rlimits), setup,
                 close_after_start=[] if seccomp_fd is None else [seccomp_fd])

@@ -12,7 +12,7 @@ Owns a single grading's sandbox lifecycle, the same for both backends (what each
                      group killed; nothing left (files, uid, orphans: ``reaping``)
     abort            the same for a grading that cannot go on
 
-What the feedback says was enforced comes from the plan (``Launch.enforced``).
+What the feedback says was enforced (``Launch.enforced``) is ``guarantees``' account of the plan.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import signal
 import subprocess
 import time
 
-from . import bwrap, streams, uids
+from . import bwrap, guarantees, streams, uids
 from . import process as process_backend
 from .errors import SandboxUnavailable
 from .limits import Limits
@@ -99,7 +99,7 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
     os.close(request_read)
     os.close(result_write)
     plan.started()
-    return Launch(process, backend, plan.enforced, limits, request_write, result_read, cleanup)
+    return Launch(process, backend, guarantees.enforced(plan.setup), limits, request_write, result_read, cleanup)
 
 
 def send(launch: Launch, request: bytes) -> None:

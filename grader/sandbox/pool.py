@@ -29,9 +29,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from . import bwrap, confined, layout, streams, uids
-from .confined import seccomp
+from . import bwrap, confined, guarantees, layout, streams, uids
 from .errors import SandboxUnavailable
+from .guarantees import Setup
 from .limits import Limits, rlimit_pairs
 from .protocol import frame
 from .reaping import reap_strays
@@ -118,15 +118,11 @@ class Worker:
         except WorkerLost:
             self.close()
             raise
-        self.enforced = ["bwrap-namespaces", "read-only-system", "no-network", "rlimits", "empty-environment",
-                         "warm-worker", "fresh-fork-per-submission", "private-scratch"]
-        if self.slot:
-            self.enforced.append("own-uid")
         abi = hello.get("landlock_abi", 0)
-        if isinstance(abi, int) and abi >= 1:
-            self.enforced.append("landlock-filesystem")
-            self.enforced += ["landlock-scoped-signals-and-sockets"] if abi >= 6 else []
-        self.enforced.append(seccomp.ENFORCED)
+        # Every child: a single grading's seccomp filter (the worker does not start without it)
+        # and, where the kernel has Landlock, a domain of its own (warm_worker.become_runner).
+        self.enforced = guarantees.enforced(Setup("bwrap", warm=True, own_uid=self.slot is not None, seccomp=True,
+                                                  landlock_abi=abi if isinstance(abi, int) and abi > 0 else 0))
         return self
 
     def run(self, module_files: dict[str, str]) -> Outcome:

@@ -22,6 +22,7 @@ from . import confined, layout
 from . import limits as sandbox_limits
 from .confined import removal, seccomp
 from .errors import SandboxUnavailable
+from .guarantees import Setup
 from .limits import Limits
 from .plan import Plan
 
@@ -74,18 +75,18 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
         if uid is not None:
             os.chown(scratch, uid, uid)
         scratch.chmod(0o700)
-        command, before_exec, enforced, status = _confined_child(limits, uid, scratch, result_fd, opened)
+        command, before_exec, setup, status = _confined_child(limits, uid, scratch, result_fd, opened)
     except BaseException:
         for step in reversed(cleanup):
             step()
         raise
     env = dict(layout.SANDBOX_ENV, HOME=str(scratch))
-    return Plan(command, env, (result_fd,), before_exec, enforced, cleanup=cleanup, status=status)
+    return Plan(command, env, (result_fd,), before_exec, setup, cleanup=cleanup, status=status)
 
 
 def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: int, opened: list[int]):
-    """The runner's command, the function the child runs before exec, the labels it applies for
-    sure, and the status pipe on which the child adds the others. ``opened`` gets the descriptors
+    """The runner's command, the function the child runs before exec, the facts of the sandbox
+    known before it runs, and the status pipe on which the child adds the others. ``opened`` gets the descriptors
     of the Landlock rules, to close once the sandbox has ended."""
     # Imported here, where only this backend pays for them; in the parent, so that the child's
     # before_exec (landlock, seccomp.install) finds them loaded between fork and exec.
@@ -127,10 +128,7 @@ def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: i
         opened += listable
         scratch_fd = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
         opened.append(scratch_fd)
-    enforced = ["rlimits", "new-session", "empty-environment", "private-scratch"]
-    if uid is not None:
-        enforced.append("own-uid")
-    enforced += landlock.what_it_enforces(abi)
+    setup = Setup("process", own_uid=uid is not None, landlock_abi=abi)
     as_root = uid is not None
     libc = ctypes.CDLL(None, use_errno=True)
     rlimits = sandbox_limits.rlimit_pairs(limits)
@@ -141,9 +139,9 @@ def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: i
         try:
             writable = [scratch_fd] if abi else []
             if as_root and libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS) == 0:
-                notes.append("new-network-namespace")
+                notes.append("network_namespace")
             if as_root and _mount_scratch_tmpfs(libc, scratch, limits.scratch_mb, uid):
-                notes.append("private-tmpfs")
+                notes.append("scratch_tmpfs")
                 # The rule must name the tmpfs now mounted there, not the folder under it.
                 writable = [os.open(scratch, os.O_PATH | os.O_CLOEXEC)] if abi else []
             # Landlock first: the rule fds would not fit under the open-files limit.
@@ -151,7 +149,7 @@ def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: i
                 landlock.restrict(abi, read_only, writable, listable)
             if seccomp.supported():
                 seccomp.install()
-                notes.append(seccomp.ENFORCED)
+                notes.append("seccomp")
             sandbox_limits.apply(rlimits)
             if as_root:
                 os.setgroups([])
@@ -165,7 +163,7 @@ def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: i
         os.close(status_write)
 
     command = confined.argv(executable, "runner", str(numpy_site), str(result_fd))
-    return command, before_exec, enforced, (status_read, status_write)
+    return command, before_exec, setup, (status_read, status_write)
 
 
 def _close_all(descriptors: list[int]) -> None:

@@ -22,11 +22,11 @@ from grader.sandbox.limits import Limits, rlimit_pairs
 harness = sys.modules["cnn_security_harness"]
 
 PROCESS = {"rlimits", "new-session", "empty-environment", "private-scratch", "landlock-filesystem", "landlock-no-tcp",
-           "landlock-scoped-signals-and-sockets", seccomp.ENFORCED}
+           "landlock-scoped-signals-and-sockets", "seccomp-no-new-session-no-sockets"}
 # What only a grader running as root can add: the uid switch, namespaces, a mount.
 ROOT_ONLY = {"own-uid", "new-network-namespace", "private-tmpfs"}
 BWRAP = {"bwrap-namespaces", "read-only-system", "no-network", "rlimits", "private-tmpfs", "empty-environment",
-         "own-uid", seccomp.ENFORCED}
+         "own-uid", "seccomp-no-new-session-no-sockets"}
 EXPECTED = {
     "bwrap": BWRAP,
     "process": PROCESS | {"own-uid", "new-network-namespace", "private-tmpfs"},

@@ -58,17 +58,6 @@ def handled_fs(abi: int) -> int:
     return handled
 
 
-def what_it_enforces(abi: int) -> list[str]:
-    if abi < 1:
-        return []
-    enforced = ["landlock-filesystem"]
-    if abi >= 4:
-        enforced.append("landlock-no-tcp")
-    if abi >= 6:
-        enforced.append("landlock-scoped-signals-and-sockets")
-    return enforced
-
-
 def restrict(abi: int, read_only: list[tuple[int, bool]], writable: list[int], listable: list[int] = ()) -> None:
     """Apply the allow-list to the calling process. Raises OSError if the kernel refuses.
 

@@ -82,7 +82,6 @@ _SELF_ONLY = ("prlimit64", "sched_setaffinity", "sched_setscheduler", "sched_set
               "migrate_pages", "move_pages")
 # (which, who, ...): allowed for who = 0 (the caller's own process or group), never for its whole uid.
 _OWN_PROCESS_OR_GROUP = {"setpriority": _PRIO_USER, "ioprio_set": _IOPRIO_WHO_USER}
-ENFORCED = "seccomp-no-new-session-no-sockets"
 
 
 def supported() -> bool:
