@@ -43,8 +43,7 @@ import numpy as np
 from ..spec import cases as cases_mod
 from ..spec import corners, expressions, taskspec
 from ..grading import misconceptions, pipeline, reference
-from ..sandbox import launch as sandbox
-from ..sandbox.errors import SandboxUnavailable
+from ..sandbox.errors import SandboxError, SandboxUnavailable
 from ..spec.config import Settings
 from ..spec.taskspec import BEGIN_MARKER, END_MARKER, Task
 
@@ -800,7 +799,7 @@ def _check_sandbox(context: _Context) -> Check:
     except SandboxUnavailable as exc:
         check.fail(f"no sandbox can run here ({exc}); run with --no-sandbox to skip this check")
         return check
-    except (pipeline.SandboxFailure, taskspec.TaskError, reference.ReferenceError_) as exc:
+    except (SandboxError, taskspec.TaskError, reference.ReferenceError_) as exc:
         check.fail(f"grading failed: {exc}")
         return check
     failing = [v for v in graded_reference.verdicts if not v.passed]

@@ -22,8 +22,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
-import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -32,11 +30,11 @@ from ..spec import cases as cases_mod
 from ..sandbox import pool
 from ..sandbox import protocol as channel
 from ..sandbox import launch as sandbox
-from ..sandbox.errors import SandboxUnavailable
+from ..sandbox.errors import WorkerLost
 from ..sandbox.limits import Limits
 from ..sandbox.streams import Outcome
 from ..feedback import document as feedback
-from ..grading import misconceptions, pipeline, reference
+from ..grading import failures, misconceptions, pipeline, reference
 from .inputs import Entry
 from ..spec.config import Settings
 from ..grading.submission import Submission, prepare
@@ -87,7 +85,7 @@ class Sandboxes:
         elif warm:
             try:
                 self.pool = pool.Pool(jobs, plan.limits, plan.uid_range, channel.encode_request(self.header, self.arrays))
-            except pool.WorkerLost as exc:
+            except WorkerLost as exc:
                 self.warm_problem = str(exc)
 
     @property
@@ -135,11 +133,8 @@ def grade_entry(plan: Plan, sandboxes: Sandboxes, entry: Entry, lang: str) -> tu
     digest = hashlib.sha256(data).hexdigest()
     try:
         document = grade(plan, sandboxes, data, lang)
-    except (pipeline.SandboxFailure, pool.WorkerLost, SandboxUnavailable) as exc:
-        document = feedback.error_document(lang, f"the sandbox failed: {exc}", plan.task.id, plan.seed)
     except Exception as exc:  # the grader's own failure on this submission must not stop the class
-        traceback.print_exc(file=sys.stderr)
-        document = feedback.error_document(lang, f"internal error: {type(exc).__name__}: {exc}", plan.task.id, plan.seed)
+        document = feedback.error_document(lang, failures.reason(exc, plan.task.id), plan.task.id, plan.seed)
     return results_line(entry.name, digest, document), document
 
 

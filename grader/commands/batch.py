@@ -92,8 +92,7 @@ def run(args) -> int:
 
 def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
     from ..batch import run as batch
-    from ..sandbox.errors import SandboxUnavailable
-    from ..sandbox.pool import WorkerLost
+    from ..sandbox.errors import SandboxError
 
     already = total - len(todo)
     if not todo:
@@ -102,7 +101,7 @@ def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
     try:
         plan = batch.make_plan(task, settings, seed)
         sandboxes = batch.Sandboxes(plan, min(args.jobs, len(todo)), warm=not args.sandbox_per_submission)
-    except (SandboxUnavailable, WorkerLost) as exc:
+    except SandboxError as exc:
         print(f"grader batch: no sandbox can run here: {exc}", file=sys.stderr)
         return cli.EXIT_INTERNAL
     if sandboxes.warm_problem and not args.sandbox_per_submission:

@@ -10,7 +10,7 @@ from pathlib import Path
 from .. import cli
 from ..sandbox import bwrap
 from ..sandbox import launch as sandbox
-from ..sandbox.errors import SandboxUnavailable
+from ..sandbox.errors import SandboxFailure
 from ..sandbox.limits import Limits
 from ..feedback.messages import LANGUAGES
 
@@ -94,7 +94,7 @@ def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Lau
     if guess is not None:
         try:
             launch = sandbox.start(limits, guess, uid_range)
-        except OSError:  # the guess cannot even be executed: the probe says why, and decides
+        except SandboxFailure:  # the guess cannot even be executed: the probe says why, and decides
             pass
     with sandbox.aborted_on_failure(launch):
         backend, _ = sandbox.choose_backend(settings.sandbox)
@@ -125,17 +125,10 @@ def run(args) -> int:
         return cli.EXIT_OK
     except cli.UsageError:
         raise
-    except taskspec.TaskError as exc:
-        reason = f"the task {args.task!r} is broken: {exc}"
-    except SandboxUnavailable as exc:
-        reason = f"no sandbox can run here: {exc}"
-    except pipeline.SandboxFailure as exc:
-        reason = f"the sandbox failed: {exc}"
     except Exception as exc:  # the last-ditch answer: the platform always gets JSON
-        import traceback
+        from ..grading import failures  # only a failure pays for it
 
-        traceback.print_exc(file=sys.stderr)
-        reason = f"internal error: {type(exc).__name__}: {exc}"
+        reason = failures.reason(exc, args.task)
     print(reason, file=sys.stderr)
     _print(args, feedback.error_document(lang, reason, task=args.task, seed=args.seed))
     return cli.EXIT_INTERNAL

@@ -20,7 +20,7 @@ from .. import cli
 from ..feedback import document as feedback
 from ..grading import pipeline, reference, shrink
 from ..sandbox import launch as sandbox
-from ..sandbox.errors import SandboxUnavailable
+from ..sandbox.errors import SandboxError
 from ..sandbox.limits import Limits
 from ..feedback.messages import LANGUAGES, text
 from ..grading.submission import prepare
@@ -125,7 +125,7 @@ def run(args) -> int:
             verdict = grading.verdicts[0]
             expected, got = grading.expected[case.index], verdict.got
             status, message = verdict.code or "passed", feedback.case_message(lang, grading, verdict)
-    except (SandboxUnavailable, pipeline.SandboxFailure, reference.ReferenceError_) as exc:
+    except (SandboxError, reference.ReferenceError_) as exc:
         print(f"grader replay: {exc}", file=sys.stderr)
         return cli.EXIT_INTERNAL
     out = Path(args.out)

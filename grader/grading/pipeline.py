@@ -19,6 +19,7 @@ import numpy as np
 from ..spec import cases as cases_mod
 from ..sandbox import protocol as channel
 from ..sandbox import launch as sandbox
+from ..sandbox.errors import SandboxFailure
 from ..sandbox.limits import Limits, rlimit_pairs
 from ..sandbox.streams import Outcome
 from . import reference
@@ -202,10 +203,6 @@ def request_parts(task: Task, order: list[cases_mod.Case], limits: Limits) -> tu
               "cases": request_cases, "arrays": names, "output_cap": limits.output_kb * 1024,
               "rlimits": rlimit_pairs(limits)}
     return header, arrays
-
-
-class SandboxFailure(RuntimeError):
-    """The sandbox or runner itself failed before the student's code could run."""
 
 
 def _judge(grading: Grading, outcome: Outcome, order: list[cases_mod.Case]) -> None:

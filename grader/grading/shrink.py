@@ -25,6 +25,7 @@ import numpy as np
 
 from ..spec import cases as cases_mod
 from . import misconceptions, reference
+from ..sandbox.errors import SandboxError
 from ..spec.taskspec import Task, TaskError
 
 if TYPE_CHECKING:  # pipeline imports this module to run the search
@@ -147,7 +148,7 @@ def search(grading: Grading, rounds: int, wall_seconds: float,
             break
         try:
             run = run_cases(trial, remaining)
-        except (reference.ReferenceError_, TaskError, RuntimeError, OSError):
+        except (reference.ReferenceError_, TaskError, SandboxError):
             # The sandbox or the reference failed on a candidate: the grading stands without a shrunk case.
             break
         tried += len(trial)

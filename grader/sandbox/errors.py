@@ -1,7 +1,26 @@
-"""How a sandbox fails before the student's code ran."""
+"""Every way a sandbox can fail before the student's code ran: one base, ``SandboxError``.
+
+Such a failure is the grader's, never the student's: the platform is told "error" (exit 3),
+retries, and does not count the attempt. Callers catch ``SandboxError``; the subclasses say
+where it happened, and ``grading.failures.reason`` words each for the platform.
+"""
 
 from __future__ import annotations
 
 
-class SandboxUnavailable(RuntimeError):
-    """The requested backend cannot run on this machine."""
+class SandboxError(RuntimeError):
+    """A sandbox failed before the student's code ran."""
+
+
+class SandboxUnavailable(SandboxError):
+    """The requested backend cannot run on this machine (bwrap demanded where it cannot run, no
+    Landlock for an unprivileged process backend, every sandbox uid busy, ...)."""
+
+
+class SandboxFailure(SandboxError):
+    """A sandbox or its runner failed before the student's code could run (it could not be
+    started, or never said it was ready)."""
+
+
+class WorkerLost(SandboxError):
+    """A warm worker died, hung or could not start; its sandbox was killed."""

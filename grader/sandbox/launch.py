@@ -25,7 +25,7 @@ import time
 
 from . import bwrap, guarantees, streams, uids
 from . import process as process_backend
-from .errors import SandboxUnavailable
+from .errors import SandboxFailure, SandboxUnavailable
 from .limits import Limits
 from .reaping import reap_strays
 from .streams import Outcome
@@ -95,6 +95,8 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
             step()
         if why is not None:
             raise SandboxUnavailable(f"the {backend} backend could not set up: {why}") from exc
+        if isinstance(exc, OSError):
+            raise SandboxFailure(f"the {backend} sandbox could not be started: {exc}") from exc
         raise
     os.close(request_read)
     os.close(result_write)

@@ -30,7 +30,7 @@ import time
 from dataclasses import dataclass, field
 
 from . import bwrap, confined, guarantees, layout, streams, uids
-from .errors import SandboxUnavailable
+from .errors import SandboxError, SandboxUnavailable, WorkerLost
 from .guarantees import Setup
 from .limits import Limits, rlimit_pairs
 from .protocol import frame
@@ -39,10 +39,6 @@ from .streams import Outcome, widen_pipe
 
 STARTUP_SECONDS = 60.0
 _CONTROL_MESSAGE = 4096
-
-
-class WorkerLost(RuntimeError):
-    """A worker died, hung or could not start; its sandbox was killed."""
 
 
 def _worker_rlimits(pairs: list[tuple[int, int, int]]) -> None:
@@ -89,25 +85,29 @@ class Worker:
         if problem:
             raise SandboxUnavailable(problem)
         slot = uids.take(uid_range)
-        trusted_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         rlimits = rlimit_pairs(limits)
-        shared_read, shared_write = os.pipe()
+        opened: list = []  # what is closed here whatever happens: the child's ends, and ours on failure
         try:
+            trusted_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            opened += [trusted_end, worker_end]
+            shared_read, shared_write = os.pipe()
+            opened += [shared_read, shared_write]
             process = subprocess.Popen(
                 worker_command(limits, slot.uid if slot else None, worker_end.fileno()),
                 stdin=shared_read, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 close_fds=True, pass_fds=(worker_end.fileno(),), start_new_session=True,
                 preexec_fn=lambda: _worker_rlimits(rlimits),
             )
-        except BaseException:
-            os.close(shared_write)
-            trusted_end.close()
+        except BaseException as exc:
+            for end in opened:
+                end.close() if isinstance(end, socket.socket) else os.close(end)
             if slot:
                 slot.release()
+            if isinstance(exc, OSError):
+                raise WorkerLost(f"the worker could not be started: {exc}") from exc
             raise
-        finally:
-            os.close(shared_read)
-            worker_end.close()
+        os.close(shared_read)
+        worker_end.close()
         streams.write_request(shared_write, shared_request)
         return cls(limits, process, trusted_end, slot)
 
@@ -289,7 +289,7 @@ class Pool:
             self.replaced += 1
         try:
             worker = Worker.launch(self.limits, self.uid_range, self.shared_request).wait_ready()
-        except (WorkerLost, SandboxUnavailable, OSError):
+        except SandboxError:
             with self._lock:
                 if not self._all:
                     self._free.put(None)

@@ -28,14 +28,13 @@ import concurrent.futures
 import sys
 import threading
 import time
-import traceback
 from dataclasses import dataclass
 from typing import Protocol
 
 from ..feedback import document as feedback
-from ..grading import pipeline
+from ..grading import failures, pipeline
 from ..sandbox import launch as sandbox
-from ..sandbox.errors import SandboxUnavailable
+from ..sandbox.errors import SandboxError
 from ..spec import taskspec
 from ..spec.config import Settings
 
@@ -87,8 +86,8 @@ class ColdEngine:
     def start(self) -> None:
         try:
             self.backend, self.fallback_reason = sandbox.choose_backend(self.settings.sandbox)
-        except SandboxUnavailable as exc:
-            raise EngineUnavailable(f"no sandbox can run here: {exc}") from None
+        except SandboxError as exc:
+            raise EngineUnavailable(failures.reason(exc, "")) from None
         for task in self.tasks.values():
             try:  # imported once, here: gradings of one task then share it from their threads
                 task.reference()
@@ -121,16 +120,8 @@ class ColdEngine:
             grading = pipeline.run(task, job.source, self.settings, seed=job.seed)
             document = feedback.build(grading, job.lang)
             return Graded(document, grading.sandbox_elapsed, time.monotonic() - started)
-        # The reasons `grader grade` gives for the same failures (its exit 3).
-        except taskspec.TaskError as exc:
-            reason = f"the task {job.task!r} is broken: {exc}"
-        except SandboxUnavailable as exc:
-            reason = f"no sandbox can run here: {exc}"
-        except pipeline.SandboxFailure as exc:
-            reason = f"the sandbox failed: {exc}"
-        except Exception as exc:  # the last-ditch answer: the platform always gets a document
-            traceback.print_exc(file=sys.stderr)
-            reason = f"internal error: {type(exc).__name__}: {exc}"
+        except Exception as exc:  # the reasons `grader grade` gives (its exit 3): the platform always gets a document
+            reason = failures.reason(exc, job.task)
         print(f"grader serve: grading of {job.task} (seed {job.seed}) failed: {reason}", file=sys.stderr)
         document = feedback.error_document(job.lang, reason, task=job.task, seed=job.seed)
         return Graded(document, 0.0, time.monotonic() - started)
