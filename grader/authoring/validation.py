@@ -106,7 +106,7 @@ class _Context:
 
     @property
     def tolerances(self) -> dict[str, dict]:
-        return {name: self.task.tolerance(name, self.settings.values["tolerance"]) for name in self.task.output_names}
+        return self.task.tolerances(self.settings.values["tolerance"])
 
     @property
     def fixed_cases(self) -> list[cases_mod.Case]:
@@ -229,7 +229,7 @@ def _check_code(task: Task) -> Check:
         found, problems = blanks_of(text)
         for line, problem in problems:
             check.fail(f"{task.template_path}:{line}: {problem}")
-        for problem in _definition_problems(tree, task.entry, str(task.template_path)):
+        for problem in _definition_problems(tree, task, str(task.template_path)):
             check.fail(problem)
     for path, what in [(task.template_path, "the template"), (task.reference_path, "the reference")] + [
             (support, "the support module") for support in task.support_paths]:
@@ -238,11 +238,11 @@ def _check_code(task: Task) -> Check:
             for problem in _import_problems(parsed[1], task, str(path)):
                 check.fail(problem)
             if path == task.reference_path:
-                for problem in _definition_problems(parsed[1], task.entry, str(path)):
+                for problem in _definition_problems(parsed[1], task, str(path)):
                     check.fail(problem)
     count = len(found)
     check.summary = (f"template with {count} blank{'s' if count != 1 else ''}; template, support and reference compile, "
-                     f"define {task.entry.get('function') or task.entry['class']} and import only numpy, the standard library and support modules")
+                     f"define {task.entry_name} and import only numpy, the standard library and support modules")
     if check.status == "failed":
         check.summary = "the template, a support module or the reference cannot be used as it is"
     return check
@@ -261,8 +261,8 @@ def _parse(check: Check, path: Path, what: str) -> tuple[str, ast.Module] | None
         return None
 
 
-def _definition_problems(tree: ast.Module, entry: dict, display: str) -> list[str]:
-    name = entry.get("function") or entry["class"]
+def _definition_problems(tree: ast.Module, task: Task, display: str) -> list[str]:
+    entry, name = task.entry, task.entry_name
     definitions = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     node = definitions.get(name)
     kind = "function" if "function" in entry else "class"

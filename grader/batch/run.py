@@ -8,7 +8,7 @@ Owns what makes regrading a whole class fast and safe to interrupt:
 * each submission runs in a fresh child of a warm worker (``pool``); where warm workers cannot
   run (the process backend) each gets a sandbox of its own, as in ``grader grade``;
 * the verdict of each submission is decided exactly as in a single grading
-  (``pipeline.conclude``, ``feedback.build``); only the shrunk case is left out of the
+  (``judge.conclude``, ``feedback.build``); only the shrunk case is left out of the
   feedback (shrinking starts fresh sandboxes per failing submission: ``grader grade`` of one
   submission with the batch's seed gives it);
 * one JSON line per submission is appended to the results file as soon as it is graded and
@@ -28,13 +28,14 @@ from typing import Callable
 
 from ..spec import cases as cases_mod
 from ..sandbox import pool
-from ..sandbox import protocol as channel
+from ..sandbox import protocol
 from ..sandbox import launch as sandbox
 from ..sandbox.errors import WorkerLost
 from ..sandbox.limits import Limits
 from ..sandbox.streams import Outcome
 from ..feedback import document as feedback
-from ..grading import failures, misconceptions, pipeline, reference
+from ..grading import failures, judge, misconceptions, pipeline, reference
+from ..grading.model import Grading
 from .inputs import Entry
 from ..spec.config import Settings
 from ..grading.submission import Submission, prepare
@@ -68,8 +69,9 @@ def make_plan(task: Task, settings: Settings, seed: int) -> Plan:
     cases = cases_mod.generate(task, seed, cases_mod.random_count(task, settings.values["cases"]))
     expected = reference.expected_outputs(task, cases)
     variants = misconceptions.variant_outputs(task, cases) if task.spec.get("misconceptions") else {}
-    return Plan(task, seed, cases, pipeline.run_order(cases), expected, variants, limits,
-                dict(settings.values["tolerance"]), backend, fallback_reason, settings.values["sandbox_uids"])
+    return Plan(task=task, seed=seed, cases=cases, order=pipeline.run_order(cases), expected=expected, variants=variants,
+                limits=limits, tolerance=dict(settings.values["tolerance"]), backend=backend,
+                fallback_reason=fallback_reason, uid_range=settings.values["sandbox_uids"])
 
 
 class Sandboxes:
@@ -77,14 +79,14 @@ class Sandboxes:
 
     def __init__(self, plan: Plan, jobs: int, warm: bool):
         self.plan = plan
-        self.header, self.arrays = pipeline.request_parts(plan.task, plan.order, plan.limits)
+        self.header, self.arrays = protocol.request_parts(plan.task, plan.order, plan.limits)
         self.pool = None
         self.warm_problem = None if warm else "not asked for"
         if warm and plan.backend != "bwrap":
             self.warm_problem = f"warm workers need bwrap, and the {plan.backend} backend runs here"
         elif warm:
             try:
-                self.pool = pool.Pool(jobs, plan.limits, plan.uid_range, channel.encode_request(self.header, self.arrays))
+                self.pool = pool.Pool(jobs, plan.limits, plan.uid_range, protocol.encode_request(self.header, self.arrays, {}))
             except WorkerLost as exc:
                 self.warm_problem = str(exc)
 
@@ -93,13 +95,12 @@ class Sandboxes:
         return "warm workers" if self.pool else f"one {self.plan.backend} sandbox per submission"
 
     def run(self, submission: Submission) -> Outcome:
-        module_files = {f"{self.plan.task.module_name}.py": submission.source}
+        module_files = {self.plan.task.module_file: submission.source}
         if self.pool:
             return self.pool.run(module_files)
         launch = sandbox.start(self.plan.limits, self.plan.backend, self.plan.uid_range)
         with sandbox.aborted_on_failure(launch):
-            header = dict(self.header, files=dict(self.header["files"], **module_files))
-            request = channel.encode_request(header, self.arrays)
+            request = protocol.encode_request(self.header, self.arrays, module_files)
         return sandbox.finish(launch, request)
 
     def close(self) -> None:
@@ -110,15 +111,14 @@ class Sandboxes:
 def grade(plan: Plan, sandboxes: Sandboxes, data: bytes, lang: str) -> dict:
     """One submission's feedback document, decided exactly as ``grader grade`` decides it."""
     task = plan.task
-    submission = prepare(data, task.template_source(), task.entry.get("function") or task.entry["class"],
-                         f"{task.module_name}.py")
-    grading = pipeline.Grading(task, plan.seed, submission, plan.cases, plan.expected, [], plan.backend, [],
-                               plan.fallback_reason, plan.limits, plan.tolerance)
+    submission = prepare(data, task.template_source(), task.entry_name, task.module_file)
+    grading = Grading(task=task, seed=plan.seed, submission=submission, cases=plan.cases, expected=plan.expected,
+                      backend=plan.backend, fallback_reason=plan.fallback_reason, limits=plan.limits,
+                      tolerance=plan.tolerance)
     if submission.problem is not None:
-        pipeline.mark_not_gradable(grading)
+        judge.mark_not_gradable(grading)
     else:
-        outcome = sandboxes.run(submission)
-        pipeline.conclude(grading, outcome, plan.order, plan.variants)
+        judge.conclude(grading, sandboxes.run(submission), plan.order, plan.variants)
     return feedback.build(grading, lang)
 
 

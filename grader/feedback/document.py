@@ -40,7 +40,7 @@ def _allowed_modules(task) -> str:
 
 def error_location(grading, error: dict | None, lang: str | None = None) -> dict | None:
     """The student's exception located in their own numbering, with a hint for its kind when the catalog has one."""
-    location = locate.locate(grading.submission, f"{grading.task.module_name}.py", error)
+    location = locate.locate(grading.submission, grading.task.module_file, error)
     if location and lang:
         kind = location["exception"]
         if kind == "IndentationError" and locate.mixes_tabs_and_spaces(grading.submission):
@@ -154,9 +154,8 @@ def test_entry(lang: str, grading, verdict, expected: dict, diagnosis_ids: list[
     location = error_location(grading, verdict.error, lang) if visible else None
     checks = []
     for check in verdict.checks:
-        tolerance = grading.task.tolerance(check.output, grading.tolerance)
         checks.append(_check_entry(lang, check, visible, grading.task, expected.get(check.output),
-                                   verdict.got.get(check.output), tolerance))
+                                   verdict.got.get(check.output), grading.tolerances[check.output]))
     entry = {
         "name": case.name,
         "kind": case.kind,
@@ -239,7 +238,7 @@ def build(grading, lang: str) -> dict:
         summary = text(lang, "summary.passed" if all_passed else "summary.failed",
                        total=len(tests), passed=passed, score=_number(score), max_score=_number(max_score))
     submission = grading.submission
-    entry_name = grading.task.entry.get("function") or grading.task.entry["class"]
+    entry_name = grading.task.entry_name
     notes = [text(lang, f"notes.{n}", encoding=submission.encoding, name=entry_name) for n in submission.notes]
     document = {
         "schema_version": SCHEMA_VERSION,

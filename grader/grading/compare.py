@@ -7,27 +7,10 @@ so nothing here touches a student object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from ..sandbox.protocol import ReceivedOutput
-
-
-@dataclass
-class Check:
-    output: str
-    code: str | None = None  # None when the check passed
-    expected_shape: list[int] = field(default_factory=list)
-    got_shape: list[int] | None = None
-    got_dtype: str | None = None
-    max_abs_error: float | None = None
-    detail: dict = field(default_factory=dict)  # values for the message of ``code``
-    converted_from: str | None = None  # "list" or "tuple" when a sequence of numbers was converted and accepted
-
-    @property
-    def passed(self) -> bool:
-        return self.code is None
+from .model import Check
 
 
 def compare(name: str, source: str, received: ReceivedOutput | None, expected: np.ndarray, tolerance: dict) -> tuple[Check, np.ndarray | None]:

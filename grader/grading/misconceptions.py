@@ -14,23 +14,14 @@ the submission is wrong.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from . import reference
+from .model import Diagnosis
 from ..spec.cases import Case
 from ..spec.taskspec import Task
 
 Outputs = dict[str, np.ndarray]
-
-
-@dataclass
-class Diagnosis:
-    id: str
-    message: dict  # {"zh": ..., "en": ...}
-    cases: list[str]  # names of the failing cases the variant explains
-    outputs: list[str]  # the outputs the variant changes
 
 
 def _run_variant(task: Task, namespace: dict, case: Case) -> Outputs | None:

@@ -18,33 +18,20 @@ that values tie): a failure that needs ties shrinks to a case that has them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
 
 import numpy as np
 
-from ..spec import cases as cases_mod
-from . import misconceptions, reference
 from ..sandbox.errors import SandboxError
+from ..spec import cases as cases_mod
 from ..spec.taskspec import Task, TaskError
-
-if TYPE_CHECKING:  # pipeline imports this module to run the search
-    from .pipeline import CaseVerdict, Grading
+from . import misconceptions, reference
+from .model import CaseVerdict, Grading, Shrunk
 
 SHRINK_INDEX_BASE = 1_000_000
 SHRINKABLE = {"WRONG_VALUES", "SHAPE_MISMATCH", "NOT_FINITE", "RUNTIME_ERROR"}
 VALUES_PER_PARAM = 4
 MIN_LAUNCH_SECONDS = 1.0  # a round with less time left than this is not started
-
-
-@dataclass
-class Shrunk:
-    source: str  # name of the case the search started from ("" when it started from the parameter space)
-    case: cases_mod.Case
-    verdict: CaseVerdict
-    expected: dict[str, np.ndarray]
-    diagnoses: list[str]  # ids of the run's diagnoses that also explain the shrunk case
-    tried: int  # candidates run
 
 
 def smaller_values(space: dict, value: int) -> list[int]:
@@ -166,8 +153,8 @@ def search(grading: Grading, rounds: int, wall_seconds: float,
     if best is None:
         return None
     verdict, expected = best
-    return Shrunk(source.case.name if source.case.visible else "", verdict.case, verdict, expected,
-                  _explaining(grading, verdict, expected), tried)
+    return Shrunk(source=source.case.name if source.case.visible else "", case=verdict.case, verdict=verdict,
+                  expected=expected, diagnoses=_explaining(grading, verdict, expected), tried=tried)
 
 
 def _explaining(grading: Grading, verdict: CaseVerdict, expected: dict[str, np.ndarray]) -> list[str]:
@@ -175,8 +162,7 @@ def _explaining(grading: Grading, verdict: CaseVerdict, expected: dict[str, np.n
     if not grading.diagnoses or not verdict.got:
         return []
     task = grading.task
-    tolerances = {name: task.tolerance(name, grading.tolerance) for name in task.output_names}
     index = verdict.case.index
-    found = misconceptions.recognise(task, [verdict.case], {index: expected}, {index: verdict.got}, tolerances)
+    found = misconceptions.recognise(task, [verdict.case], {index: expected}, {index: verdict.got}, grading.tolerances)
     named = {d.id for d in grading.diagnoses}
     return [d.id for d in found if d.id in named]

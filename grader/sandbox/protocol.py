@@ -21,6 +21,10 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..spec.cases import Case
+from ..spec.taskspec import Task
+from .limits import Limits, rlimit_pairs
+
 MAX_RECORD = 256 * 1024
 # Two records a case (start, case) and a few others: a run has at most a few hundred cases.
 # A flood of tiny records would otherwise grow the trusted side's memory without bound.
@@ -40,7 +44,31 @@ def frame(payload: bytes) -> bytes:
     return struct.pack(">I", len(payload)) + payload
 
 
-def encode_request(header: dict, arrays: list[np.ndarray]) -> bytes:
+def request_parts(task: Task, order: list[Case], limits: Limits) -> tuple[dict, list[np.ndarray]]:
+    """The runner's request header and input arrays, without the student's module: the part
+    every submission of a batch shares (a warm worker reads it once)."""
+    files = dict(task.support_files())
+    arrays, names = [], []
+    request_cases = []
+    for case in order:
+        request_cases.append({"index": case.index, "values": case.params, "arrays": list(case.inputs)})
+        for name, array in case.inputs.items():
+            names.append([case.index, name])
+            arrays.append(array)
+    header = {"module": task.module_name, "files": files, "entry": task.entry, "outputs": task.output_names,
+              "cases": request_cases, "arrays": names, "output_cap": limits.output_kb * 1024,
+              "rlimits": rlimit_pairs(limits)}
+    return header, arrays
+
+
+def request(task: Task, order: list[Case], limits: Limits, module_files: dict[str, str]) -> bytes:
+    """The runner's whole request: the cases of ``order``, and the student's ``module_files``."""
+    return encode_request(*request_parts(task, order, limits), module_files)
+
+
+def encode_request(header: dict, arrays: list[np.ndarray], module_files: dict[str, str]) -> bytes:
+    """A request as the runner reads it: ``request_parts`` with the student's files added."""
+    header = dict(header, files=dict(header["files"], **module_files))
     parts = [frame(json.dumps(header).encode("utf-8"))]
     for array in arrays:
         buffer = io.BytesIO()

@@ -59,8 +59,18 @@ class Task:
         return self.spec["files"]["module"]
 
     @property
+    def module_file(self) -> str:
+        """The file name the student's module has in the sandbox (and in tracebacks)."""
+        return f"{self.module_name}.py"
+
+    @property
     def entry(self) -> dict:
         return self.spec["entry"]
+
+    @property
+    def entry_name(self) -> str:
+        """The function or class the student's module must define (the entry's ``function`` or ``class``)."""
+        return self.entry.get("function") or self.entry["class"]
 
     @property
     def output_names(self) -> list[str]:
@@ -86,10 +96,15 @@ class Task:
         return self._reference
 
     def tolerance(self, output: str, settings_tolerance: dict) -> dict:
+        """``output``'s tolerance: grader.yaml's, then the task's, then the output's own."""
         merged = dict(settings_tolerance)
         merged.update(self.spec.get("tolerance") or {})
         merged.update((self.spec["outputs"][output] or {}).get("tolerance") or {})
         return merged
+
+    def tolerances(self, settings_tolerance: dict) -> dict[str, dict]:
+        """Every output's tolerance (``tolerance``), by output name."""
+        return {name: self.tolerance(name, settings_tolerance) for name in self.output_names}
 
     def limits(self, settings_limits: dict) -> dict:
         merged = dict(settings_limits)

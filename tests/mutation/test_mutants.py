@@ -68,9 +68,9 @@ def test_every_mutant_is_wrong_somewhere_and_the_textbook_is_right(task, tmp_pat
     settings = config.load()
     run = cases.generate(task_spec, 3, 30)
     expected = reference.expected_outputs(task_spec, run)
-    tolerances = {name: task_spec.tolerance(name, settings.values["tolerance"]) for name in task_spec.output_names}
+    tolerances = task_spec.tolerances(settings.values["tolerance"])
     monkeypatch.syspath_prepend(str(REPO / "student_template"))  # utils, as the sandbox gives it
-    entry = task_spec.entry.get("function") or task_spec.entry["class"]
+    entry = task_spec.entry_name
     sources = {m.name: m.source() for m in MUTANTS if m.task == task}
     sources["textbook"] = correct_variants(task)[f"{task}:textbook"]
     wrong_somewhere = {}

@@ -19,7 +19,7 @@ import pytest
 
 from grader.batch import run as batch
 from grader.spec import config, taskspec
-from grader.sandbox import pool, protocol
+from grader.sandbox import protocol
 from grader.sandbox.limits import rlimit_pairs
 from grader.grading.submission import prepare
 from platform_support import CORRECT_CONV, HOSTILE, REPO
