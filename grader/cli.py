@@ -61,6 +61,30 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def load_settings(args):
+    """grader.yaml as the command line's ``--config`` and ``--root`` say: every command's settings.
+    A file that is missing or invalid is the caller's usage error."""
+    from .spec import config, yamldoc  # here: `grader grade` starts bwrap's probe before it loads them
+
+    try:
+        return config.load(args.config, args.root)
+    except yamldoc.DocumentError as exc:
+        raise UsageError("invalid configuration:\n" + str(exc)) from None
+
+
+def load_task(command: str, task_id: str, settings, check: bool = True):
+    """The task ``task_id`` of the settings' tasks root. An unknown one is a usage error; a broken
+    one raises TaskError (the grader's failure: the command says so its own way)."""
+    from .spec import taskspec
+
+    try:
+        return taskspec.load(task_id, settings.root, check=check)
+    except taskspec.TaskError as exc:
+        if exc.unknown:
+            raise UsageError(f"grader {command}: {exc}") from None
+        raise
+
+
 def print_json(document: dict) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, allow_nan=False) + "\n")
     sys.stdout.flush()

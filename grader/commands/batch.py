@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from .. import cli
-from ..spec import config, taskspec, yamldoc
+from ..spec import taskspec
 from ..feedback.messages import LANGUAGES
 
 
@@ -49,14 +49,10 @@ def run(args) -> int:
         raise cli.UsageError("grader batch: --jobs must be at least 1")
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader batch: --seed must be between 0 and 2**63-1")
+    settings = cli.load_settings(args)
     try:
-        settings = config.load(args.config, args.root)
-        task = taskspec.load(args.task, settings.root)
-    except yamldoc.DocumentError as exc:
-        raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
+        task = cli.load_task("batch", args.task, settings)
     except taskspec.TaskError as exc:
-        if exc.unknown:
-            raise cli.UsageError(f"grader batch: {exc}") from None
         print(f"grader batch: the task {args.task!r} is broken: {exc}", file=sys.stderr)
         return cli.EXIT_INTERNAL
     try:

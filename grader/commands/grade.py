@@ -39,7 +39,6 @@ feedback = _deferred("grader.feedback.document")
 submission = _deferred("grader.grading.submission")
 config = _deferred("grader.spec.config")
 taskspec = _deferred("grader.spec.taskspec")
-yamldoc = _deferred("grader.spec.yamldoc")
 
 
 def register(sub, parents) -> None:
@@ -71,17 +70,9 @@ def read_submission(path: str) -> bytes:
 
 
 def load_context(args) -> tuple[config.Settings, taskspec.Task]:
-    try:
-        settings = config.load(args.config, args.root)
-    except yamldoc.DocumentError as exc:
-        raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
-    try:
-        task = taskspec.load(args.task, settings.root, check=False)
-    except taskspec.TaskError as exc:
-        if exc.unknown:
-            raise cli.UsageError(f"grader grade: {exc}") from None
-        raise
-    return settings, task
+    """The settings and the task, whose checks beyond its schema are left for the time the sandbox starts."""
+    settings = cli.load_settings(args)
+    return settings, cli.load_task(args.command, args.task, settings, check=False)
 
 
 def start_sandbox(settings: config.Settings, task: taskspec.Task) -> sandbox.Launch:

@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 from .. import cli
-from ..spec import config, yamldoc
 
 ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
@@ -48,11 +47,7 @@ def scaffold(task_id: str, ties: bool = False) -> dict[str, str]:
 def run(args) -> int:
     if not ID_PATTERN.match(args.task):
         raise cli.UsageError(f"grader new: {args.task!r} is not a task id (lower-case letters, digits and _, starting with a letter)")
-    try:
-        settings = config.load(args.config, args.root)
-    except yamldoc.DocumentError as exc:
-        raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
-    root = settings.root
+    root = cli.load_settings(args).root
     files = {root / relative: text for relative, text in scaffold(args.task, args.ties).items()}
     existing = [str(path) for path in files if path.exists()]
     if existing:

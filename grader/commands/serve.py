@@ -22,17 +22,13 @@ def register(sub, parents) -> None:
 def run(args) -> int:
     # Imported here: the service's stack (Starlette, uvicorn, numpy) is no business of the
     # other commands, and `grader grade` never imports this module's neighbours' imports.
-    from ..spec import config, yamldoc
     from ..service import server, settings
 
     if args.port is not None and not 0 <= args.port <= 65535:
         raise cli.UsageError("grader serve: --port must be between 0 and 65535")
     if args.workers is not None and args.workers < 1:
         raise cli.UsageError("grader serve: --workers must be at least 1")
-    try:
-        grader_settings = config.load(args.config, args.root)
-    except yamldoc.DocumentError as exc:
-        raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
+    grader_settings = cli.load_settings(args)
     try:
         service_settings = settings.load(grader_settings, args.host, args.port, args.workers)
     except settings.SettingsError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from .. import cli
-from ..spec import config, taskspec, yamldoc
+from ..spec import taskspec
 
 
 def register(sub, parents) -> None:
@@ -17,15 +17,8 @@ def register(sub, parents) -> None:
     template.set_defaults(run=run_template)
 
 
-def _settings(args) -> config.Settings:
-    try:
-        return config.load(args.config, args.root)
-    except yamldoc.DocumentError as exc:
-        raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
-
-
 def run_list(args) -> int:
-    settings = _settings(args)
+    settings = cli.load_settings(args)
     lang = args.lang or settings.language
     status = cli.EXIT_OK
     for task_id in taskspec.task_ids(settings.root):
@@ -39,7 +32,7 @@ def run_list(args) -> int:
 
 
 def run_template(args) -> int:
-    settings = _settings(args)
+    settings = cli.load_settings(args)
     try:
         task = taskspec.load(args.task, settings.root)
     except taskspec.TaskError as exc:

@@ -11,7 +11,7 @@ import sys
 import traceback
 
 from .. import SCHEMA_VERSION, cli
-from ..spec import config, taskspec, yamldoc
+from ..spec import taskspec
 from ..authoring import validation
 
 EXIT_INVALID = 1
@@ -30,10 +30,7 @@ def register(sub, parents) -> None:
 def run(args) -> int:
     if not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader validate: --seed must be between 0 and 2**63-1")
-    try:
-        settings = config.load(args.config, args.root)
-    except yamldoc.DocumentError as exc:
-        raise cli.UsageError("invalid configuration:\n" + str(exc)) from None
+    settings = cli.load_settings(args)
     known = taskspec.task_ids(settings.root)
     task_ids = args.tasks or known
     unknown = [t for t in task_ids if t not in known]

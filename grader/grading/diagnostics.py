@@ -15,6 +15,8 @@ import itertools
 
 import numpy as np
 
+from .compare import close
+
 MAP_SIZE = 24  # the error map shows at most this many rows and columns around the worst element
 MAX_POSITIONS = 5  # non-finite positions listed
 BORDER_BANDS = (1, 2, 3)
@@ -38,14 +40,6 @@ def _finite_or_none(value: float) -> float | None:
     return float(f"{value:.6g}") if np.isfinite(value) else None
 
 
-def _close(got: np.ndarray, expected: np.ndarray, tolerance: dict) -> bool:
-    if got.shape != expected.shape:
-        return False
-    with np.errstate(all="ignore"):
-        error = np.abs(got.astype(np.float64) - expected)
-    return bool(np.all(error <= tolerance["atol"] + tolerance["rtol"] * np.abs(expected)))
-
-
 def shape_hints(expected: np.ndarray, got: np.ndarray, tolerance: dict) -> list[dict]:
     """Recognisable shape mistakes; ``values_ok`` says whether undoing the mistake gives the expected values."""
     e, g = expected.shape, got.shape
@@ -55,12 +49,12 @@ def shape_hints(expected: np.ndarray, got: np.ndarray, tolerance: dict) -> list[
         if grown_h == grown_w > 0 and grown_h % 2 == 0:
             band = grown_h // 2
             hints.append({"code": "PADDED_SHAPE", "pad": band,
-                          "values_ok": _close(got[..., band:-band, band:-band], expected, tolerance)})
+                          "values_ok": close(got[..., band:-band, band:-band], expected, tolerance)})
     if len(e) == 2 and g == e[::-1]:
-        hints.append({"code": "TRANSPOSED", "values_ok": _close(got.T, expected, tolerance)})
+        hints.append({"code": "TRANSPOSED", "values_ok": close(got.T, expected, tolerance)})
     elif len(g) == len(e) and sorted(g) == sorted(e):
         orders = [p for p in itertools.permutations(range(len(e))) if tuple(g[i] for i in p) == e]
-        values_ok = any(_close(got.transpose(p), expected, tolerance) for p in orders)
+        values_ok = any(close(got.transpose(p), expected, tolerance) for p in orders)
         if len(e) == 4 and g == (e[0], e[2], e[3], e[1]):
             code = "CHANNELS_LAST"
         elif len(e) == 4 and g == (e[0], e[3], e[1], e[2]):
@@ -70,9 +64,9 @@ def shape_hints(expected: np.ndarray, got: np.ndarray, tolerance: dict) -> list[
         hints.append({"code": code, "values_ok": values_ok})
     elif got.size == expected.size and len(g) != len(e) and tuple(d for d in g if d != 1) == tuple(d for d in e if d != 1):
         code = "KEPT_DIMS" if len(g) > len(e) else "DROPPED_DIMS"
-        hints.append({"code": code, "values_ok": _close(got.reshape(e), expected, tolerance)})
+        hints.append({"code": code, "values_ok": close(got.reshape(e), expected, tolerance)})
     if not hints and got.size == expected.size:
-        hints.append({"code": "SAME_SIZE", "values_ok": _close(got.reshape(e), expected, tolerance)})
+        hints.append({"code": "SAME_SIZE", "values_ok": close(got.reshape(e), expected, tolerance)})
     return hints
 
 
@@ -124,7 +118,7 @@ def value_hints(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray, finite
     """Patterns read from the error: how the wrong values relate to the right ones, and where they are."""
     hints: list[dict] = []
     wrong_finite = wrong & finite
-    if finite.all() and _close(np.sort(got, axis=None), np.sort(expected, axis=None), tolerance):
+    if finite.all() and close(np.sort(got, axis=None), np.sort(expected, axis=None), tolerance):
         # Zeros moved around are part of the permutation; saying so separately would only confuse.
         hints.append({"code": "PERMUTED_VALUES"})
     else:

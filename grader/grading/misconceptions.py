@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import reference
+from .compare import close
 from .model import Diagnosis
 from ..spec.cases import Case
 from ..spec.taskspec import Task
@@ -39,15 +40,6 @@ def variant_outputs(task: Task, cases: list[Case]) -> dict[str, dict[int, Output
         namespace = reference.variant_namespace(task, misconception["code"])
         produced[misconception["id"]] = {case.index: _run_variant(task, namespace, case) for case in cases}
     return produced
-
-
-def close(got: np.ndarray, wanted: np.ndarray, tolerance: dict) -> bool:
-    """Same shape and every element within atol + rtol*|wanted| (NaN never agrees)."""
-    if got.shape != wanted.shape:
-        return False
-    with np.errstate(all="ignore"):
-        error = np.abs(got.astype(np.float64) - wanted)
-    return bool(np.all(error <= tolerance["atol"] + tolerance["rtol"] * np.abs(wanted)))
 
 
 def changed_outputs(per_case: dict[int, Outputs | None], expected: dict[int, Outputs], names: list[str],

@@ -19,7 +19,7 @@ import pytest
 from mutants import MUTANTS, REPO, TASKS, correct_variants, file_name
 
 from grader.spec import cases, config, taskspec
-from grader.grading import misconceptions, reference
+from grader.grading import compare, reference
 
 GRADER = Path(sys.executable).with_name("grader")
 FIRST_SEED = 11  # task i is graded with seed FIRST_SEED + i: ten seeds in all, one batch a task
@@ -84,7 +84,7 @@ def test_every_mutant_is_wrong_somewhere_and_the_textbook_is_right(task, tmp_pat
             except Exception:
                 differs = True
                 break
-            if any(n not in got or not misconceptions.close(got[n], expected[case.index][n], tolerances[n])
+            if any(n not in got or not compare.close(got[n], expected[case.index][n], tolerances[n])
                    for n in task_spec.output_names):
                 differs = True
                 break
