@@ -1,4 +1,4 @@
-"""``grader validate [TASK ...]``: check tasks before students see them (grader/validation.py).
+"""``grader validate [TASK ...]``: check tasks before students see them (grader/authoring/validation/).
 
 Exit 0 when every task is valid, 1 when one is not, 2 on a usage error (unknown task),
 3 when the grader itself failed. ``--format json`` prints one JSON document
@@ -12,7 +12,8 @@ import traceback
 
 from .. import SCHEMA_VERSION, cli
 from ..spec import taskspec
-from ..authoring import validation
+from ..authoring.validation import run as validation
+from ..authoring.validation.report import Check, TaskReport
 
 EXIT_INVALID = 1
 MARKS = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}
@@ -45,8 +46,8 @@ def run(args) -> int:
             report = validation.validate(task_id, settings, seed=args.seed, sandbox=not args.no_sandbox)
         except Exception as exc:  # a validator bug must not hide the other tasks' reports
             traceback.print_exc(file=sys.stderr)
-            report = validation.TaskReport(task_id, [validation.Check("internal", "failed", "the validator itself failed",
-                                                                      [f"{type(exc).__name__}: {exc}"])])
+            report = TaskReport(task_id, [Check("internal", "failed", "the validator itself failed",
+                                                [f"{type(exc).__name__}: {exc}"])])
         reports.append(report)
         if args.format == "text":
             print_report(report)
@@ -64,7 +65,7 @@ def run(args) -> int:
     return cli.EXIT_OK if all(r.passed for r in reports) else EXIT_INVALID
 
 
-def print_report(report: validation.TaskReport) -> None:
+def print_report(report: TaskReport) -> None:
     print(f"{report.task}: {'valid' if report.passed else 'BROKEN'}")
     for check in report.checks:
         print(f"  {MARKS[check.status]} {check.name:<15} {check.summary}")

@@ -15,7 +15,8 @@ import pytest
 
 from authoring_support import DEMO, copy_task, run_grader, write_scaffold
 from grader.spec import config
-from grader.authoring import validation
+from grader.authoring.validation import context
+from grader.authoring.validation import run as validation
 
 SPEC = f"tasks/{DEMO}.yaml"
 REFERENCE = f"reference/{DEMO}.py"
@@ -251,7 +252,7 @@ def test_cli_reports_a_broken_task_and_exits_1(tmp_path):
 
 
 def test_an_endless_misconception_ends_its_check(tmp_path, monkeypatch):
-    monkeypatch.setattr(validation, "CHECK_SECONDS", 1)
+    monkeypatch.setattr(context, "CHECK_SECONDS", 1)
     root = write_scaffold(tmp_path / "root")
     _break(root, Broken("endless", SPEC, "              return dout.copy()", "              while True:\n                  pass",
                         "misconceptions", ""))

@@ -11,7 +11,8 @@ import pytest
 
 from authoring_support import DEMO, REPO, run_grader, write_scaffold
 from grader.spec import config, yamldoc
-from grader.authoring import validation
+from grader.authoring.validation import coverage
+from grader.authoring.validation import run as validation
 
 SPEC = f"tasks/{DEMO}.yaml"
 REFERENCE = f"reference/{DEMO}.py"
@@ -56,7 +57,7 @@ def _edit(root, relative, replacements):
     ("x = np.pad(x, 1) @ w", []),
 ])
 def test_tie_rules_are_calls_and_comparisons_on_data_not_on_sizes(code, expected):
-    assert [what for _, what in validation.tie_rules(ast.parse(code))] == expected
+    assert [what for _, what in coverage.tie_rules(ast.parse(code))] == expected
 
 
 def test_the_scaffold_has_no_tie_rule_and_reaches_every_corner(tmp_path):
