@@ -15,8 +15,9 @@ import sys
 
 EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 2, 3
 # The command modules (grader/commands/<name>.py), imported when the parser is built. For
-# `grader grade` only its own is: others import numpy at module level, and grade must start
-# its sandbox before numpy is imported (docs/platform.md, "Performance").
+# `grader grade` (_HOT_PATH) only its own is: others import numpy at module level, and grade must
+# start its sandbox before numpy is imported (docs/platform.md, "Performance"; enforced by
+# tests/platform/test_latency_design.py).
 COMMANDS = ["grade", "replay", "tasks", "validate", "new", "docs", "batch", "serve"]
 _HOT_PATH = "grade"
 
@@ -75,7 +76,7 @@ def load_settings(args):
 def load_task(command: str, task_id: str, settings, check: bool = True):
     """The task ``task_id`` of the settings' tasks root. An unknown one is a usage error; a broken
     one raises TaskError (the grader's failure: the command says so its own way)."""
-    from .spec import taskspec
+    from .spec import taskspec  # here: likewise (grade loads its task while the probe runs)
 
     try:
         return taskspec.load(task_id, settings.root, check=check)
@@ -106,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(str(exc), file=sys.stderr)
         if "grade" in argv:
-            from .feedback.document import error_document
+            from .feedback.document import error_document  # only a usage error of grade pays for it
 
             print_json(error_document(_lang(argv), str(exc)))
         return EXIT_USAGE
@@ -123,9 +124,10 @@ def _lang(argv: list[str]) -> str:
 
 
 def console() -> None:
-    """The ``grader`` executable. For ``grader grade`` it exits as soon as the answer is written:
-    the interpreter's teardown (collecting numpy and every module) took longer than comparing
-    all the outputs. The sandbox is gone and stdout flushed by then; nothing else is open."""
+    """The ``grader`` executable. For ``grader grade`` it exits as soon as the answer is written
+    (``os._exit``, deliberately): the interpreter's teardown (collecting numpy and every module)
+    took longer than comparing all the outputs. The sandbox is gone and stdout flushed by then;
+    nothing else is open. Every other command exits normally."""
     argv = sys.argv[1:]
     code = main(argv)
     if _command_word(argv) == _HOT_PATH:

@@ -37,8 +37,8 @@ def register(sub, parents) -> None:
 
 
 def run(args) -> int:
-    # Imported here: every command module is imported by `grader grade` too, which must not
-    # pay for numpy (or zipfile) before its sandbox starts.
+    # Imported here: the parser imports every command module to build its help (all but grade's
+    # own for `grader grade`); only a batch pays for numpy, zipfile and the batch modules.
     from ..batch import run as batch
     from ..batch import inputs as batchinput
     from ..batch import summary as classsummary
@@ -87,7 +87,7 @@ def run(args) -> int:
 
 
 def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:
-    from ..batch import run as batch
+    from ..batch import run as batch  # (as in run)
     from ..sandbox.errors import SandboxError
 
     already = total - len(todo)

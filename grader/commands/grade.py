@@ -126,6 +126,7 @@ def run(args) -> int:
 
 
 def _print(args, document: dict) -> None:
+    # Each renderer is imported when its format is asked for: the JSON contract needs none.
     if args.format == "text":
         from ..feedback import text as render_text
 

@@ -77,7 +77,7 @@ def mark_not_gradable(grading: Grading) -> None:
 
 def diagnose(grading: Grading, variants: dict | None = None) -> list[Diagnosis]:
     """Name the known mistakes that explain a failing submission's outputs."""
-    from . import misconceptions
+    from . import misconceptions  # (lazily: see the module's docstring)
 
     task = grading.task
     if not task.spec.get("misconceptions") or all(v.passed for v in grading.verdicts):
@@ -109,7 +109,7 @@ def _exception_code(error: dict, default: str) -> str:
 
 
 def _judge_case(grading: Grading, case: Case, received: CaseResult) -> CaseVerdict:
-    from . import compare
+    from . import compare  # (lazily: see the module's docstring)
 
     verdict = CaseVerdict(case, stdout=received.stdout, stdout_dropped=received.stdout_dropped)
     if received.error:

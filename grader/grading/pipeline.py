@@ -71,7 +71,7 @@ def run_order(cases: list[Case]) -> list[Case]:
 
 def _shrink(grading: Grading, settings: Settings) -> Shrunk | None:
     """The smallest case that still fails the same way, run in fresh sandboxes within the shrink budget."""
-    from . import shrink
+    from . import shrink  # only a failing submission is shrunk
 
     budget = settings.values["shrink"]
     if not grading.gradable or all(v.passed for v in grading.verdicts):

@@ -78,14 +78,14 @@ def runtime_files(executable: Path, stdlib: Path, numpy_dirs: tuple[Path, ...],
 
     Following every library takes tens of milliseconds, more than a grading can spare: the
     answer is cached (``doccache``), keyed by the programs' and the loader cache's identity."""
-    from ..spec import doccache
+    from ..spec import doccache  # here: the layout module is imported before a grading's sandbox starts
 
     dynload = stdlib / "lib-dynload"
     watched = [executable, dynload, *numpy_dirs, *others, LOADER_CACHE]
     key = "\n".join(f"{path}:{_identity(path)}" for path in watched)
 
     def follow() -> list[list[str]]:
-        from . import elfdeps
+        from . import elfdeps  # only on a cache miss
 
         programs = [executable, *others, *sorted(dynload.glob("*.so"))]
         programs += [path for folder in numpy_dirs for path in sorted(folder.rglob("*.so*")) if path.is_file()]

@@ -63,7 +63,7 @@ def interpreter(as_root: bool) -> tuple[Path, Path]:
 
 def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
     """A single grading under the process backend, as ``launch.start`` runs it."""
-    import tempfile
+    import tempfile  # only this backend uses it, and `grader grade` starts bwrap without it
 
     workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
     opened: list[int] = []

@@ -4,6 +4,10 @@ Owns: parsing YAML safely, validating it (draft 2020-12), filling in the schema'
 defaults, and turning every problem into ``file:line: path: what was expected``.
 The line of every value and key is kept (``Document.line``) so that checks made
 after the schema (names, files, cases) can point at the line too.
+
+PyYAML, jsonschema and referencing are imported inside the functions that use them, on a miss of
+the document cache (``doccache``) only: with the cache warm, ``grader grade`` imports none of them
+(tests/platform/test_latency_design.py).
 """
 
 from __future__ import annotations

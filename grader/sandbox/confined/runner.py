@@ -270,4 +270,6 @@ def serve(header, arrays, channel):
 if __name__ == "__main__":
     main()
     sys.stdout.flush()
+    # Deliberately no interpreter teardown: every result is written, and what the student's code
+    # registered (atexit handlers, __del__ methods) must not run after it, nor cost time.
     os._exit(0)

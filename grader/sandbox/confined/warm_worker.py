@@ -124,6 +124,7 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_
             sys.stderr.flush()
         except BaseException:
             pass
+        # A forked child never returns into the worker's loop nor runs its teardown.
         os._exit(status)
 
 
@@ -252,4 +253,4 @@ def main():
 
 if __name__ == "__main__":
     main()
-    os._exit(0)
+    os._exit(0)  # the worker's sandbox ends with it: no teardown of numpy to wait for
