@@ -39,10 +39,11 @@ def start(*args, **kwargs):
     started_with.update({name: name in sys.modules for name in watched})
     return real_start(*args, **kwargs)
 sandbox.start = start
-watched_calls = ("launch.py:send", "reference.py:expected_outputs", "document.py:prepare", "launch.py:finish")
+watched_calls = ("sandbox/launch.py:send", "grading/reference.py:expected_outputs", "feedback/document.py:prepare",
+                 "sandbox/launch.py:finish")
 def profile(frame, event, arg):
     if event == "call":
-        name = frame.f_code.co_filename.rsplit("/", 1)[-1] + ":" + frame.f_code.co_name
+        name = "/".join(frame.f_code.co_filename.rsplit("/", 2)[-2:]) + ":" + frame.f_code.co_name
         if name in watched_calls:
             calls.append(name)
 sys.setprofile(profile)
@@ -73,8 +74,8 @@ def test_grade_starts_the_sandbox_before_numpy_and_skips_yaml_once_cached(tmp_pa
 
 def test_grade_sends_the_request_then_runs_the_reference_and_loads_the_feedback_while_the_student_runs(tmp_path):
     calls = spy_on_grade(tmp_path / "cache")["calls"]
-    assert calls[:4] == ["launch.py:send", "reference.py:expected_outputs", "document.py:prepare",
-                         "launch.py:finish"], calls
+    assert calls[:4] == ["sandbox/launch.py:send", "grading/reference.py:expected_outputs",
+                         "feedback/document.py:prepare", "sandbox/launch.py:finish"], calls
 
 
 @pytest.fixture
