@@ -31,9 +31,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from grader.spec import cases, config, taskspec  # noqa: E402
-
 import numpy as np  # noqa: E402
+
+from grader.spec import cases, config, taskspec  # noqa: E402
 
 SEED = 20240611
 
@@ -129,8 +129,11 @@ def main() -> None:
 
     floor, grade = statistics.median(floors), statistics.median(grades)
     ratios = sorted(g / f for g, f in zip(grades, floors))
-    print(f"task {args.task}, submission {submission.relative_to(REPO) if submission.is_relative_to(REPO) else submission}, "
-          f"seed {SEED}, {args.runs} interleaved runs each, sandbox {verdicts[-1][1]}")
+    shown = submission.relative_to(REPO) if submission.is_relative_to(REPO) else submission
+    print(
+        f"task {args.task}, submission {shown}, "
+        f"seed {SEED}, {args.runs} interleaved runs each, sandbox {verdicts[-1][1]}"
+    )
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} cores)")
     print(f"floor  (python -c: numpy + the same student code on the same inputs): median {floor * 1000:7.1f} ms")
     print(f"grader (grader grade, sandboxed, compared, JSON feedback):             median {grade * 1000:7.1f} ms")

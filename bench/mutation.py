@@ -40,7 +40,9 @@ def grade_batch(checkout: Path, task: str, seed: int, folder: Path, jobs: int) -
                "--seed", str(seed), "--out", str(out), "--jobs", str(jobs), "--lang", "en"]
     done = subprocess.run(command, capture_output=True, cwd=checkout, timeout=1800)
     if done.returncode != 0:
-        raise SystemExit(f"grader batch failed for {task} seed {seed}:\n{done.stderr.decode('utf-8', 'replace')[-2000:]}")
+        raise SystemExit(
+            f"grader batch failed for {task} seed {seed}:\n{done.stderr.decode('utf-8', 'replace')[-2000:]}"
+        )
     return {line["file"]: line for line in map(json.loads, out.read_text(encoding="utf-8").splitlines())}
 
 
@@ -48,7 +50,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seeds", type=int, default=10, help="seeds per task (default %(default)s)")
     parser.add_argument("--first-seed", type=int, default=1)
-    parser.add_argument("--checkout", type=Path, default=REPO, help="the grader checkout to measure (default: this one)")
+    parser.add_argument(
+        "--checkout", type=Path, default=REPO, help="the grader checkout to measure (default: this one)"
+    )
     parser.add_argument("--tasks", nargs="*", default=TASKS)
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
@@ -73,10 +77,16 @@ def main() -> int:
         totals["mutants"] += count
         totals["killed"] += count - len(alive)
         escaped = ", ".join(f"{key.split('/', 1)[1]} on seeds {survived[key]}" for key in alive)
-        print(f"{task:18} {count - len(alive):3}/{count:<3} killed on every seed" + (f"; survived: {escaped}" if alive else ""))
+        print(
+            f"{task:18} {count - len(alive):3}/{count:<3} killed on every seed"
+            + (f"; survived: {escaped}" if alive else "")
+        )
     rate = totals["killed"] / totals["mutants"] if totals["mutants"] else 0.0
-    print(f"all                {totals['killed']:3}/{totals['mutants']:<3} killed on every seed ({rate:.1%}); "
-          f"{len(rejected)} correct variants failed{': ' + str(rejected) if rejected else ''}; {time.monotonic() - started:.0f} s")
+    print(
+        f"all                {totals['killed']:3}/{totals['mutants']:<3} killed on every seed ({rate:.1%}); "
+        f"{len(rejected)} correct variants failed{': ' + str(rejected) if rejected else ''}; "
+        f"{time.monotonic() - started:.0f} s"
+    )
     return 0 if not rejected else 1
 
 

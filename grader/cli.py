@@ -33,7 +33,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _common_options(parser: argparse.ArgumentParser, default) -> None:
     parser.add_argument("--config", default=default, help="grader.yaml to use (default: the one in the tasks root)")
-    parser.add_argument("--root", default=default, help="tasks root holding tasks/, reference/, student_template/ (default: $GRADER_ROOT or the checkout)")
+    parser.add_argument(
+        "--root",
+        default=default,
+        help="tasks root holding tasks/, reference/, student_template/ (default: $GRADER_ROOT or the checkout)",
+    )
 
 
 def _command_word(argv: list[str]) -> str | None:

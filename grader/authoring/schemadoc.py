@@ -55,7 +55,7 @@ def render(schema_name: str, title: str) -> str:
     if named:
         lines += ["<a id=\"types\"></a>", "## Types", ""]
         for name, definition in named:
-            lines += [f"<a id=\"type-{name}\"></a>", f"### `{name}`", "", _escape(definition.get("description", "")), ""]
+            lines += [f'<a id="type-{name}"></a>', f"### `{name}`", "", _escape(definition.get("description", "")), ""]
             if definition.get("properties"):
                 lines += renderer.table(definition, f"type-{name}", f"{name}.")
             else:
@@ -108,7 +108,8 @@ class _Renderer:
             path = f"{prefix}{key}"
             child = self._child_section(path, node)
             type_text = self.type_of(node, child.anchor if child else "")
-            rows.append(f"| `{path}` | {type_text} | {self.default_of(key, node, required)} | {_escape(self._description(node))} |")
+            default, description = self.default_of(key, node, required), _escape(self._description(node))
+            rows.append(f"| `{path}` | {type_text} | {default} | {description} |")
             if child:
                 self.queue.append(child)
         return rows + [""]
@@ -129,7 +130,11 @@ class _Renderer:
         if node.get("type") == "object" and (node.get("properties") or _object_values(node)):
             return _Section(anchor, f"`{path}`", node)
         items = node.get("items")
-        if node.get("type") == "array" and isinstance(items, dict) and (items.get("properties") or _object_alternatives(items)):
+        if (
+            node.get("type") == "array"
+            and isinstance(items, dict)
+            and (items.get("properties") or _object_alternatives(items))
+        ):
             return _Section(anchor, f"`{path}[]`", items)
         if _object_alternatives(node):
             return _Section(anchor, f"`{path}`", node)
@@ -150,7 +155,9 @@ class _Renderer:
         if "oneOf" in node:
             if child_anchor:
                 return f"one of the forms [below](#{child_anchor})"
-            return " or ".join(self.type_of(self.resolve(o)) if "title" not in o else _escape(o["title"]) for o in node["oneOf"])
+            return " or ".join(
+                self.type_of(self.resolve(o)) if "title" not in o else _escape(o["title"]) for o in node["oneOf"]
+            )
         kind = node.get("type")
         if isinstance(kind, list):
             text = " or ".join(kind)

@@ -125,7 +125,9 @@ def _from_zip(archive_path: Path) -> Inputs:
             inputs.skipped.append(f"{name} (symlink)")
         elif member.flag_bits & 0x1:
             inputs.skipped.append(f"{name} (encrypted)")
-        elif base.startswith(".") or any(part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(name).parts[:-1]):
+        elif base.startswith(".") or any(
+            part.startswith(".") or part == "__MACOSX" for part in PurePosixPath(name).parts[:-1]
+        ):
             inputs.skipped.append(f"{name} (hidden)")
         elif not base.endswith(".py"):
             inputs.skipped.append(f"{name} (not .py)")

@@ -26,20 +26,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..spec import cases as cases_mod
-from ..sandbox import pool
-from ..sandbox import protocol
-from ..sandbox import launch as sandbox
-from ..sandbox.errors import WorkerLost
-from ..sandbox.limits import Limits
-from ..sandbox.streams import Outcome
 from ..feedback import document as feedback
 from ..grading import failures, judge, misconceptions, pipeline, reference
 from ..grading.model import Grading
-from .inputs import Entry
-from ..spec.config import Settings
 from ..grading.submission import Submission, prepare
+from ..sandbox import launch as sandbox
+from ..sandbox import pool, protocol
+from ..sandbox.errors import WorkerLost
+from ..sandbox.limits import Limits
+from ..sandbox.streams import Outcome
+from ..spec import cases as cases_mod
+from ..spec.config import Settings
 from ..spec.taskspec import Task
+from .inputs import Entry
 
 
 class ResultsError(Exception):
@@ -69,9 +68,19 @@ def make_plan(task: Task, settings: Settings, seed: int) -> Plan:
     cases = cases_mod.generate(task, seed, cases_mod.random_count(task, settings.values["cases"]))
     expected = reference.expected_outputs(task, cases)
     variants = misconceptions.variant_outputs(task, cases) if task.spec.get("misconceptions") else {}
-    return Plan(task=task, seed=seed, cases=cases, order=pipeline.run_order(cases), expected=expected, variants=variants,
-                limits=limits, tolerance=dict(settings.values["tolerance"]), backend=backend,
-                fallback_reason=fallback_reason, uid_range=settings.values["sandbox_uids"])
+    return Plan(
+        task=task,
+        seed=seed,
+        cases=cases,
+        order=pipeline.run_order(cases),
+        expected=expected,
+        variants=variants,
+        limits=limits,
+        tolerance=dict(settings.values["tolerance"]),
+        backend=backend,
+        fallback_reason=fallback_reason,
+        uid_range=settings.values["sandbox_uids"],
+    )
 
 
 class Sandboxes:
@@ -86,7 +95,9 @@ class Sandboxes:
             self.warm_problem = f"warm workers need bwrap, and the {plan.backend} backend runs here"
         elif warm:
             try:
-                self.pool = pool.Pool(jobs, plan.limits, plan.uid_range, protocol.encode_request(self.header, self.arrays, {}))
+                self.pool = pool.Pool(
+                    jobs, plan.limits, plan.uid_range, protocol.encode_request(self.header, self.arrays, {})
+                )
             except WorkerLost as exc:
                 self.warm_problem = str(exc)
 

@@ -91,15 +91,28 @@ def summarise(task, lines: list[dict], lang: str) -> Summary:
         for name, status in line["test_statuses"].items():
             passed_per_test[name] = passed_per_test.get(name, 0) + (status == "passed")
     return Summary(
-        task=task.id, title=task.spec["title"][lang], lang=lang,
+        task=task.id,
+        title=task.spec["title"][lang],
+        lang=lang,
         seeds=sorted({line["seed"] for line in lines if isinstance(line.get("seed"), int)}),
-        total=len(lines), passed=by_status["passed"], failed=by_status["failed"],
+        total=len(lines),
+        passed=by_status["passed"],
+        failed=by_status["failed"],
         not_gradable=sum(1 for line in lines if line["status"] == "failed" and not line["gradable"]),
-        errors=by_status["error"], scored=len(scored), max_score=max_score,
-        mean=sum(scores) / len(scores) if scores else None, median=median, bins=_bins(scores, max_score),
+        errors=by_status["error"],
+        scored=len(scored),
+        max_score=max_score,
+        mean=sum(scores) / len(scores) if scores else None,
+        median=median,
+        bins=_bins(scores, max_score),
         codes=Counter(code for line in scored for code in line["codes"]).most_common(TOP),
-        diagnoses=[(identifier, count, messages.get(identifier, "")) for identifier, count in diagnoses.most_common(TOP)],
-        tests=list(passed_per_test.items()), tests_counted=len(listed), groups=identical_groups(lines))
+        diagnoses=[
+            (identifier, count, messages.get(identifier, "")) for identifier, count in diagnoses.most_common(TOP)
+        ],
+        tests=list(passed_per_test.items()),
+        tests_counted=len(listed),
+        groups=identical_groups(lines),
+    )
 
 
 def share(count: int, total: int) -> str:
@@ -138,8 +151,16 @@ def render(task, lines: list[dict], lang: str) -> str:
             _row(t("not_gradable"), summary.not_gradable, total),
             _row(t("errors"), summary.errors, total), ""]
     if summary.scored:
-        out += [t("mean", mean=f"{summary.mean:.2f}", max_score=f"{summary.max_score:g}", median=f"{summary.median:g}"), "",
-                f"## {t('histogram')}", "", "```", *_histogram(summary, t), "```", ""]
+        out += [
+            t("mean", mean=f"{summary.mean:.2f}", max_score=f"{summary.max_score:g}", median=f"{summary.median:g}"),
+            "",
+            f"## {t('histogram')}",
+            "",
+            "```",
+            *_histogram(summary, t),
+            "```",
+            "",
+        ]
     if summary.tests:
         out += [f"## {t('tests')}", "", t("tests_note", count=summary.tests_counted), "",
                 f"| {t('test')} | {t('passed_tests')} | {t('share')} |", "|---|---:|---:|"]
@@ -150,14 +171,23 @@ def render(task, lines: list[dict], lang: str) -> str:
         out += [_row(f"`{code}`", count, summary.scored) for code, count in summary.codes]
         out.append("")
     if summary.diagnoses:
-        out += [f"## {t('misconceptions')}", "", f"| {t('misconception')} | {t('submissions')} | {t('share')} | {t('what')} |",
-                "|---|---:|---:|---|"]
-        out += [f"{_row(f'`{identifier}`', count, summary.scored)} {_cell(what)} |" for identifier, count, what in summary.diagnoses]
+        out += [
+            f"## {t('misconceptions')}",
+            "",
+            f"| {t('misconception')} | {t('submissions')} | {t('share')} | {t('what')} |",
+            "|---|---:|---:|---|",
+        ]
+        out += [
+            f"{_row(f'`{identifier}`', count, summary.scored)} {_cell(what)} |"
+            for identifier, count, what in summary.diagnoses
+        ]
         out.append("")
     if summary.groups:
         out += [f"## {t('groups')}", "", t("groups_note"), ""]
-        out += [f"- {t('group', count=len(group.files), verdict=text(lang, f'render.{group.status}'), score=f'{group.score:g}/{group.max_score:g}')}: "
-                + ", ".join(_code(name) for name in group.files) for group in summary.groups]
+        for group in summary.groups:
+            heading = t("group", count=len(group.files), verdict=text(lang, f"render.{group.status}"),
+                        score=f"{group.score:g}/{group.max_score:g}")
+            out.append(f"- {heading}: " + ", ".join(_code(name) for name in group.files))
         out.append("")
     return "\n".join(out)
 

@@ -10,14 +10,14 @@ like everything else (``htmlpage``).
 from __future__ import annotations
 
 from ..feedback import htmlpage, svgcharts
-from .summary import Summary, share, summarise
 from ..feedback.htmlpage import esc
 from ..feedback.messages import text
+from .summary import Summary, share, summarise
 
 
 def _bar_table(rows: list[tuple[str, int]], total: int, heads: list[str], extra: list[str] | None = None) -> str:
     """A table of (label markup, count) with a bar of count / total for each; ``extra`` adds a last column."""
-    head = f"<th>{esc(heads[0])}</th><th></th><th class=\"num\">{esc(heads[1])}</th><th class=\"num\">{esc(heads[2])}</th>"
+    head = f'<th>{esc(heads[0])}</th><th></th><th class="num">{esc(heads[1])}</th><th class="num">{esc(heads[2])}</th>'
     head += f"<th>{esc(heads[3])}</th>" if extra is not None else ""
     body = []
     for position, (label, count) in enumerate(rows):
@@ -39,13 +39,19 @@ def _page(summary: Summary) -> str:
 
     body = [f"<h1>{esc(t('title', task=summary.task, title=summary.title))}</h1>"]
     if summary.seeds:
-        body.append(f'<p class="note">{esc(t("seed", seeds=", ".join(map(str, summary.seeds)), task=summary.task, seed=summary.seeds[0]))}</p>')
+        seeds = t("seed", seeds=", ".join(map(str, summary.seeds)), task=summary.task, seed=summary.seeds[0])
+        body.append(f'<p class="note">{esc(seeds)}</p>')
     counts = [(t("passed"), summary.passed), (t("failed"), summary.failed), (t("not_gradable"), summary.not_gradable),
               (t("errors"), summary.errors)]
-    body.append(f'<section class="counts">{_bar_table([(esc(label), count) for label, count in counts], summary.total, ["", t("submissions"), t("share")])}'
-                f'<p>{esc(t("submissions"))}: <strong>{summary.total}</strong></p></section>')
+    heads = ["", t("submissions"), t("share")]
+    table = _bar_table([(esc(label), count) for label, count in counts], summary.total, heads)
+    body.append(
+        f'<section class="counts">{table}'
+        f"<p>{esc(t('submissions'))}: <strong>{summary.total}</strong></p></section>"
+    )
     if summary.scored:
-        body.append(f"<p>{esc(t('mean', mean=f'{summary.mean:.2f}', max_score=f'{summary.max_score:g}', median=f'{summary.median:g}'))}</p>")
+        mean = t("mean", mean=f"{summary.mean:.2f}", max_score=f"{summary.max_score:g}", median=f"{summary.median:g}")
+        body.append(f"<p>{esc(mean)}</p>")
         body.append(f"<h2>{esc(t('histogram'))}</h2>")
         if summary.bins:
             last = len(summary.bins) - 1
@@ -55,7 +61,9 @@ def _page(summary: Summary) -> str:
         else:
             body.append(f"<p>{esc(t('all_zero', count=summary.scored))}</p>")
     if summary.tests:
-        body.append(f"<h2>{esc(t('tests'))}</h2><p class=\"note\">{esc(t('tests_note', count=summary.tests_counted))}</p>")
+        body.append(
+            f'<h2>{esc(t("tests"))}</h2><p class="note">{esc(t("tests_note", count=summary.tests_counted))}</p>'
+        )
         body.append(_bar_table([(_mono(name), passed) for name, passed in summary.tests], summary.tests_counted,
                                [t("test"), t("passed_tests"), t("share")]))
     if summary.codes:
@@ -64,17 +72,26 @@ def _page(summary: Summary) -> str:
                                [t("code"), t("submissions"), t("share")]))
     if summary.diagnoses:
         body.append(f"<h2>{esc(t('misconceptions'))}</h2>")
-        body.append(_bar_table([(_mono(identifier), count) for identifier, count, _ in summary.diagnoses], summary.scored,
-                               [t("misconception"), t("submissions"), t("share"), t("what")],
-                               [what for _, _, what in summary.diagnoses]))
+        body.append(
+            _bar_table(
+                [(_mono(identifier), count) for identifier, count, _ in summary.diagnoses],
+                summary.scored,
+                [t("misconception"), t("submissions"), t("share"), t("what")],
+                [what for _, _, what in summary.diagnoses],
+            )
+        )
     if summary.groups:
-        rows = "".join(f'<tr class="group"><td class="num">{len(group.files)}</td>'
-                       f'<td><span class="badge {esc(group.status)}">{esc(text(lang, f"render.{group.status}"))}</span> '
-                       f'{group.score:g}/{group.max_score:g}</td><td>{"<br>".join(_mono(name) for name in group.files)}</td></tr>'
-                       for group in summary.groups)
-        body.append(f"<h2>{esc(t('groups'))}</h2><p class=\"note\">{esc(t('groups_note'))}</p>"
-                    f'<table class="groups"><thead><tr><th class="num">{esc(t("files"))}</th><th>{esc(t("verdict"))}</th>'
-                    f"<th></th></tr></thead><tbody>{rows}</tbody></table>")
+        rows = "".join(
+            f'<tr class="group"><td class="num">{len(group.files)}</td>'
+            f'<td><span class="badge {esc(group.status)}">{esc(text(lang, f"render.{group.status}"))}</span> '
+            f"{group.score:g}/{group.max_score:g}</td><td>{'<br>'.join(_mono(name) for name in group.files)}</td></tr>"
+            for group in summary.groups
+        )
+        body.append(
+            f'<h2>{esc(t("groups"))}</h2><p class="note">{esc(t("groups_note"))}</p>'
+            f'<table class="groups"><thead><tr><th class="num">{esc(t("files"))}</th><th>{esc(t("verdict"))}</th>'
+            f"<th></th></tr></thead><tbody>{rows}</tbody></table>"
+        )
     return htmlpage.page(lang, t("title", task=summary.task, title=summary.title), "\n".join(body))
 
 

@@ -1,10 +1,10 @@
 """``grader batch``: grade a whole class (a folder or .zip), resumably, and summarise it.
 
-Writes one JSON line per submission to --out (appending; a rerun continues where an
-interrupted one stopped), shows a progress bar on stderr, and ends with the class summary in
-Markdown (printed, and written next to the results) and in HTML with charts (written next to them). Exit 0 when every submission got a
-verdict, 3 when some got a grader error (rerun to retry them), 2 on a usage error, 130 when
-interrupted (rerun to continue).
+Writes one JSON line per submission to --out (appending; a rerun continues where an interrupted one
+stopped), shows a progress bar on stderr, and ends with the class summary in Markdown (printed, and
+written next to the results) and in HTML with charts (written next to them). Exit 0 when every
+submission got a verdict, 3 when some got a grader error (rerun to retry them), 2 on a usage error,
+130 when interrupted (rerun to continue).
 """
 
 from __future__ import annotations
@@ -15,32 +15,43 @@ import sys
 from pathlib import Path
 
 from .. import cli
-from ..spec import taskspec
 from ..feedback.messages import LANGUAGES
+from ..spec import taskspec
 
 
 def register(sub, parents) -> None:
-    parser = sub.add_parser("batch", parents=parents, help="grade every submission in a folder or .zip; one JSON line each")
+    parser = sub.add_parser(
+        "batch", parents=parents, help="grade every submission in a folder or .zip; one JSON line each"
+    )
     parser.add_argument("--task", required=True, help="task id (see `grader list`)")
     parser.add_argument("source", metavar="DIR_OR_ZIP", help="a folder or .zip holding the .py submissions")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="submissions graded at once (default: the number of CPUs)")
-    parser.add_argument("--out", default="results.jsonl", help="results, one JSON line per submission (default: results.jsonl)")
+    parser.add_argument(
+        "--out", default="results.jsonl", help="results, one JSON line per submission (default: results.jsonl)"
+    )
     parser.add_argument("--summary", help="where the Markdown class summary goes (default: --out with the suffix .md)")
-    parser.add_argument("--summary-html", help="where the HTML class summary, with charts, goes (default: --out with the suffix .html)")
+    parser.add_argument(
+        "--summary-html", help="where the HTML class summary, with charts, goes (default: --out with the suffix .html)"
+    )
     parser.add_argument("--feedback-dir", help="also write each submission's full feedback JSON here, as <file>.json")
-    parser.add_argument("--seed", type=int, help="the batch's seed (default: a new one, or the one of the results file being continued)")
+    parser.add_argument(
+        "--seed", type=int, help="the batch's seed (default: a new one, or the one of the results file being continued)"
+    )
     parser.add_argument("--lang", choices=LANGUAGES, help="feedback language (default from grader.yaml)")
-    parser.add_argument("--sandbox-per-submission", action="store_true",
-                        help="start a fresh sandbox for every submission instead of forking it from a warm worker (slower)")
+    parser.add_argument(
+        "--sandbox-per-submission",
+        action="store_true",
+        help="start a fresh sandbox for every submission instead of forking it from a warm worker (slower)",
+    )
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     # Imported here: the parser imports every command module to build its help (all but grade's
     # own for `grader grade`); only a batch pays for numpy, zipfile and the batch modules.
-    from ..batch import run as batch
     from ..batch import inputs as batchinput
+    from ..batch import run as batch
     from ..batch import summary as classsummary
     from ..batch import summary_html as classsummary_html
     from ..spec.cases import new_seed

@@ -11,9 +11,13 @@ EXIT_STALE = 1
 
 
 def register(sub, parents) -> None:
-    parser = sub.add_parser("docs", parents=parents, help="generate docs/task-spec.md and docs/configuration.md from the JSON Schemas")
+    parser = sub.add_parser(
+        "docs", parents=parents, help="generate docs/task-spec.md and docs/configuration.md from the JSON Schemas"
+    )
     parser.add_argument("--out", default="docs", help="folder to write to (default: %(default)s)")
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a file differs from what would be written")
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a file differs from what would be written"
+    )
     parser.set_defaults(run=run)
 
 

@@ -8,11 +8,11 @@ import sys
 from pathlib import Path
 
 from .. import cli
+from ..feedback.messages import LANGUAGES
 from ..sandbox import bwrap
 from ..sandbox import launch as sandbox
 from ..sandbox.errors import SandboxFailure
 from ..sandbox.limits import Limits
-from ..feedback.messages import LANGUAGES
 
 
 def _imported_on_first_use(name: str):
@@ -46,9 +46,13 @@ def register(sub, parents) -> None:
     parser.add_argument("--task", required=True, help="task id (see `grader list`)")
     parser.add_argument("--seed", type=int, help="replay the run with this seed")
     parser.add_argument("--lang", choices=LANGUAGES, help="feedback language (default from grader.yaml)")
-    parser.add_argument("--format", choices=["json", "text", "html", "gradescope"], default="json",
-                        help="output format: json (the contract), text (for a person; colour when stdout is a "
-                             "terminal), html (one self-contained page, no script) or gradescope (Gradescope's results.json)")
+    parser.add_argument(
+        "--format",
+        choices=["json", "text", "html", "gradescope"],
+        default="json",
+        help="output format: json (the contract), text (for a person; colour when stdout is a "
+        "terminal), html (one self-contained page, no script) or gradescope (Gradescope's results.json)",
+    )
     parser.add_argument("submission", help="the student's .py file, or - for stdin")
     parser.set_defaults(run=run)
 

@@ -20,12 +20,16 @@ ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 SCAFFOLD_DIR = Path(__file__).resolve().parent.parent / "authoring" / "scaffold"
 # The three files, with {task} and {cls} to fill in (str.format), are data, not code; so is the
 # fixed case --ties adds to the spec ({tie_case}).
-SPEC, REFERENCE, TEMPLATE, TIE_CASE = ((SCAFFOLD_DIR / name).read_text(encoding="utf-8") for name in
-                                       ("spec.yaml.tmpl", "reference.py.tmpl", "template.py.tmpl", "tie_case.yaml.tmpl"))
+SPEC, REFERENCE, TEMPLATE, TIE_CASE = (
+    (SCAFFOLD_DIR / name).read_text(encoding="utf-8")
+    for name in ("spec.yaml.tmpl", "reference.py.tmpl", "template.py.tmpl", "tie_case.yaml.tmpl")
+)
 
 
 def register(sub, parents) -> None:
-    parser = sub.add_parser("new", parents=parents, help="scaffold a task (spec, reference, template) that passes `grader validate`")
+    parser = sub.add_parser(
+        "new", parents=parents, help="scaffold a task (spec, reference, template) that passes `grader validate`"
+    )
     parser.add_argument("task", help="id of the new task: lower-case letters, digits and _, starting with a letter")
     parser.add_argument("--ties", action="store_true",
                         help="the task's rule depends on ties or exact values (a maximum, a mask, a comparison): "
@@ -46,7 +50,9 @@ def scaffold(task_id: str, ties: bool = False) -> dict[str, str]:
 
 def run(args) -> int:
     if not ID_PATTERN.match(args.task):
-        raise cli.UsageError(f"grader new: {args.task!r} is not a task id (lower-case letters, digits and _, starting with a letter)")
+        raise cli.UsageError(
+            f"grader new: {args.task!r} is not a task id (lower-case letters, digits and _, starting with a letter)"
+        )
     root = cli.load_settings(args).root
     files = {root / relative: text for relative, text in scaffold(args.task, args.ties).items()}
     existing = [str(path) for path in files if path.exists()]

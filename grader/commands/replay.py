@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ..spec import cases, yamldoc
 from .. import cli
 from ..feedback import document as feedback
+from ..feedback.messages import LANGUAGES, text
 from ..grading import pipeline, reference, shrink
+from ..grading.submission import prepare
 from ..sandbox import launch as sandbox
 from ..sandbox.errors import SandboxError
 from ..sandbox.limits import Limits
-from ..feedback.messages import LANGUAGES, text
-from ..grading.submission import prepare
+from ..spec import cases, yamldoc
 from .grade import load_context, read_submission
 
 
@@ -32,7 +32,9 @@ class _Refused(Exception):
 
 
 def register(sub, parents) -> None:
-    parser = sub.add_parser("replay", parents=parents, help="re-run one visible case of a feedback and write its arrays as .npz")
+    parser = sub.add_parser(
+        "replay", parents=parents, help="re-run one visible case of a feedback and write its arrays as .npz"
+    )
     parser.add_argument("feedback", help="the JSON printed by `grader grade`")
     parser.add_argument("case", help="the test's name in the feedback (or `shrunk` for the shrunk case)")
     parser.add_argument("--submission", required=True, help="the student's .py file, or - for stdin")
@@ -81,8 +83,10 @@ def _shrunk_case(task, document: dict) -> cases.Case:
     params, index = entry.get("params") or {}, entry.get("index")
     spec_params = task.spec["params"]
     chosen = {name: params.get(name) for name in spec_params}
-    in_space = all(isinstance(v, int) and (v in space["choices"] if "choices" in space else space["min"] <= v <= space["max"])
-                   for v, space in zip(chosen.values(), spec_params.values()))
+    in_space = all(
+        isinstance(v, int) and (v in space["choices"] if "choices" in space else space["min"] <= v <= space["max"])
+        for v, space in zip(chosen.values(), spec_params.values())
+    )
     env = cases.resolve_params(task, chosen) if in_space else None
     if env is None or env != params or not isinstance(index, int) or index < shrink.SHRINK_INDEX_BASE:
         raise _Refused(("replay.mismatch", {"task": task.id, "case": entry["name"]}))
@@ -106,7 +110,11 @@ def run(args) -> int:
         args.task = document["task"]
         settings, task = load_context(args)
         shrunk = document.get("shrunk")
-        case = _shrunk_case(task, document) if shrunk and args.case == shrunk["name"] else _graded_case(task, document, args.case)
+        case = (
+            _shrunk_case(task, document)
+            if shrunk and args.case == shrunk["name"]
+            else _graded_case(task, document, args.case)
+        )
     except _Refused as exc:
         key, values = exc.args[0]
         print(text(lang, key, **values), file=sys.stderr)

@@ -11,19 +11,27 @@ import sys
 import traceback
 
 from .. import SCHEMA_VERSION, cli
-from ..spec import taskspec
 from ..authoring.validation import run as validation
 from ..authoring.validation.report import Check, TaskReport
+from ..spec import taskspec
 
 EXIT_INVALID = 1
 MARKS = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}
 
 
 def register(sub, parents) -> None:
-    parser = sub.add_parser("validate", parents=parents, help="check task specs, references, templates and misconceptions; exit 1 if one is broken")
+    parser = sub.add_parser(
+        "validate",
+        parents=parents,
+        help="check task specs, references, templates and misconceptions; exit 1 if one is broken",
+    )
     parser.add_argument("tasks", nargs="*", metavar="TASK", help="task ids (default: every task of the tasks root)")
-    parser.add_argument("--seed", type=int, default=validation.DEFAULT_SEED, help="seed of the validation cases (default %(default)s)")
-    parser.add_argument("--no-sandbox", action="store_true", help="skip grading the reference and the template through the sandbox")
+    parser.add_argument(
+        "--seed", type=int, default=validation.DEFAULT_SEED, help="seed of the validation cases (default %(default)s)"
+    )
+    parser.add_argument(
+        "--no-sandbox", action="store_true", help="skip grading the reference and the template through the sandbox"
+    )
     parser.add_argument("--format", choices=["text", "json"], default="text", help="report format")
     parser.set_defaults(run=run)
 
@@ -80,7 +88,11 @@ def print_report(report: TaskReport) -> None:
 
 def print_coverage(coverage: dict) -> None:
     """The corners the random cases are drawn to reach (the fixed ones are the author's own) and the tie rules."""
-    for status, heading in (("random", "random cases reach"), ("missed", "no case reaches"), ("unreachable", "unreachable")):
+    for status, heading in (
+        ("random", "random cases reach"),
+        ("missed", "no case reaches"),
+        ("unreachable", "unreachable"),
+    ):
         found = [f"{c['corner']} [{', '.join(c['cases'])}]" if c["cases"] else c["corner"]
                  for c in coverage["corners"] if c["status"] == status]
         if found:

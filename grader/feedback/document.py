@@ -140,7 +140,9 @@ def _check_entry(lang: str, check, visible: bool, task, expected=None, got=None,
     entry.update(expected_shape=check.expected_shape, got_shape=check.got_shape, got_dtype=check.got_dtype,
                  message=check_message(lang, check, task))
     if check.converted_from:
-        entry["notes"] = [text(lang, "notes.LIST_CONVERTED", output=check.output, kind=text(lang, f"kinds.{check.converted_from}"))]
+        entry["notes"] = [
+            text(lang, "notes.LIST_CONVERTED", output=check.output, kind=text(lang, f"kinds.{check.converted_from}"))
+        ]
     if check.code in ARRAY_CODES and expected is not None and got is not None:
         entry["diagnostics"] = diagnostics_entry(lang, diagnostics.analyse(expected, got, tolerance))
     return entry
@@ -252,9 +254,17 @@ def build(grading, lang: str) -> dict:
         "max_score": _number(max_score),
         "seed": grading.seed,
         "summary": summary,
-        "sandbox": {"backend": grading.backend, "enforced": grading.enforced, "fallback_reason": grading.fallback_reason},
-        "submission": {"mode": submission.mode, "mode_message": _mode_message(lang, submission, entry_name),
-                       "encoding": submission.encoding, "notes": notes},
+        "sandbox": {
+            "backend": grading.backend,
+            "enforced": grading.enforced,
+            "fallback_reason": grading.fallback_reason,
+        },
+        "submission": {
+            "mode": submission.mode,
+            "mode_message": _mode_message(lang, submission, entry_name),
+            "encoding": submission.encoding,
+            "notes": notes,
+        },
         "tolerance": grading.tolerance,
         "tests": tests,
         "timing": {"total_seconds": _number(grading.elapsed), "sandbox_seconds": _number(grading.sandbox_elapsed)},

@@ -22,7 +22,9 @@ def results(document: dict) -> dict:
     """results.json for one feedback document (also for status "error", with score 0)."""
     cases = document.get("tests", []) + ([document["shrunk"]] if document.get("shrunk") else [])
     tests = [_test(number, case) for number, case in enumerate(cases, 1)]
-    extra = {key: document.get(key) for key in ("task", "status", "gradable", "seed", "schema_version", "grader_version")}
+    extra = {
+        key: document.get(key) for key in ("task", "status", "gradable", "seed", "schema_version", "grader_version")
+    }
     extra["sandbox"] = (document.get("sandbox") or {}).get("backend")
     extra["codes"] = sorted({t["code"] for t in document.get("tests", []) if t.get("code")})
     extra["diagnoses"] = [d["id"] for d in document.get("diagnoses", [])]

@@ -85,13 +85,20 @@ def _check_block(lang: str, check: dict) -> str:
         return "".join(parts)
     if "shape_hints" in found:
         return "".join(parts + [f'<p class="hint">{esc(hint["message"])}</p>' for hint in found["shape_hints"]])
-    parts.append(f"<p>{esc(text(lang, 'render.stats', output=check['output'], wrong=found['wrong_count'], total=found['total'], percent=found['wrong_percent'], abs_error=found.get('max_abs_error'), rel_error=found.get('max_rel_error')))}</p>")
+    stats = text(lang, "render.stats", output=check["output"], wrong=found["wrong_count"], total=found["total"],
+                 percent=found["wrong_percent"], abs_error=found.get("max_abs_error"),
+                 rel_error=found.get("max_rel_error"))
+    parts.append(f"<p>{esc(stats)}</p>")
     if "worst" in found:
         worst = found["worst"]
-        parts.append(f"<p>{esc(text(lang, 'render.worst', index=shape_text(worst['index']), expected=worst['expected'], got=worst['got']))}</p>")
+        line = text(lang, "render.worst", index=shape_text(worst["index"]), expected=worst["expected"],
+                    got=worst["got"])
+        parts.append(f"<p>{esc(line)}</p>")
     if "non_finite" in found:
         bad = found["non_finite"]
-        parts.append(f"<p>{esc(text(lang, 'render.non_finite', nan=bad['nan'], inf=bad['inf'], positions=', '.join(shape_text(p) for p in bad['positions'])))}</p>")
+        positions = ", ".join(shape_text(p) for p in bad["positions"])
+        line = text(lang, "render.non_finite", nan=bad["nan"], inf=bad["inf"], positions=positions)
+        parts.append(f"<p>{esc(line)}</p>")
     parts += [f'<p class="hint">{esc(hint["message"])}</p>' for hint in found.get("hints", [])]
     if found.get("error_map"):
         parts.append(_heat_map(lang, check["output"], found["error_map"]))
@@ -119,7 +126,11 @@ def _details(lang: str, test: dict, show_params: bool = True) -> str:
 
 
 def _test_name(lang: str, test: dict) -> str:
-    hidden = f' <span class="hidden-mark">({esc(text(lang, "render.hidden"))})</span>' if test["visibility"] == "hidden" else ""
+    hidden = (
+        f' <span class="hidden-mark">({esc(text(lang, "render.hidden"))})</span>'
+        if test["visibility"] == "hidden"
+        else ""
+    )
     title = f'<br><span class="dim">{esc(test["title"])}</span>' if test.get("title") else ""
     return f'<span class="mono">{esc(test["name"])}</span>{hidden}{title}'
 
@@ -131,9 +142,13 @@ def _tests_table(lang: str, tests: list[dict]) -> str:
     for test in tests:
         code = f'<span class="mono">{esc(test["code"])}</span>' if test["code"] else ""
         named = "".join(f'<br><span class="mono dim">[{esc(d)}]</span>' for d in test.get("diagnoses", []))
-        rows.append(f'<tr class="test {esc(test["status"])}" data-name="{esc(test["name"])}"><td>{_badge(lang, test["status"])}</td>'
-                    f"<td class=\"name\">{_test_name(lang, test)}</td><td class=\"num\">{_number(test['score'])}/{_number(test['max_score'])}</td>"
-                    f"<td>{code}{named}</td></tr>")
+        score = f'{_number(test["score"])}/{_number(test["max_score"])}'
+        rows.append(
+            f'<tr class="test {esc(test["status"])}" data-name="{esc(test["name"])}">'
+            f'<td>{_badge(lang, test["status"])}</td>'
+            f'<td class="name">{_test_name(lang, test)}</td><td class="num">{score}</td>'
+            f"<td>{code}{named}</td></tr>"
+        )
     return f'<table class="tests"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -143,22 +158,34 @@ def render(document: dict) -> str:
     status = document["status"]
     title = document.get("title") or document["task"]
     label = "passed" if status == "passed" else "failed"
-    score = (f'<div class="score">{_number(document["score"])}<span class="dim">/{_number(document["max_score"])}</span></div>'
-             if status != "error" else "")
-    body = [f'<header class="head {esc(status)}"><span class="badge big {esc(label)}">{esc(text(lang, f"render.{label}"))}</span>'
-            f'{score}<div><h1>{esc(title)}</h1><p class="summary">{esc(document["summary"])}</p></div></header>']
+    score = ""
+    if status != "error":
+        out_of = f'<span class="dim">/{_number(document["max_score"])}</span>'
+        score = f'<div class="score">{_number(document["score"])}{out_of}</div>'
+    badge = f'<span class="badge big {esc(label)}">{esc(text(lang, f"render.{label}"))}</span>'
+    body = [
+        f'<header class="head {esc(status)}">{badge}'
+        f'{score}<div><h1>{esc(title)}</h1><p class="summary">{esc(document["summary"])}</p></div></header>'
+    ]
     if status == "error":
         return htmlpage.page(lang, title, "".join(body))
     submission = document.get("submission", {})
     notes = [submission.get("mode_message")] + submission.get("notes", [])
-    body += [f'<p class="note">{esc(note)}</p>' for position, note in enumerate(notes) if note and note not in notes[:position]]
+    body += [
+        f'<p class="note">{esc(note)}</p>'
+        for position, note in enumerate(notes)
+        if note and note not in notes[:position]
+    ]
     tests = document["tests"]
     body.append(f"<h2>{esc(text(lang, 'html.tests'))}</h2>{_tests_table(lang, tests)}")
     diagnoses = document.get("diagnoses", [])
     if diagnoses:
         body.append(f"<h2>{esc(text(lang, 'html.mistakes'))}</h2>")
-        body += [f'<div class="mistake" data-id="{esc(d["id"])}"><strong>{esc(text(lang, "render.known_mistake", id=d["id"]))}</strong>'
-                 f'<p>{esc(d["message"])}</p></div>' for d in diagnoses]
+        body += [
+            f'<div class="mistake" data-id="{esc(d["id"])}">'
+            f'<strong>{esc(text(lang, "render.known_mistake", id=d["id"]))}</strong><p>{esc(d["message"])}</p></div>'
+            for d in diagnoses
+        ]
     problem = document.get("program_error")
     if problem:
         body.append(f'<h2>{esc(text(lang, "html.program_error"))}</h2><section class="program-error">'
@@ -169,15 +196,19 @@ def render(document: dict) -> str:
         if failing:
             body.append(f"<h2>{esc(text(lang, 'html.failures'))}</h2>")
         for position, test in enumerate(failing):
-            heading = esc(test["name"]) + (esc(text(lang, "render.title", title=test["title"])) if test.get("title") else "")
+            heading = esc(test["name"]) + (
+                esc(text(lang, "render.title", title=test["title"])) if test.get("title") else ""
+            )
             body.append(f'<details class="failure" data-name="{esc(test["name"])}"{" open" if position == 0 else ""}>'
                         f"<summary>{_badge(lang, 'failed')} {heading}</summary>{_details(lang, test)}</details>")
         if any(t["status"] == "failed" and t["visibility"] == "hidden" for t in tests):
             body.append(f'<p class="note">{esc(text(lang, "html.hidden_only"))}</p>')
     shrunk = document.get("shrunk")
     if shrunk:
-        body.append(f'<h2>{esc(text(lang, "render.shrunk"))}</h2><section class="shrunk"><p>{esc(shrunk["summary"])}</p>'
-                    f"{_details(lang, shrunk, show_params=False)}</section>")
+        body.append(
+            f'<h2>{esc(text(lang, "render.shrunk"))}</h2><section class="shrunk"><p>{esc(shrunk["summary"])}</p>'
+            f"{_details(lang, shrunk, show_params=False)}</section>"
+        )
     if document.get("import_stdout"):
         body.append(_printed(lang, document["import_stdout"]))
     body.append(f'<footer>{esc(text(lang, "render.seed", seed=document["seed"]))}</footer>')

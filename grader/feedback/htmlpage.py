@@ -32,7 +32,8 @@ h1 { font-size: 1.4rem; margin: 0 0 .5rem; }
 h2 { font-size: 1.15rem; margin: 1.75rem 0 .6rem; border-bottom: 1px solid var(--line); padding-bottom: .25rem; }
 h3 { font-size: 1rem; margin: 1rem 0 .4rem; }
 p { margin: .35rem 0; }
-code, pre, .mono { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: .9em; }
+code, pre, .mono { font-family: ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, Consolas, monospace;
+  font-size: .9em; }
 pre { background: #f6f8fa; border: 1px solid var(--line); border-radius: 6px; padding: .6rem .75rem; margin: .4rem 0;
   white-space: pre-wrap; overflow-wrap: anywhere; max-height: 24rem; overflow: auto; }
 table { border-collapse: collapse; margin: .4rem 0; }
@@ -52,8 +53,10 @@ td.name { max-width: 28rem; }
 .score { font-size: 1.6rem; font-weight: 700; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .dim { color: var(--dim); }
 .note { color: var(--dim); font-size: .92rem; }
-.mistake { border-left: 4px solid var(--bad); background: #fff4f4; padding: .5rem .75rem; margin: .5rem 0; border-radius: 0 6px 6px 0; }
-.hint { border-left: 4px solid #0969da; background: #f0f6ff; padding: .4rem .75rem; margin: .4rem 0; border-radius: 0 6px 6px 0; }
+.mistake { border-left: 4px solid var(--bad); background: #fff4f4; padding: .5rem .75rem; margin: .5rem 0;
+  border-radius: 0 6px 6px 0; }
+.hint { border-left: 4px solid #0969da; background: #f0f6ff; padding: .4rem .75rem; margin: .4rem 0;
+  border-radius: 0 6px 6px 0; }
 details { border: 1px solid var(--line); border-radius: 8px; padding: .25rem .9rem; margin: .6rem 0; }
 details[open] { padding-bottom: .8rem; }
 summary { cursor: pointer; padding: .35rem 0; font-weight: 600; }
@@ -61,7 +64,8 @@ summary { cursor: pointer; padding: .35rem 0; font-weight: 600; }
 .context .current { background: #ffebe9; }
 .figure { margin: .6rem 0; }
 .figure svg { max-width: 100%; height: auto; }
-.legend { list-style: none; padding: 0; margin: .3rem 0; display: flex; gap: 1.1rem; flex-wrap: wrap; font-size: .9rem; }
+.legend { list-style: none; padding: 0; margin: .3rem 0; display: flex; gap: 1.1rem; flex-wrap: wrap;
+  font-size: .9rem; }
 .legend li { display: flex; gap: .35rem; align-items: center; }
 .bar-cell { min-width: 12rem; }
 .hidden-mark { color: var(--dim); font-size: .85rem; }

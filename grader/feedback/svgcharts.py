@@ -67,14 +67,23 @@ def heat_map(rows: list[str], errors: list[list[float | None]] | None, origin: l
     pad_left, pad_top = 40, 26
     largest = heat_map_largest(rows, errors)
     step = 1 if cell >= 20 else 2 if cell >= 14 else 4
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="heat-map" role="img" width="{pad_left + width * cell + 4}" '
-             f'height="{pad_top + height * cell + 4}" viewBox="0 0 {pad_left + width * cell + 4} {pad_top + height * cell + 4}" '
-             f'font-size="11" fill="{TEXT}">',
-             f'<text x="2" y="11" fill="{DIM}">{esc(words.axes)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="heat-map" role="img" width="{pad_left + width * cell + 4}" '
+        f'height="{pad_top + height * cell + 4}" '
+        f'viewBox="0 0 {pad_left + width * cell + 4} {pad_top + height * cell + 4}" '
+        f'font-size="11" fill="{TEXT}">',
+        f'<text x="2" y="11" fill="{DIM}">{esc(words.axes)}</text>',
+    ]
     for c in range(0, width, step):
-        parts.append(f'<text x="{pad_left + c * cell + cell / 2:g}" y="{pad_top - 5}" text-anchor="middle" fill="{DIM}">{left + c}</text>')
+        parts.append(
+            f'<text x="{pad_left + c * cell + cell / 2:g}" y="{pad_top - 5}" '
+            f'text-anchor="middle" fill="{DIM}">{left + c}</text>'
+        )
     for r in range(0, height, step):
-        parts.append(f'<text x="{pad_left - 5}" y="{pad_top + r * cell + cell / 2 + 4:g}" text-anchor="end" fill="{DIM}">{top + r}</text>')
+        parts.append(
+            f'<text x="{pad_left - 5}" y="{pad_top + r * cell + cell / 2 + 4:g}" '
+            f'text-anchor="end" fill="{DIM}">{top + r}</text>'
+        )
     for r, row in enumerate(rows):
         for c, mark in enumerate(row):
             error = errors[r][c] if errors else None
@@ -87,18 +96,23 @@ def heat_map(rows: list[str], errors: list[list[float | None]] | None, origin: l
                 fill, state, shown = RIGHT, "right", number(error) if error is not None else "0"
             tip = esc(words.cell(top + r, left + c, shown))
             x, y = pad_left + c * cell, pad_top + r * cell
-            parts.append(f'<rect class="cell {state}" data-row="{top + r}" data-col="{left + c}" data-error="{esc(shown)}" x="{x}" y="{y}" '
-                         f'width="{cell}" height="{cell}" fill="{fill}" stroke="#ffffff" stroke-width="1"><title>{tip}</title></rect>')
+            parts.append(
+                f'<rect class="cell {state}" data-row="{top + r}" data-col="{left + c}" data-error="{esc(shown)}" '
+                f'x="{x}" y="{y}" width="{cell}" height="{cell}" fill="{fill}" stroke="#ffffff" stroke-width="1">'
+                f'<title>{tip}</title></rect>'
+            )
             if mark == "!":
                 parts.append(f'<text x="{x + cell / 2:g}" y="{y + cell / 2 + 4:g}" text-anchor="middle" fill="#ffffff" '
                              f'font-weight="700">!</text>')
     if worst is not None and 0 <= worst[0] - top < height and 0 <= worst[1] - left < width:
         x, y = pad_left + (worst[1] - left) * cell, pad_top + (worst[0] - top) * cell
         # Blue outside, white inside: visible on the palest and on the darkest cell alike.
-        parts.append(f'<rect class="worst-mark" data-row="{worst[0]}" data-col="{worst[1]}" x="{x + 1.5:g}" y="{y + 1.5:g}" '
-                     f'width="{cell - 3}" height="{cell - 3}" fill="none" stroke="{WORST_STROKE}" stroke-width="3"/>'
-                     f'<rect x="{x + 4:g}" y="{y + 4:g}" width="{cell - 8}" height="{cell - 8}" fill="none" stroke="#ffffff" '
-                     f'stroke-width="1.5"/>')
+        parts.append(
+            f'<rect class="worst-mark" data-row="{worst[0]}" data-col="{worst[1]}" x="{x + 1.5:g}" y="{y + 1.5:g}" '
+            f'width="{cell - 3}" height="{cell - 3}" fill="none" stroke="{WORST_STROKE}" stroke-width="3"/>'
+            f'<rect x="{x + 4:g}" y="{y + 4:g}" width="{cell - 8}" height="{cell - 8}" fill="none" stroke="#ffffff" '
+            f'stroke-width="1.5"/>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -115,14 +129,19 @@ def colour_scale(largest: float, title: str) -> str:
     """The scale as a bar of its colours from 0 to ``largest``, with three ticks."""
     steps, step_width, pad = 48, 5, 8
     width = steps * step_width
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="colour-scale" role="img" width="{width + 2 * pad}" height="44" '
-             f'viewBox="0 0 {width + 2 * pad} 44" font-size="11" fill="{TEXT}">',
-             f'<text x="{pad}" y="11" fill="{DIM}">{esc(title)}</text>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="colour-scale" role="img" '
+        f'width="{width + 2 * pad}" height="44" '
+        f'viewBox="0 0 {width + 2 * pad} 44" font-size="11" fill="{TEXT}">',
+        f'<text x="{pad}" y="11" fill="{DIM}">{esc(title)}</text>',
+    ]
     for i in range(steps):
         parts.append(f'<rect x="{pad + i * step_width}" y="15" width="{step_width}" height="12" '
                      f'fill="{scale_colour(i / (steps - 1))}"/>')
     for fraction, anchor in ((0.0, "start"), (0.5, "middle"), (1.0, "end")):
-        parts.append(f'<text x="{pad + fraction * width:g}" y="40" text-anchor="{anchor}">{number(fraction * largest)}</text>')
+        parts.append(
+            f'<text x="{pad + fraction * width:g}" y="40" text-anchor="{anchor}">{number(fraction * largest)}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -150,16 +169,26 @@ def histogram(bins: list[tuple[str, int]], axis_title: str) -> str:
     tallest = max(count for _, count in bins) or 1
     width = column * len(bins) + 10
     height = pad_top + chart_height + pad_bottom
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" role="img" width="{width}" height="{height}" '
-             f'viewBox="0 0 {width} {height}" font-size="11" fill="{TEXT}">',
-             f'<line x1="5" y1="{pad_top + chart_height}" x2="{width - 5}" y2="{pad_top + chart_height}" stroke="{DIM}"/>']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="histogram" role="img" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-size="11" fill="{TEXT}">',
+        f'<line x1="5" y1="{pad_top + chart_height}" x2="{width - 5}" y2="{pad_top + chart_height}" stroke="{DIM}"/>',
+    ]
     for i, (label, count) in enumerate(bins):
         bar_height = chart_height * count / tallest
         x = 5 + i * column
-        parts.append(f'<rect class="bin" data-count="{count}" x="{x + 6}" y="{pad_top + chart_height - bar_height:.1f}" '
-                     f'width="{column - 12}" height="{bar_height:.1f}" fill="{BAR}"><title>{esc(label)}: {count}</title></rect>')
-        parts.append(f'<text x="{x + column / 2:g}" y="{pad_top + chart_height - bar_height - 4:.1f}" text-anchor="middle">{count}</text>')
-        parts.append(f'<text x="{x + column / 2:g}" y="{pad_top + chart_height + 15}" text-anchor="middle" fill="{DIM}">{esc(label)}</text>')
+        parts.append(
+            f'<rect class="bin" data-count="{count}" x="{x + 6}" y="{pad_top + chart_height - bar_height:.1f}" '
+            f'width="{column - 12}" height="{bar_height:.1f}" fill="{BAR}"><title>{esc(label)}: {count}</title></rect>'
+        )
+        parts.append(
+            f'<text x="{x + column / 2:g}" y="{pad_top + chart_height - bar_height - 4:.1f}" '
+            f'text-anchor="middle">{count}</text>'
+        )
+        parts.append(
+            f'<text x="{x + column / 2:g}" y="{pad_top + chart_height + 15}" '
+            f'text-anchor="middle" fill="{DIM}">{esc(label)}</text>'
+        )
     parts.append(f'<text x="{width / 2:g}" y="{height - 6}" text-anchor="middle" fill="{DIM}">{esc(axis_title)}</text>')
     parts.append("</svg>")
     return "".join(parts)

@@ -65,9 +65,21 @@ def _map_lines(lang: str, output: str, error_map: dict, paint: _Painter) -> list
     top, left = error_map["origin"]
     height, width = error_map["size"]
     index = text(lang, "render.slice", index=shape_text(error_map["slice"])) if error_map["slice"] else ""
-    lines = [INDENT + text(lang, "render.map", output=output, slice=index, top=top, bottom=top + len(error_map["rows"]) - 1,
-                           left=left, right=left + len(error_map["rows"][0]) - 1 if error_map["rows"] else left,
-                           height=height, width=width)]
+    lines = [
+        INDENT
+        + text(
+            lang,
+            "render.map",
+            output=output,
+            slice=index,
+            top=top,
+            bottom=top + len(error_map["rows"]) - 1,
+            left=left,
+            right=left + len(error_map["rows"][0]) - 1 if error_map["rows"] else left,
+            height=height,
+            width=width,
+        )
+    ]
     for row in error_map["rows"]:
         lines.append(INDENT * 2 + "".join(paint("wrong", c) if c in "x!" else c for c in row))
     return lines
@@ -84,12 +96,25 @@ def _check_lines(lang: str, check: dict, paint: _Painter) -> list[str]:
         return lines
     if "shape_hints" in found:
         return lines + [INDENT + hint["message"] for hint in found["shape_hints"]]
-    lines.append(INDENT + text(lang, "render.stats", output=check["output"], wrong=found["wrong_count"], total=found["total"],
-                               percent=found["wrong_percent"], abs_error=found.get("max_abs_error"),
-                               rel_error=found.get("max_rel_error")))
+    lines.append(
+        INDENT
+        + text(
+            lang,
+            "render.stats",
+            output=check["output"],
+            wrong=found["wrong_count"],
+            total=found["total"],
+            percent=found["wrong_percent"],
+            abs_error=found.get("max_abs_error"),
+            rel_error=found.get("max_rel_error"),
+        )
+    )
     if "worst" in found:
         worst = found["worst"]
-        lines.append(INDENT + text(lang, "render.worst", index=shape_text(worst["index"]), expected=worst["expected"], got=worst["got"]))
+        lines.append(
+            INDENT
+            + text(lang, "render.worst", index=shape_text(worst["index"]), expected=worst["expected"], got=worst["got"])
+        )
     if "non_finite" in found:
         bad = found["non_finite"]
         lines.append(INDENT + text(lang, "render.non_finite", nan=bad["nan"], inf=bad["inf"],
@@ -121,7 +146,11 @@ def _detail_lines(lang: str, test: dict, paint: _Painter, show_params: bool = Tr
 def _test_line(lang: str, test: dict, width: int, paint: _Painter) -> str:
     label = text(lang, f"render.{test['status']}")
     name = test["name"] + (f" ({text(lang, 'render.hidden')})" if test["visibility"] == "hidden" else "")
-    parts = [INDENT + paint(test["status"], _pad(label, 6)), _pad(name, width), f"{test['score']:g}/{test['max_score']:g}"]
+    parts = [
+        INDENT + paint(test["status"], _pad(label, 6)),
+        _pad(name, width),
+        f"{test['score']:g}/{test['max_score']:g}",
+    ]
     if test["code"]:
         parts.append(test["code"])
     if test.get("diagnoses"):
@@ -135,7 +164,10 @@ def render(document: dict, colour: bool = False) -> str:
     paint = _Painter(colour)
     status = document["status"]
     title = document.get("title") or document["task"]
-    head = paint("passed" if status == "passed" else "failed", text(lang, f"render.{'passed' if status == 'passed' else 'failed'}"))
+    head = paint(
+        "passed" if status == "passed" else "failed",
+        text(lang, f"render.{'passed' if status == 'passed' else 'failed'}"),
+    )
     lines = [text(lang, "render.head", label=head, title=paint("bold", title), summary=document["summary"])]
     if status == "error":
         return "\n".join(lines) + "\n"
@@ -150,7 +182,11 @@ def render(document: dict, colour: bool = False) -> str:
     lines.append("")
     lines += [_test_line(lang, t, width, paint) for t in tests]
     for diagnosis in document.get("diagnoses", []):
-        lines += ["", paint("bold", text(lang, "render.known_mistake", id=diagnosis["id"])), INDENT + diagnosis["message"]]
+        lines += [
+            "",
+            paint("bold", text(lang, "render.known_mistake", id=diagnosis["id"])),
+            INDENT + diagnosis["message"],
+        ]
     problem = document.get("program_error")
     if problem:
         lines += ["", INDENT + problem["message"]]
@@ -163,7 +199,9 @@ def render(document: dict, colour: bool = False) -> str:
             title = text(lang, "render.title", title=first["title"]) if first.get("title") else ""
             heading = text(lang, "render.first_failure", name=first["name"], title=title)
             lines += ["", paint("bold", heading)]
-            lines += _detail_lines(lang, first, paint) if first["visibility"] == "visible" else [INDENT + first["message"]]
+            lines += (
+                _detail_lines(lang, first, paint) if first["visibility"] == "visible" else [INDENT + first["message"]]
+            )
     shrunk = document.get("shrunk")
     if shrunk:
         lines += ["", paint("bold", text(lang, "render.shrunk")), INDENT + shrunk["summary"]]

@@ -24,7 +24,9 @@ def close(got: np.ndarray, expected: np.ndarray, tolerance: dict) -> bool:
     return bool(np.all(error <= tolerance["atol"] + tolerance["rtol"] * np.abs(expected)))
 
 
-def compare(name: str, source: str, received: ReceivedOutput | None, expected: np.ndarray, tolerance: dict) -> tuple[Check, np.ndarray | None]:
+def compare(
+    name: str, source: str, received: ReceivedOutput | None, expected: np.ndarray, tolerance: dict
+) -> tuple[Check, np.ndarray | None]:
     """Return the check and the student's array (None when no array could be compared).
 
     ``source`` says where the output comes from: "function", "method" (a return value)
@@ -67,7 +69,11 @@ def compare(name: str, source: str, received: ReceivedOutput | None, expected: n
     finite = np.isfinite(got64)
     if not finite.all():
         check.code = "NOT_FINITE"
-        check.detail = {"count": int((~finite).sum()), "nan": int(np.isnan(got64).sum()), "inf": int(np.isinf(got64).sum())}
+        check.detail = {
+            "count": int((~finite).sum()),
+            "nan": int(np.isnan(got64).sum()),
+            "inf": int(np.isinf(got64).sum()),
+        }
         return check, got
     error = np.abs(got64 - expected)
     check.max_abs_error = float(error.max()) if error.size else 0.0

@@ -62,7 +62,11 @@ def shape_hints(expected: np.ndarray, got: np.ndarray, tolerance: dict) -> list[
         else:
             code = "AXES_PERMUTED"
         hints.append({"code": code, "values_ok": values_ok})
-    elif got.size == expected.size and len(g) != len(e) and tuple(d for d in g if d != 1) == tuple(d for d in e if d != 1):
+    elif (
+        got.size == expected.size
+        and len(g) != len(e)
+        and tuple(d for d in g if d != 1) == tuple(d for d in e if d != 1)
+    ):
         code = "KEPT_DIMS" if len(g) > len(e) else "DROPPED_DIMS"
         hints.append({"code": code, "values_ok": close(got.reshape(e), expected, tolerance)})
     if not hints and got.size == expected.size:
@@ -114,7 +118,9 @@ def _stride_pattern(wrong: np.ndarray) -> dict | None:
     return None
 
 
-def value_hints(expected: np.ndarray, got: np.ndarray, wrong: np.ndarray, finite: np.ndarray, tolerance: dict) -> list[dict]:
+def value_hints(
+    expected: np.ndarray, got: np.ndarray, wrong: np.ndarray, finite: np.ndarray, tolerance: dict
+) -> list[dict]:
     """Patterns read from the error: how the wrong values relate to the right ones, and where they are."""
     hints: list[dict] = []
     wrong_finite = wrong & finite
@@ -177,7 +183,9 @@ def error_map(wrong: np.ndarray, finite: np.ndarray, error: np.ndarray) -> dict 
     top = int(min(max(worst_row - MAP_SIZE // 2, 0), max(height - MAP_SIZE, 0)))
     left = int(min(max(worst_col - MAP_SIZE // 2, 0), max(width - MAP_SIZE, 0)))
     shown_rows, shown_cols = range(top, min(top + MAP_SIZE, height)), range(left, min(left + MAP_SIZE, width))
-    rows = ["".join("!" if not grid_finite[r, c] else "x" if grid[r, c] else "." for c in shown_cols) for r in shown_rows]
+    rows = [
+        "".join("!" if not grid_finite[r, c] else "x" if grid[r, c] else "." for c in shown_cols) for r in shown_rows
+    ]
     errors = [[_map_error(badness[r, c]) for c in shown_cols] for r in shown_rows]
     return {"slice": [int(i) for i in lead], "origin": [top, left], "size": [int(height), int(width)], "rows": rows,
             "errors": errors, "worst": [int(worst_row), int(worst_col)]}
@@ -200,7 +208,9 @@ def value_report(expected: np.ndarray, got: np.ndarray, tolerance: dict) -> dict
     report["max_abs_error"] = _finite_or_none(error.max()) if finite.any() else None
     relative = finite & (expected != 0)
     with np.errstate(all="ignore"):
-        report["max_rel_error"] = _finite_or_none((error[relative] / np.abs(expected[relative])).max()) if relative.any() else None
+        report["max_rel_error"] = (
+            _finite_or_none((error[relative] / np.abs(expected[relative])).max()) if relative.any() else None
+        )
     report["worst"] = {"index": [int(i) for i in worst], "expected": number(expected[worst]), "got": number(got[worst])}
     if not finite.all():
         positions = np.argwhere(~finite)[:MAX_POSITIONS]

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..spec.cases import Case
+from ..spec.taskspec import Task
 from . import reference
 from .compare import close
 from .model import Diagnosis
-from ..spec.cases import Case
-from ..spec.taskspec import Task
 
 Outputs = dict[str, np.ndarray]
 
@@ -48,7 +48,11 @@ def changed_outputs(per_case: dict[int, Outputs | None], expected: dict[int, Out
     changed = []
     for name in names:
         for index, outputs in per_case.items():
-            if outputs is not None and name in outputs and not close(outputs[name], expected[index][name], tolerances[name]):
+            if (
+                outputs is not None
+                and name in outputs
+                and not close(outputs[name], expected[index][name], tolerances[name])
+            ):
                 changed.append(name)
                 break
     return changed
@@ -67,8 +71,14 @@ def _contradicted(per_case: dict[int, Outputs | None], expected: dict[int, Outpu
     return False
 
 
-def recognise(task: Task, cases: list[Case], expected: dict[int, Outputs], got: dict[int, Outputs],
-              tolerances: dict[str, dict], variants: dict[str, dict[int, Outputs | None]] | None = None) -> list[Diagnosis]:
+def recognise(
+    task: Task,
+    cases: list[Case],
+    expected: dict[int, Outputs],
+    got: dict[int, Outputs],
+    tolerances: dict[str, dict],
+    variants: dict[str, dict[int, Outputs | None]] | None = None,
+) -> list[Diagnosis]:
     """The misconceptions that explain the student's outputs ``got`` (case index -> the outputs it produced).
 
     Without precomputed ``variants``, each variant is run on the cases the student produced outputs for,

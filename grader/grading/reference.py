@@ -49,7 +49,9 @@ def expected_outputs(task: Task, cases: list[Case]) -> dict[int, dict[str, np.nd
         try:
             outputs = invoke(task.entry, namespace, case)
         except Exception as exc:
-            raise ReferenceError_(f"the reference raised {type(exc).__name__}: {exc} on case {case.name} {case.params}") from exc
+            raise ReferenceError_(
+                f"the reference raised {type(exc).__name__}: {exc} on case {case.name} {case.params}"
+            ) from exc
         for name in task.output_names:
             if name not in outputs:
                 raise ReferenceError_(f"the reference did not produce output {name!r} on case {case.name}")

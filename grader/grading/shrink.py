@@ -64,9 +64,13 @@ def candidates(task: Task, params: dict[str, int]) -> list[dict[str, int]]:
     return found
 
 
-def candidate_case(task: Task, seed: int, index: int, env: dict[str, int], draws: dict[str, dict] | None = None) -> cases_mod.Case:
+def candidate_case(
+    task: Task, seed: int, index: int, env: dict[str, int], draws: dict[str, dict] | None = None
+) -> cases_mod.Case:
     case = cases_mod.Case(index, "shrunk", "shrunk", True, 0, env, draws=draws or {})
-    case.inputs = cases_mod.make_inputs(task, env, np.random.default_rng(np.random.SeedSequence([seed, index, 1])), case.draws)
+    case.inputs = cases_mod.make_inputs(
+        task, env, np.random.default_rng(np.random.SeedSequence([seed, index, 1])), case.draws
+    )
     return case
 
 
@@ -147,7 +151,9 @@ def search(grading: Grading, rounds: int, wall_seconds: float,
             if len(changed) == 1:
                 name = changed[0]
                 reductions[name] = min(reductions.get(name, params[name]), verdict.case.params[name])
-        smallest = min(failing, key=lambda v: (v.case.size, sum(v.case.params[n] for n in task.spec["params"]), v.case.index))
+        smallest = min(
+            failing, key=lambda v: (v.case.size, sum(v.case.params[n] for n in task.spec["params"]), v.case.index)
+        )
         best = (smallest, run.expected[smallest.case.index])
         params, current_size = smallest.case.params, smallest.case.size
     if best is None:

@@ -218,7 +218,9 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
     # RLIMIT_NPROC would count every process of the grader's uid (concurrent gradings
     # too) and refuse that clone. The runner sets it inside (``runner.main``), where it
     # counts the user namespace's processes alone, the sandbox's.
-    rlimits = [pair for pair in sandbox_limits.rlimit_pairs(limits) if uid is not None or pair[0] != resource.RLIMIT_NPROC]
+    rlimits = [
+        pair for pair in sandbox_limits.rlimit_pairs(limits) if uid is not None or pair[0] != resource.RLIMIT_NPROC
+    ]
     passed = (result_fd,) if seccomp_fd is None else (result_fd, seccomp_fd)
     return Plan(command, dict(layout.SANDBOX_ENV), passed, lambda: sandbox_limits.apply(rlimits), setup,
                 close_after_start=[] if seccomp_fd is None else [seccomp_fd])

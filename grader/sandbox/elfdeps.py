@@ -167,7 +167,9 @@ def needed(programs: list[Path]) -> list[str]:
         elf = _read(queue.pop())
         if elf is None:
             continue
-        wanted = ([elf.interpreter] if elf.interpreter else []) + [path for name in elf.needed for path in _find(name, elf)]
+        wanted = ([elf.interpreter] if elf.interpreter else []) + [
+            path for name in elf.needed for path in _find(name, elf)
+        ]
         for path in wanted:
             if path not in seen:
                 seen[path] = None

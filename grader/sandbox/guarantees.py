@@ -58,7 +58,8 @@ GUARANTEES = (
     Guarantee("empty-environment", "no environment variable but PATH, HOME, LANG, the encoding and numpy's threads "
               "and huge pages", lambda setup: True, ""),
     Guarantee("private-scratch", "the process backend's work folder: fresh, its own, in the host's temporary "
-              "folder, deleted afterwards whatever its rights (bounded in total only with private-tmpfs)", _process, ""),
+              "folder, deleted afterwards whatever its rights (bounded in total only with private-tmpfs)",
+              _process, ""),
     Guarantee("private-tmpfs", "everything it writes is in a tmpfs of scratch_mb that no other grading sees and that "
               "is gone, or emptied and checked, when it ends",
               lambda setup: _bwrap(setup) or setup.scratch_tmpfs, "process: root, mounts allowed"),

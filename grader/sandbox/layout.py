@@ -55,7 +55,9 @@ def layout() -> Layout:
     executable = Path(os.path.realpath(sys.executable))
     if not executable.is_relative_to(prefix):
         executable = prefix / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    stdlib = Path(sysconfig.get_paths(vars={"base": sys.base_prefix, "installed_base": sys.base_prefix})["stdlib"]).resolve()
+    stdlib = Path(
+        sysconfig.get_paths(vars={"base": sys.base_prefix, "installed_base": sys.base_prefix})["stdlib"]
+    ).resolve()
     numpy_spec = importlib.util.find_spec("numpy")
     numpy_dir = Path(numpy_spec.origin).resolve().parent
     numpy_dirs = [numpy_dir] + [p for p in [numpy_dir.parent / "numpy.libs"] if p.is_dir()]

@@ -21,10 +21,10 @@ import json
 import os
 import queue
 import resource
+import selectors
 import signal
 import socket
 import subprocess
-import selectors
 import threading
 import time
 from dataclasses import dataclass, field

@@ -57,8 +57,10 @@ def interpreter(as_root: bool) -> tuple[Path, Path]:
         if not as_root or (_reachable_by_others(executable) and _reachable_by_others(stdlib / "os.py")):
             if executable.exists() and (stdlib / "os.py").exists():
                 return executable, stdlib
-    raise SandboxUnavailable(f"no Python {version} installation is readable by the sandbox uid (the grader's own "
-                             f"is under a private folder); install python{version} system-wide or use the bwrap backend")
+    raise SandboxUnavailable(
+        f"no Python {version} installation is readable by the sandbox uid (the grader's own "
+        f"is under a private folder); install python{version} system-wide or use the bwrap backend"
+    )
 
 
 def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:

@@ -33,7 +33,9 @@ class Case:
     params: dict[str, int]
     title: dict | None = None
     inputs: dict[str, np.ndarray] = field(default_factory=dict)
-    draws: dict[str, dict] = field(default_factory=dict)  # a fixed case's own draw of some inputs (cases.fixed[].inputs)
+    draws: dict[str, dict] = field(
+        default_factory=dict
+    )  # a fixed case's own draw of some inputs (cases.fixed[].inputs)
 
     @property
     def size(self) -> int:
@@ -95,7 +97,12 @@ def draw_params(task: Task, rng: np.random.Generator, slot: corners.Slot | None 
             return env
     if slot is not None:
         return resolve_params(task, slot.witness)
-    raise TaskError([f"{task.spec_path}: the parameter space yielded no valid case in {MAX_DRAWS} draws; check params and constraints"])
+    raise TaskError(
+        [
+            f"{task.spec_path}: the parameter space yielded no valid case in {MAX_DRAWS} draws; "
+            "check params and constraints"
+        ]
+    )
 
 
 def draw_of(task: Task, name: str, draws: dict[str, dict] | None = None) -> dict:

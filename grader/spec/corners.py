@@ -58,7 +58,9 @@ class Plan:
     fixed: dict[str, list[str]]  # corner label -> names of the fixed cases that reach it
     slots: list[Slot]  # slot i is random case i's
     unreachable: list[Corner] = field(default_factory=list)  # no valid case reaches them
-    left_over: list[Corner] = field(default_factory=list)  # reachable, but neither a fixed case nor a free random case does
+    left_over: list[Corner] = field(
+        default_factory=list
+    )  # reachable, but neither a fixed case nor a free random case does
 
 
 def bounds_of(space: dict) -> tuple[int, int]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import ast
 import operator
-from functools import lru_cache
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 
 _BINARY = {
     ast.Add: operator.add,
@@ -79,7 +79,9 @@ def _check(node: ast.AST, text: str) -> None:
             raise ExpressionError(f"{type(child).__name__} is not allowed in expression {text!r}")
         if isinstance(child, ast.Constant) and (isinstance(child.value, bool) or not isinstance(child.value, int)):
             raise ExpressionError(f"only integer constants are allowed in expression {text!r}")
-        if isinstance(child, ast.Call) and not (isinstance(child.func, ast.Name) and child.func.id in _FUNCTIONS and not child.keywords):
+        if isinstance(child, ast.Call) and not (
+            isinstance(child.func, ast.Name) and child.func.id in _FUNCTIONS and not child.keywords
+        ):
             raise ExpressionError(f"only min(), max() and abs() may be called in expression {text!r}")
         if isinstance(child, ast.BinOp) and type(child.op) not in _BINARY:
             raise ExpressionError(f"operator {type(child.op).__name__} is not allowed in expression {text!r}")

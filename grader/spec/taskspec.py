@@ -162,7 +162,9 @@ def semantic_problems(task: Task) -> list[str]:
     for section, names, others in (("derived", derived, params), ("inputs", inputs, params | set(derived))):
         for name in names:
             if name in others:
-                problems.append(at((section, name), f"the name {name!r} is already a param or derived value; rename one of them"))
+                problems.append(
+                    at((section, name), f"the name {name!r} is already a param or derived value; rename one of them")
+                )
     for name, bounds in spec["params"].items():
         if "min" in bounds and bounds["min"] > bounds["max"]:
             problems.append(at(("params", name), f"min {bounds['min']} is greater than max {bounds['max']}"))
@@ -184,24 +186,53 @@ def semantic_problems(task: Task) -> list[str]:
     for i, case in enumerate(spec["cases"]["fixed"]):
         where = ("cases", "fixed", i)
         if case["name"] in seen_names:
-            problems.append(at(where + ("name",), f"the case name {case['name']!r} is already used by cases/fixed/{seen_names[case['name']]}"))
+            problems.append(
+                at(
+                    where + ("name",),
+                    f"the case name {case['name']!r} is already used by cases/fixed/{seen_names[case['name']]}",
+                )
+            )
         seen_names.setdefault(case["name"], i)
         missing, extra = params - set(case["params"]), set(case["params"]) - params
         if missing:
-            problems.append(at(where + ("params",), f"case {case['name']!r} gives no value for the params {sorted(missing)}"))
+            problems.append(
+                at(where + ("params",), f"case {case['name']!r} gives no value for the params {sorted(missing)}")
+            )
         for name in sorted(extra):
-            problems.append(at(where + ("params", name), f"case {case['name']!r} sets {name!r}, which is not a param (params: {', '.join(spec['params'])})"))
+            problems.append(
+                at(
+                    where + ("params", name),
+                    f"case {case['name']!r} sets {name!r}, which is not a param (params: {', '.join(spec['params'])})",
+                )
+            )
         for name, draw in case.get("inputs", {}).items():
             if name not in inputs:
-                problems.append(at(where + ("inputs", name), f"case {case['name']!r} draws {name!r}, which is not an input (inputs: {', '.join(spec['inputs'])})"))
+                problems.append(
+                    at(
+                        where + ("inputs", name),
+                        f"case {case['name']!r} draws {name!r}, which is not an input "
+                        f"(inputs: {', '.join(spec['inputs'])})",
+                    )
+                )
                 continue
             low, high = draw.get("low", spec["inputs"][name]["low"]), draw.get("high", spec["inputs"][name]["high"])
             if low > high:
-                problems.append(at(where + ("inputs", name), f"case {case['name']!r} draws {name!r} from integers with low {low} greater than high {high}"))
+                problems.append(
+                    at(
+                        where + ("inputs", name),
+                        f"case {case['name']!r} draws {name!r} from integers with low {low} greater than high {high}",
+                    )
+                )
     first_index: dict[str, int] = {}
     for i, misconception in enumerate(spec.get("misconceptions", [])):
         if misconception["id"] in first_index:
-            problems.append(at(("misconceptions", i, "id"), f"the id {misconception['id']!r} is already used by misconceptions/{first_index[misconception['id']]}"))
+            problems.append(
+                at(
+                    ("misconceptions", i, "id"),
+                    f"the id {misconception['id']!r} is already used by "
+                    f"misconceptions/{first_index[misconception['id']]}",
+                )
+            )
         first_index.setdefault(misconception["id"], i)
     for key, relative in _file_keys(spec):
         path = (task.root / relative).resolve()
@@ -223,17 +254,30 @@ def _entry_problems(task: Task, names: set[str]) -> list[str]:
     entry = spec["entry"]
     problems = []
     arguments = [(("entry", "args"), entry.get("args", [])), (("entry", "init"), entry.get("init", []))]
-    arguments += [(("entry", "steps", i, "args"), step.get("args", [])) for i, step in enumerate(entry.get("steps", []))]
+    arguments += [
+        (("entry", "steps", i, "args"), step.get("args", [])) for i, step in enumerate(entry.get("steps", []))
+    ]
     for where, values in arguments:
         for i, argument in enumerate(values):
             for name in argument if isinstance(argument, list) else [argument]:
                 if name not in names:
-                    problems.append(at(where + (i,), f"argument {name!r} is not an input, param or derived value (known: {', '.join(sorted(names))})"))
+                    problems.append(
+                        at(
+                            where + (i,),
+                            f"argument {name!r} is not an input, param or derived value "
+                            f"(known: {', '.join(sorted(names))})",
+                        )
+                    )
     produced = [entry["returns"]] if "function" in entry else [s["returns"] for s in entry["steps"] if "returns" in s]
     produced += entry.get("attributes", [])
     for name in spec["outputs"]:
         if name not in produced:
-            problems.append(at(("outputs", name), f"the entry never produces {name!r}: add it as a step's returns or as an attribute"))
+            problems.append(
+                at(
+                    ("outputs", name),
+                    f"the entry never produces {name!r}: add it as a step's returns or as an attribute",
+                )
+            )
     for name in produced:
         if produced.count(name) > 1:
             problems.append(at(("entry",), f"the output {name!r} is produced twice"))

@@ -213,7 +213,13 @@ def _duplicate_keys(node, path: tuple = ()) -> list[tuple[int, tuple, str]]:
             line = key.start_mark.line + 1
             hashable = name if isinstance(name, (str, int, float, bool)) or name is None else repr(name)
             if hashable in first_line:
-                found.append((line, path + (name,), f"key {name!r} is written twice (first at line {first_line[hashable]}); keep one"))
+                found.append(
+                    (
+                        line,
+                        path + (name,),
+                        f"key {name!r} is written twice (first at line {first_line[hashable]}); keep one",
+                    )
+                )
             else:
                 first_line[hashable] = line
             found += _duplicate_keys(value, path + (name,))
@@ -270,7 +276,10 @@ def _resolved(schema: dict, root: dict) -> dict:
     node: object = load_schema(document) if document else root
     for part in [p for p in pointer.split("/") if p]:
         node = node[part]
-    return {**_resolved(node, load_schema(document) if document else root), **{k: v for k, v in schema.items() if k != "$ref"}}
+    return {
+        **_resolved(node, load_schema(document) if document else root),
+        **{k: v for k, v in schema.items() if k != "$ref"},
+    }
 
 
 def describe(error, root: dict) -> list[tuple[tuple, str]]:
@@ -281,7 +290,11 @@ def describe(error, root: dict) -> list[tuple[tuple, str]]:
     kind = error.validator
     if "propertyNames" in error.absolute_schema_path:
         name = instance
-        hint = "; YAML reads on, off, yes, no, true and false as booleans: quote the name" if isinstance(name, bool) else ""
+        hint = (
+            "; YAML reads on, off, yes, no, true and false as booleans: quote the name"
+            if isinstance(name, bool)
+            else ""
+        )
         return [(path + (name,), f"{short(name)} is not a valid name here: expected a Python identifier "
                                  f"(letters, digits and _, not starting with a digit){hint}")]
     if kind in ("oneOf", "anyOf"):
@@ -318,7 +331,12 @@ def describe(error, root: dict) -> list[tuple[tuple, str]]:
     if kind == "pattern":
         return [(path, f"{short(instance)} does not match the pattern {error.validator_value}" + _about(schema))]
     if kind in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        words = {"minimum": "at least", "maximum": "at most", "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}[kind]
+        words = {
+            "minimum": "at least",
+            "maximum": "at most",
+            "exclusiveMinimum": "more than",
+            "exclusiveMaximum": "less than",
+        }[kind]
         return [(path, f"expected a value {words} {error.validator_value}; got {short(instance)}" + _about(schema))]
     if kind in ("minItems", "minProperties") and error.validator_value == 1:
         return [(path, "must not be empty" + _about(schema))]
@@ -344,7 +362,9 @@ def _describe_alternatives(error, root: dict, path: tuple, schema: dict) -> list
     names = [_resolved(o, root).get("title") or f"form {i + 1}" for i, o in enumerate(options)]
     if not branches:
         return [(path, f"matches more than one allowed form ({', '.join(names)}); remove what does not belong")]
-    if all(sub.validator == "type" and len(sub.absolute_path) == len(path) for subs in branches.values() for sub in subs):
+    if all(
+        sub.validator == "type" and len(sub.absolute_path) == len(path) for subs in branches.values() for sub in subs
+    ):
         return [(path, f"expected {' or '.join(names)}; got {_kind(error.instance)} {short(error.instance)}")]
 
     def score(item):

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from authoring_support import DEMO, copy_task, run_grader, write_scaffold
-from grader.spec import config
 from grader.authoring.validation import context
 from grader.authoring.validation import run as validation
+from grader.spec import config
 
 SPEC = f"tasks/{DEMO}.yaml"
 REFERENCE = f"reference/{DEMO}.py"

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from authoring_support import REPO
-from grader.spec import cases, config, taskspec
 from grader.grading import reference
+from grader.spec import cases, config, taskspec
 
 COURSE_TASKS = ["conv_forward", "maxpool_forward", "avgpool_backward", "conv_transpose", "relu_backward", "affine_backward"]
 NAIVE_LIMIT = 20_000  # input elements above which the pure-Python loops are too slow for a test

@@ -10,9 +10,9 @@ import json
 import pytest
 
 from authoring_support import DEMO, REPO, run_grader, write_scaffold
-from grader.spec import config, yamldoc
 from grader.authoring.validation import coverage
 from grader.authoring.validation import run as validation
+from grader.spec import config, yamldoc
 
 SPEC = f"tasks/{DEMO}.yaml"
 REFERENCE = f"reference/{DEMO}.py"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.spec import yamldoc
 from grader.commands import new
+from grader.spec import yamldoc
 
 SPEC = new.scaffold("demo")["tasks/demo.yaml"]
 

@@ -10,9 +10,8 @@ import copy
 import pytest
 
 from browser_support import EXAMPLES, HOSTILE_SUBMISSION, graded, rgb
-
-from grader.feedback import htmlpage, svgcharts
 from grader.feedback import html as render_html
+from grader.feedback import htmlpage, svgcharts
 
 
 @pytest.fixture(scope="module")

@@ -3,9 +3,8 @@
 import numpy as np
 import pytest
 
-from grader.spec import cases, config, expressions, taskspec
-
 from core_support import SEED_TASKS
+from grader.spec import cases, config, expressions, taskspec
 
 
 @pytest.fixture(scope="module")

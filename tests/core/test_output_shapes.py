@@ -14,10 +14,9 @@ import json
 import numpy as np
 import pytest
 
+from core_support import ROOT
 from grader.sandbox.confined import runner
 from grader.sandbox.protocol import ResultParser, frame
-
-from core_support import ROOT
 
 EXAMPLES = ROOT / "examples"
 

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from core_support import ROOT
-
-from grader.spec import config, taskspec
 from grader.grading import pipeline, reference
 from grader.sandbox import launch as sandbox
 from grader.sandbox.limits import Limits
+from grader.spec import config, taskspec
 
 
 @pytest.fixture

@@ -13,10 +13,11 @@ import json
 import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
-from feedback_support import EXAMPLES, GRADER, SUBMISSIONS, Graded, SEED, make_config
+from feedback_support import EXAMPLES, GRADER, SEED, SUBMISSIONS, Graded, make_config
 
 PARALLEL_GRADINGS = 2  # the machines this runs on have two cores
 

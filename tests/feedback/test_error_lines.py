@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from feedback_support import EXAMPLES, SUBMISSIONS
-
 from grader.feedback.messages import text
 
 BEGIN = "########## Begin ##########"

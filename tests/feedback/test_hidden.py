@@ -9,10 +9,9 @@ import numpy as np
 import pytest
 
 from feedback_support import EXAMPLES, REPO, SEED
-
-from grader.spec import cases, taskspec
-from grader.grading import reference
 from grader.feedback.messages import text
+from grader.grading import reference
+from grader.spec import cases, taskspec
 
 HIDDEN_KEYS = {"name", "kind", "visibility", "status", "score", "max_score", "code", "message", "checks", "diagnoses", "title"}
 HIDDEN_CHECK = {"output", "status", "code", "shape_ok", "max_abs_error"}

@@ -7,9 +7,8 @@ from __future__ import annotations
 import pytest
 
 from feedback_support import EXAMPLES, REPO, SEED, SUBMISSIONS
-
-from grader.spec import cases, taskspec
 from grader.grading import misconceptions, reference
+from grader.spec import cases, taskspec
 
 EXAMPLE_OF = {
     "im2col_column_order_khkwc": ("im2col", "wrong_column_order"),

@@ -15,9 +15,8 @@ from html.parser import HTMLParser
 import pytest
 
 from feedback_support import EXAMPLES, SUBMISSIONS
-
-from grader.feedback import htmlpage, svgcharts
 from grader.feedback import html as render_html
+from grader.feedback import htmlpage, svgcharts
 
 # Every element the renderer writes. A tag outside this list in a page means some text became markup.
 OUR_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "span", "div", "h1", "h2", "p", "table", "thead",

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from feedback_support import EXAMPLES, GRADER, SEED, SUBMISSIONS
-
 from grader.feedback import text as render_text
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from feedback_support import EXAMPLES, REPO, SEED
-
-from grader.spec import cases, taskspec
 from grader.grading import reference
+from grader.spec import cases, taskspec
 
 WRONG = EXAMPLES / "col2im" / "wrong_average_overlaps.py"
 

@@ -9,9 +9,8 @@ import numpy as np
 import pytest
 
 from feedback_support import EXAMPLES, REPO, SUBMISSIONS
-
-from grader.spec import cases, taskspec
 from grader.grading import shrink
+from grader.spec import cases, taskspec
 
 
 def _size(shapes):

@@ -9,7 +9,6 @@ import re
 import pytest
 
 from feedback_support import EXAMPLES, SUBMISSIONS
-
 from grader.feedback.messages import text
 
 CJK = re.compile(r"[\u4e00-\u9fff]")

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from mutants import MUTANTS, REPO, TASKS, correct_variants, file_name
-
-from grader.spec import cases, config, taskspec
 from grader.grading import compare, reference
+from grader.spec import cases, config, taskspec
+from mutants import MUTANTS, REPO, TASKS, correct_variants, file_name
 
 GRADER = Path(sys.executable).with_name("grader")
 FIRST_SEED = 11  # task i is graded with seed FIRST_SEED + i: ten seeds in all, one batch a task

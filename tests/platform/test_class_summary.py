@@ -8,11 +8,10 @@ from html.parser import HTMLParser
 
 import pytest
 
-from platform_support import REPO
-
 from grader.batch import summary as classsummary
 from grader.batch import summary_html as classsummary_html
 from grader.spec import taskspec
+from platform_support import REPO
 
 TESTS = ["basic", "stride2_pad1", "large"]
 

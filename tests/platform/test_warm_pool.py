@@ -18,10 +18,10 @@ import sys
 import pytest
 
 from grader.batch import run as batch
-from grader.spec import config, taskspec
+from grader.grading.submission import prepare
 from grader.sandbox import protocol
 from grader.sandbox.limits import rlimit_pairs
-from grader.grading.submission import prepare
+from grader.spec import config, taskspec
 from platform_support import CORRECT_CONV, HOSTILE, REPO
 
 HOSTILES = sorted(p.name for p in HOSTILE.glob("*.py") if p.name != "probe_checks.py")

@@ -19,7 +19,6 @@ def _load_helpers():
 
 H = _load_helpers()
 
-import numpy as np
 import pytest
 
 REQUIRED = {

@@ -19,7 +19,8 @@ H = _load_helpers()
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 CONFIGS = H.CONV_CONFIGS
 

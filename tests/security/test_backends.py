@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from grader.sandbox.confined import landlock, seccomp
 from grader.sandbox import launch as sandbox
+from grader.sandbox.confined import landlock, seccomp
 from grader.sandbox.errors import SandboxUnavailable
 from grader.sandbox.limits import Limits, rlimit_pairs
 

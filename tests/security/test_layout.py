@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import elfdeps
-from grader.sandbox import bwrap
+from grader.sandbox import bwrap, elfdeps
 from grader.sandbox import layout as host
 from grader.sandbox.limits import Limits
 

@@ -20,9 +20,9 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
+from grader.service import api
 from grader.spec import taskspec
 from grader.spec.config import load as load_config
-from grader.service import api
 from grader.spec.yamldoc import SCHEMA_DIR
 from service_support import CORRECT_CONV, EXAMPLES, REPO, TOKENS, submission_body, validate_against
 

@@ -10,8 +10,8 @@ import kubernetes_validate
 import pytest
 import yaml
 
-from grader.spec import config
 from grader.service.lifecycle import DRAIN_MARGIN_SECONDS
+from grader.spec import config
 from service_support import REPO
 
 KUBERNETES = REPO / "deploy" / "kubernetes"

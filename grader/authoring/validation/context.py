@@ -67,9 +67,16 @@ def bounded(name: str, run, context: Context) -> Check:
         with _time_limit(CHECK_SECONDS):
             return run(context)
     except RunTooLong:
-        return Check(name, "failed", f"stopped after {CHECK_SECONDS} s",
-                     [f"{context.task.spec_path}: the {name} check ran longer than {CHECK_SECONDS} s: look for an endless loop "
-                      "in the reference or in a misconception's code (they run without the sandbox's limits)"])
+        return Check(
+            name,
+            "failed",
+            f"stopped after {CHECK_SECONDS} s",
+            [
+                f"{context.task.spec_path}: the {name} check ran longer than {CHECK_SECONDS} s: "
+                "look for an endless loop in the reference or in a misconception's code "
+                "(they run without the sandbox's limits)"
+            ],
+        )
 
 
 def parse(check: Check, path: Path, what: str) -> tuple[str, ast.Module] | None:

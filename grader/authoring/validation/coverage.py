@@ -63,23 +63,50 @@ def check(context: Context) -> Check:
     at = task.document.problem
     for item in listed:
         if item["status"] == "missed":
-            check.warnings.append(at(("cases",), f"no case of a run reaches {item['corner']}: add a fixed case that does "
-                                                 f"(or more random cases: cases.random is {count})"))
+            check.warnings.append(
+                at(
+                    ("cases",),
+                    f"no case of a run reaches {item['corner']}: add a fixed case that does "
+                    f"(or more random cases: cases.random is {count})",
+                )
+            )
     rules = []
     parsed = parse(Check("tie rules"), task.reference_path, "the reference")
     if parsed:
         rules = [f"{what} ({task.reference_path.name}:{line})" for line, what in tie_rules(parsed[1])]
-    tie_cases = [case.name for case in run if any(cases_mod.draw_of(task, name, case.draws)["distribution"] == "integers"
-                                                  for name in task.spec["inputs"])]
+    tie_cases = [
+        case.name
+        for case in run
+        if any(cases_mod.draw_of(task, name, case.draws)["distribution"] == "integers" for name in task.spec["inputs"])
+    ]
     if rules and not tie_cases:
-        shown = ", ".join(rules[:MAX_LISTED]) + (f" and {len(rules) - MAX_LISTED} more" if len(rules) > MAX_LISTED else "")
-        check.warnings.append(at(("cases", "fixed"), f"the reference decides by ties or exact values ({shown}), but no case "
-                                                     "draws an input from integers, so no case has ties or exact zeros: "
-                                                     "give a fixed case `inputs: {x: {distribution: integers, low: -2, high: 2}}`"))
+        shown = ", ".join(rules[:MAX_LISTED]) + (
+            f" and {len(rules) - MAX_LISTED} more" if len(rules) > MAX_LISTED else ""
+        )
+        check.warnings.append(
+            at(
+                ("cases", "fixed"),
+                f"the reference decides by ties or exact values ({shown}), but no case "
+                "draws an input from integers, so no case has ties or exact zeros: "
+                "give a fixed case `inputs: {x: {distribution: integers, low: -2, high: 2}}`",
+            )
+        )
     check.coverage = {"random_cases": count, "corners": listed, "ties": {"rules": rules, "cases": tie_cases}}
-    parts = [f"{reached[status]} {words}" for status, words in (("fixed", "reached by fixed cases"), ("random", "by random cases in every run"),
-                                                               ("missed", "by no case"), ("unreachable", "unreachable")) if reached.get(status)]
+    parts = [
+        f"{reached[status]} {words}"
+        for status, words in (
+            ("fixed", "reached by fixed cases"),
+            ("random", "by random cases in every run"),
+            ("missed", "by no case"),
+            ("unreachable", "unreachable"),
+        )
+        if reached.get(status)
+    ]
     drawing = f"{len(tie_cases)} case{' draws' if len(tie_cases) == 1 else 's draw'} integers"
-    ties = f"ties: the reference decides by them, {drawing}" if rules else "ties: the reference has no tie rule" + (f", {drawing}" if tie_cases else "")
+    ties = (
+        f"ties: the reference decides by them, {drawing}"
+        if rules
+        else "ties: the reference has no tie rule" + (f", {drawing}" if tie_cases else "")
+    )
     check.summary = f"{len(plan.corners)} corners: {', '.join(parts)}; {ties}"
     return check

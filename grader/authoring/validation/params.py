@@ -43,16 +43,28 @@ def check(context: Context) -> Check:
         same = a.params == b.params and a.inputs.keys() == b.inputs.keys() and all(
             np.array_equal(a.inputs[n], b.inputs[n]) for n in a.inputs)
         if not same:
-            check.fail(at(("inputs",), f"seed {context.seed} gave two different versions of case {a.name}: the draw is not deterministic"))
+            check.fail(
+                at(
+                    ("inputs",),
+                    f"seed {context.seed} gave two different versions of case {a.name}: the draw is not deterministic",
+                )
+            )
             break
     context.cases = first
     for name, bounds in spec["params"].items():
         declared = set(bounds["choices"]) if "choices" in bounds else set(range(bounds["min"], bounds["max"] + 1))
         never = sorted(declared - reached.get(name, set()))
         if never and accepted >= 20 * len(declared):  # dense enough that "never drawn" means "excluded"
-            check.warnings.append(at(("params", name), f"the values {_ranges(never)} never occur in a valid random case (the constraints exclude them)"))
-    check.summary = (f"{len(spec['cases']['fixed'])} fixed cases valid; {accepted} of {SAMPLED_PARAMS} raw draws valid; "
-                     f"the same seed gives the same cases")
+            check.warnings.append(
+                at(
+                    ("params", name),
+                    f"the values {_ranges(never)} never occur in a valid random case (the constraints exclude them)",
+                )
+            )
+    check.summary = (
+        f"{len(spec['cases']['fixed'])} fixed cases valid; {accepted} of {SAMPLED_PARAMS} raw draws valid; "
+        f"the same seed gives the same cases"
+    )
     return check
 
 
@@ -66,10 +78,17 @@ def _usage_problems(task: Task) -> list[str]:
         names = set().union(*[expressions.names(t) for t in array["shape"]]) if array["shape"] else set()
         used |= names
         if not names:
-            problems.append(at(("inputs", name, "shape"), f"the shape of {name!r} depends on no param, so every case has the same shape: "
-                                                          "write it with the params (e.g. [N, C, H, W])"))
+            problems.append(
+                at(
+                    ("inputs", name, "shape"),
+                    f"the shape of {name!r} depends on no param, so every case has the same shape: "
+                    "write it with the params (e.g. [N, C, H, W])",
+                )
+            )
     entry = spec["entry"]
-    for argument in entry.get("args", []) + entry.get("init", []) + [a for s in entry.get("steps", []) for a in s.get("args", [])]:
+    for argument in (
+        entry.get("args", []) + entry.get("init", []) + [a for s in entry.get("steps", []) for a in s.get("args", [])]
+    ):
         used |= set(argument) if isinstance(argument, list) else {argument}
     derived_used = set(used)
     for name in reversed(list(spec.get("derived", {}))):
@@ -77,8 +96,13 @@ def _usage_problems(task: Task) -> list[str]:
             derived_used |= expressions.names(spec["derived"][name])
     for name in spec["params"]:
         if name not in used and name not in derived_used:
-            problems.append(at(("params", name), f"the param {name!r} is used by nothing (no shape, derived value, constraint "
-                                                 "or entry argument): remove it or use it"))
+            problems.append(
+                at(
+                    ("params", name),
+                    f"the param {name!r} is used by nothing (no shape, derived value, constraint "
+                    "or entry argument): remove it or use it",
+                )
+            )
     return problems
 
 
@@ -101,13 +125,26 @@ def _sample_space(context: Context, check: Check) -> tuple[int, dict[str, set]]:
             for name, value in params.items():
                 reached[name].add(value)
     for message, params in list(errors.items())[:MAX_LISTED]:
-        check.fail(task.document.problem(("derived",), f"{message} for the params {params}: add a constraint or change the ranges"))
+        check.fail(
+            task.document.problem(
+                ("derived",), f"{message} for the params {params}: add a constraint or change the ranges"
+            )
+        )
     if not accepted and not errors:
-        check.fail(task.document.problem(("constraints",), f"none of {SAMPLED_PARAMS} draws from the params satisfies the constraints "
-                                                           "(and gives shapes of at least 1): widen the ranges or relax the constraints"))
+        check.fail(
+            task.document.problem(
+                ("constraints",),
+                f"none of {SAMPLED_PARAMS} draws from the params satisfies the constraints "
+                "(and gives shapes of at least 1): widen the ranges or relax the constraints",
+            )
+        )
     elif accepted and accepted < SAMPLED_PARAMS // 50:
-        check.warnings.append(task.document.problem(("constraints",), f"only {accepted} of {SAMPLED_PARAMS} draws are valid: "
-                                                                       "drawing a case may take long; narrow the ranges"))
+        check.warnings.append(
+            task.document.problem(
+                ("constraints",),
+                f"only {accepted} of {SAMPLED_PARAMS} draws are valid: drawing a case may take long; narrow the ranges",
+            )
+        )
     return accepted, reached
 
 

@@ -50,7 +50,13 @@ def _gradient_check(context: Context, check: Check, index: int, spec: dict) -> s
     steps = entry["steps"]
     forward = next((i for i, s in enumerate(steps) if spec["forward"] in (s["call"], s.get("returns"))), None)
     if forward is None:
-        check.fail(at(where + ("forward",), f"{spec['forward']!r} is neither a step's call nor its returns (steps: {', '.join(s['call'] for s in steps)})"))
+        check.fail(
+            at(
+                where + ("forward",),
+                f"{spec['forward']!r} is neither a step's call nor its returns "
+                f"(steps: {', '.join(s['call'] for s in steps)})",
+            )
+        )
         return ""
     inputs = task.spec["inputs"]
     if spec["upstream"] not in inputs:
@@ -59,13 +65,19 @@ def _gradient_check(context: Context, check: Check, index: int, spec: dict) -> s
         if name not in inputs:
             check.fail(at(where + ("pairs", name), f"{name!r} is not an input (inputs: {', '.join(inputs)})"))
         if gradient not in task.output_names:
-            check.fail(at(where + ("pairs", name), f"{gradient!r} is not an output (outputs: {', '.join(task.output_names)})"))
+            check.fail(
+                at(where + ("pairs", name), f"{gradient!r} is not an output (outputs: {', '.join(task.output_names)})")
+            )
     if check.status == "failed":
         return ""
     namespace = vars(task.reference())
     # The entry up to the forward step, on a fresh object each time, its result named FORWARD.
-    until_forward = {"class": entry["class"], "init": entry.get("init", []), "attributes": [],
-                     "steps": [{**s, "returns": None} for s in steps[:forward]] + [{**steps[forward], "returns": FORWARD}]}
+    until_forward = {
+        "class": entry["class"],
+        "init": entry.get("init", []),
+        "attributes": [],
+        "steps": [{**s, "returns": None} for s in steps[:forward]] + [{**steps[forward], "returns": FORWARD}],
+    }
     random_cases = [c for c in context.cases if c.kind == "random"][:GRADIENT_CASES]
     rng = np.random.default_rng(np.random.SeedSequence([context.seed, 11, index]))
     compared = skipped = 0
@@ -82,15 +94,26 @@ def _gradient_check(context: Context, check: Check, index: int, spec: dict) -> s
         try:
             base = loss({})
         except Exception as exc:
-            check.fail(at(where, f"on case {case.name}, the loss sum({spec['forward']} result * {spec['upstream']}) cannot be computed "
-                                 f"({type(exc).__name__}: {exc}); {spec['upstream']} must have the shape of the forward result"))
+            check.fail(
+                at(
+                    where,
+                    f"on case {case.name}, the loss sum({spec['forward']} result * {spec['upstream']}) "
+                    f"cannot be computed ({type(exc).__name__}: {exc}); "
+                    f"{spec['upstream']} must have the shape of the forward result",
+                )
+            )
             return ""
         for name, gradient in spec["pairs"].items():
             analytic = context.expected[case.index][gradient]
             original = values[name]
             if analytic.shape != original.shape:
-                check.fail(at(where + ("pairs", name), f"on case {case.name}, {gradient} has shape {list(analytic.shape)} "
-                                                       f"but {name} has shape {list(original.shape)}"))
+                check.fail(
+                    at(
+                        where + ("pairs", name),
+                        f"on case {case.name}, {gradient} has shape {list(analytic.shape)} "
+                        f"but {name} has shape {list(original.shape)}",
+                    )
+                )
                 return ""
             picks = rng.choice(original.size, size=min(original.size, GRADIENT_COORDINATES), replace=False)
             for flat in picks:
@@ -108,12 +131,19 @@ def _gradient_check(context: Context, check: Check, index: int, spec: dict) -> s
                 worst = max(worst, error)
                 if error > GRADIENT_ATOL + GRADIENT_RTOL * abs(numeric):
                     index_ = tuple(int(i) for i in np.unravel_index(flat, original.shape))
-                    check.fail(at(where + ("pairs", name), f"on case {case.name} {case.params}, d loss / d {name}{list(index_)} is "
-                                                           f"{numeric:.6g} by finite differences but the reference's {gradient} says "
-                                                           f"{float(analytic.flat[flat]):.6g}"))
+                    check.fail(
+                        at(
+                            where + ("pairs", name),
+                            f"on case {case.name} {case.params}, d loss / d {name}{list(index_)} is "
+                            f"{numeric:.6g} by finite differences but the reference's {gradient} says "
+                            f"{float(analytic.flat[flat]):.6g}",
+                        )
+                    )
                     return ""
     if skipped > compared:
-        check.warnings.append(at(where, f"{skipped} of {skipped + compared} sampled coordinates sat on a kink and were skipped"))
+        check.warnings.append(
+            at(where, f"{skipped} of {skipped + compared} sampled coordinates sat on a kink and were skipped")
+        )
     kinks = f", {skipped} on a kink skipped" if skipped else ""
     return f"gradient of {', '.join(spec['pairs'])}: {compared} coordinates agree (max error {worst:.1e}){kinks}"
 
@@ -150,22 +180,39 @@ def _adjoint_check(context: Context, check: Check, index: int, spec: dict) -> st
         shapes = {n: tuple(expressions.evaluate(t, env) for t in a["shape"]) for n, a in other.spec["inputs"].items()}
         matching = [n for n, shape in shapes.items() if shape == fx.shape]
         if len(matching) != 1:
-            check.fail(at(where + ("task",), f"on case {case.name}, {other.id} has {len(matching)} inputs of the shape of "
-                                             f"{spec['output']} {list(fx.shape)}; it needs exactly one"))
+            check.fail(
+                at(
+                    where + ("task",),
+                    f"on case {case.name}, {other.id} has {len(matching)} inputs of the shape of "
+                    f"{spec['output']} {list(fx.shape)}; it needs exactly one",
+                )
+            )
             return ""
         y = rng.normal(size=fx.shape)
         other_inputs = cases_mod.make_inputs(other, env, rng)
         other_inputs[matching[0]] = y
-        other_case = cases_mod.Case(case.index, case.name, case.kind, case.visible, case.points, env, inputs=other_inputs)
+        other_case = cases_mod.Case(
+            case.index, case.name, case.kind, case.visible, case.points, env, inputs=other_inputs
+        )
         try:
             outputs = reference.invoke(other.entry, other_namespace, other_case)
         except Exception as exc:
-            check.fail(at(where + ("task",), f"the reference of {other.id} raised {type(exc).__name__}: {exc} on case {case.name}"))
+            check.fail(
+                at(
+                    where + ("task",),
+                    f"the reference of {other.id} raised {type(exc).__name__}: {exc} on case {case.name}",
+                )
+            )
             return ""
         candidates = [o for o in outputs.values() if o.shape == x.shape]
         if len(candidates) != 1:
-            check.fail(at(where + ("task",), f"on case {case.name}, {other.id} has {len(candidates)} outputs of the shape of "
-                                             f"{spec['input']} {list(x.shape)}; it needs exactly one"))
+            check.fail(
+                at(
+                    where + ("task",),
+                    f"on case {case.name}, {other.id} has {len(candidates)} outputs of the shape of "
+                    f"{spec['input']} {list(x.shape)}; it needs exactly one",
+                )
+            )
             return ""
         left, right = float(np.sum(fx * y)), float(np.sum(x * candidates[0]))
         error = abs(left - right)

@@ -44,8 +44,13 @@ def check(context: Context) -> Check:
             if declared is not None and list(array.shape) != wanted and name not in misshapen:
                 misshapen.add(name)  # once per output: the same mistake would fill the report
                 failures += 1
-                check.fail(task.document.problem(("outputs", name, "shape"), f"on case {case.name} {case.params}, the reference's {name} "
-                                                 f"has shape {list(array.shape)}, not {wanted} ({', '.join(map(str, declared))})"))
+                check.fail(
+                    task.document.problem(
+                        ("outputs", name, "shape"),
+                        f"on case {case.name} {case.params}, the reference's {name} "
+                        f"has shape {list(array.shape)}, not {wanted} ({', '.join(map(str, declared))})",
+                    )
+                )
         again = reference.expected_outputs(task, [case])[case.index]
         if any(not np.array_equal(outputs[n], again[n]) for n in outputs):
             failures += 1
@@ -54,7 +59,8 @@ def check(context: Context) -> Check:
         context.expected[case.index] = outputs
     if failures > MAX_LISTED:
         check.problems.append(f"... and {failures - MAX_LISTED} more failing cases")
-    check.summary = f"runs on {len(context.cases)} cases ({len(context.fixed_cases)} fixed): finite, non-empty, deterministic outputs"
+    check.summary = (f"runs on {len(context.cases)} cases ({len(context.fixed_cases)} fixed): "
+                     "finite, non-empty, deterministic outputs")
     if check.status == "failed":
         check.summary = f"fails on {failures} of {len(context.cases)} cases"
     return check

@@ -30,9 +30,13 @@ def check(context: Context) -> Check:
     if len(template_passing) == total:
         check.fail(f"{task.template_path}: the template as shipped passes every case: the blanks give the answer away")
     elif template_passing:
-        check.warnings.append(f"{task.template_path}: the template as shipped already passes {', '.join(template_passing)}")
-    check.summary = (f"graded through the {graded_reference.backend} sandbox, seed {context.seed}: the reference passes "
-                     f"{total - len(failing)}/{total} cases; the template as shipped fails {total - len(template_passing)}/{total}")
+        check.warnings.append(
+            f"{task.template_path}: the template as shipped already passes {', '.join(template_passing)}"
+        )
+    check.summary = (
+        f"graded through the {graded_reference.backend} sandbox, seed {context.seed}: the reference passes "
+        f"{total - len(failing)}/{total} cases; the template as shipped fails {total - len(template_passing)}/{total}"
+    )
     return check
 
 

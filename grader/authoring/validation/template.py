@@ -25,7 +25,13 @@ def blanks_of(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, str]]]:
         indent = line[: len(line) - len(line.lstrip())]
         if stripped == BEGIN_MARKER:
             if opened:
-                problems.append((number, f"a second Begin marker before the End of the blank opened at line {opened[0]} (blanks cannot be nested)"))
+                problems.append(
+                    (
+                        number,
+                        f"a second Begin marker before the End of the blank opened at line {opened[0]} "
+                        "(blanks cannot be nested)",
+                    )
+                )
             opened = (number, indent)
         elif stripped == END_MARKER:
             if not opened:
@@ -36,11 +42,22 @@ def blanks_of(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, str]]]:
             found.append((opened[0], number))
             opened = None
         elif MARKER_LIKE.search(stripped):
-            problems.append((number, f"this looks like a marker but is not exactly {BEGIN_MARKER!r} or {END_MARKER!r} alone on its line"))
+            problems.append(
+                (
+                    number,
+                    f"this looks like a marker but is not exactly {BEGIN_MARKER!r} or {END_MARKER!r} alone on its line",
+                )
+            )
     if opened:
         problems.append((opened[0], "this Begin marker has no End marker"))
     if not found and not problems:
-        problems.append((1, f"the template has no blank: mark the code to write between a line {BEGIN_MARKER!r} and a line {END_MARKER!r}"))
+        problems.append(
+            (
+                1,
+                f"the template has no blank: mark the code to write between a line {BEGIN_MARKER!r} "
+                f"and a line {END_MARKER!r}",
+            )
+        )
     return found, problems
 
 
@@ -65,8 +82,10 @@ def check(task: Task) -> Check:
                 for problem in _definition_problems(parsed[1], task, str(path)):
                     check.fail(problem)
     count = len(found)
-    check.summary = (f"template with {count} blank{'s' if count != 1 else ''}; template, support and reference compile, "
-                     f"define {task.entry_name} and import only numpy, the standard library and support modules")
+    check.summary = (
+        f"template with {count} blank{'s' if count != 1 else ''}; template, support and reference compile, "
+        f"define {task.entry_name} and import only numpy, the standard library and support modules"
+    )
     if check.status == "failed":
         check.summary = "the template, a support module or the reference cannot be used as it is"
     return check

@@ -18,7 +18,9 @@ def check(context: Context) -> Check:
     declared = task.spec.get("misconceptions", [])
     if not declared:
         check.summary = "none declared"
-        check.warnings.append(task.document.problem(("misconceptions",), "no misconception is declared: students get no named diagnosis"))
+        check.warnings.append(
+            task.document.problem(("misconceptions",), "no misconception is declared: students get no named diagnosis")
+        )
         return check
     usable = []
     for index, misconception in enumerate(declared):
@@ -49,30 +51,58 @@ def check(context: Context) -> Check:
         if not produced:
             exc = raised.get(identifier)
             reason = f"raised {type(exc).__name__}: {exc}" if exc else "never produced all the outputs"
-            check.fail(task.document.problem(where + ("code",), f"{identifier!r} {reason} on every case, so it can never be recognised"))
+            check.fail(
+                task.document.problem(
+                    where + ("code",), f"{identifier!r} {reason} on every case, so it can never be recognised"
+                )
+            )
             continue
-        diagnoses = misconceptions.recognise(task, context.cases, context.expected, produced, context.tolerances, variants)
+        diagnoses = misconceptions.recognise(
+            task, context.cases, context.expected, produced, context.tolerances, variants
+        )
         own = next((d for d in diagnoses if d.id == identifier), None)
         not_finite = [case.name for case in context.cases if case.index in produced
                       and not all(np.all(np.isfinite(produced[case.index][n])) for n in task.output_names)]
         if own is None and not_finite:
-            check.fail(task.document.problem(where + ("code",), f"{identifier!r} gives non-finite values on {', '.join(not_finite[:3])}, "
-                                                                "and non-finite outputs are never recognised: constrain the params "
-                                                                "so that the mistake stays finite"))
+            check.fail(
+                task.document.problem(
+                    where + ("code",),
+                    f"{identifier!r} gives non-finite values on {', '.join(not_finite[:3])}, "
+                    "and non-finite outputs are never recognised: constrain the params "
+                    "so that the mistake stays finite",
+                )
+            )
             continue
         if own is None:
-            check.fail(task.document.problem(where + ("code",), f"{identifier!r} gives the reference's outputs on every case where it runs: "
-                                                                f"it is no mistake{_redefinition_hint(task, declared[index]['code'])}"))
+            check.fail(
+                task.document.problem(
+                    where + ("code",),
+                    f"{identifier!r} gives the reference's outputs on every case where it runs: "
+                    f"it is no mistake{_redefinition_hint(task, declared[index]['code'])}",
+                )
+            )
             continue
         if not fixed_names & set(own.cases):
-            check.fail(task.document.problem(where, f"{identifier!r} differs from the reference only on random cases ({', '.join(own.cases[:3])}), "
-                                                    "never on a fixed case: add a fixed case that shows the mistake, so every run catches it"))
+            check.fail(
+                task.document.problem(
+                    where,
+                    f"{identifier!r} differs from the reference only on random cases ({', '.join(own.cases[:3])}), "
+                    "never on a fixed case: add a fixed case that shows the mistake, so every run catches it",
+                )
+            )
         others = [d.id for d in diagnoses if d.id != identifier]
         if others:
-            check.warnings.append(task.document.problem(where, f"{identifier!r} cannot be told apart from {', '.join(others)} on these cases: "
-                                                                "a student with this mistake is told every one of them"))
+            check.warnings.append(
+                task.document.problem(
+                    where,
+                    f"{identifier!r} cannot be told apart from {', '.join(others)} on these cases: "
+                    "a student with this mistake is told every one of them",
+                )
+            )
     count = len(declared)
-    check.summary = f"{count} declared: {'each' if count > 1 else 'it'} fails on a fixed case and is recognised as itself"
+    check.summary = (
+        f"{count} declared: {'each' if count > 1 else 'it'} fails on a fixed case and is recognised as itself"
+    )
     if check.status == "failed":
         check.summary = f"{len(check.problems)} of {count} misconceptions are broken"
     return check
@@ -85,9 +115,12 @@ def _variant_compile_problem(task: Task, index: int, misconception: dict) -> str
         reference.variant_namespace(task, misconception["code"])
     except SyntaxError as exc:
         line = code_line + (exc.lineno or 0) if code_line else None
-        return f"{task.spec_path}:{line}: misconceptions/{index}/code: does not compile: {exc.msg} (line {exc.lineno} of the code)"
+        return (f"{task.spec_path}:{line}: misconceptions/{index}/code: does not compile: {exc.msg} "
+                f"(line {exc.lineno} of the code)")
     except Exception as exc:
-        return task.document.problem(("misconceptions", index, "code"), f"running the code raised {type(exc).__name__}: {exc}")
+        return task.document.problem(
+            ("misconceptions", index, "code"), f"running the code raised {type(exc).__name__}: {exc}"
+        )
     return None
 
 

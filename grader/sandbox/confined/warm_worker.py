@@ -1,13 +1,13 @@
 """The warm worker: runs INSIDE a bwrap sandbox, imports numpy once, forks one child per submission.
 
-Started by ``grader/pool.py`` as ``python -I -B -S -c WORKER NUMPY_DIR CONTROL_FD SETTINGS
-RUNNER_SOURCE LANDLOCK_SOURCE SECCOMP_SOURCE REMOVAL_SOURCE`` inside the same bwrap sandbox as a single grading (same mounts,
-rlimits, namespaces), with the part of the runner's request that every submission of the batch
-shares (header and input arrays) on stdin. Like the runner it is self-contained (the grader
-package is not in the sandbox); it loads the runner's, the Landlock module's, the seccomp
-module's and the removal module's own source, so a submission is run by exactly the code, and
-under the same system-call filter, as in a single grading (``runner.serve``, ``seccomp.install``),
-and what it wrote is deleted as the process backend deletes it (``removal``).
+Started by ``grader/sandbox/pool.py`` as ``python -I -B -S -c WORKER NUMPY_DIR CONTROL_FD SETTINGS
+RUNNER_SOURCE LANDLOCK_SOURCE SECCOMP_SOURCE REMOVAL_SOURCE`` inside the same bwrap sandbox as a
+single grading (same mounts, rlimits, namespaces), with the part of the runner's request that every
+submission of the batch shares (header and input arrays) on stdin. Like the runner it is
+self-contained (the grader package is not in the sandbox); it loads the runner's, the Landlock
+module's, the seccomp module's and the removal module's own source, so a submission is run by
+exactly the code, and under the same system-call filter, as in a single grading (``runner.serve``,
+``seccomp.install``), and what it wrote is deleted as the process backend deletes it (``removal``).
 
 The worker itself never runs student code and never reads what a child writes. For each job
 the trusted side sends, over the control socket, the four pipe ends of one submission (request,
@@ -29,13 +29,14 @@ stdout, stderr, results); the worker forks a child that becomes the runner for t
   worker whatever Landlock does.
 
 After the child exits (or the trusted side asks for a kill at its deadline), every process the
-submission left is killed and reaped and every file it wrote deleted; the worker checks that no
-IPC object exists, that /tmp holds nothing but the empty work folder and that its own rlimits,
-priority and CPUs are those it started with (the seccomp filter keeps a child from changing
-them; this is the second line), and only then reports and takes the next job. If anything is left, it says so and exits, and the trusted side starts a fresh
-sandbox. The worker is not dumpable: nothing of the submission's uid can trace it or read its
-memory. As root it keeps CAP_KILL, CAP_DAC_OVERRIDE and CAP_FOWNER (inside this sandbox, whose
-only writable place is /tmp and whose only processes are its children) to do that cleaning.
+submission left is killed and reaped and every file it wrote deleted; the worker checks that no IPC
+object exists, that /tmp holds nothing but the empty work folder and that its own rlimits, priority
+and CPUs are those it started with (the seccomp filter keeps a child from changing them; this is the
+second line), and only then reports and takes the next job. If anything is left, it says so and
+exits, and the trusted side starts a fresh sandbox. The worker is not dumpable: nothing of the
+submission's uid can trace it or read its memory. As root it keeps CAP_KILL, CAP_DAC_OVERRIDE and
+CAP_FOWNER (inside this sandbox, whose only writable place is /tmp and whose only processes are its
+children) to do that cleaning.
 """
 
 import ctypes
@@ -196,7 +197,10 @@ def main():
     removal = load_module("removal", sys.argv[7])
     abi = landlock.abi_version()
     header = json.loads(runner.read_frame(sys.stdin.buffer))
-    shared = (header, runner.read_arrays(header, [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]], numpy))
+    shared = (
+        header,
+        runner.read_arrays(header, [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]], numpy),
+    )
     sys.stdin.close()
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     child_uid = settings["child_uid"]
