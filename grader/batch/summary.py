@@ -3,7 +3,7 @@
 Owns the report an instructor reads after a regrade: pass rate, score histogram, pass rate per
 test, frequent codes and misconceptions, groups of identical submissions. It is computed from the
 results lines alone (the last line of each file), so it describes the whole results file,
-including lines written by an earlier, interrupted run. ``classsummary_html`` draws the same
+including lines written by an earlier, interrupted run. ``summary_html`` draws the same
 ``Summary`` as charts; the labels of both come from the catalogs (``class.*``). The Markdown
 histogram is a text bar chart, readable both in a terminal and in rendered Markdown.
 """

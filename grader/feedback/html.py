@@ -1,6 +1,6 @@
 """``--format html``: the feedback document as one self-contained HTML page.
 
-Owns the layout only, like ``render_text`` for a terminal: the summary and score, the submission
+Owns the layout only, like ``text`` for a terminal: the summary and score, the submission
 notes, a table of the tests, the known mistakes, the problem that stopped every test, then each
 failing visible test (the first one open) with its messages, diagnostics and a heat map of
 |got - expected| over its error map, the shrunk case, and the seed. Everything comes from the

@@ -1,4 +1,4 @@
-"""The HTML page that the feedback (``render_html``) and the class summary (``classsummary_html``)
+"""The HTML page that the feedback (``html``) and the class summary (``batch/summary_html``)
 are written into: one self-contained document, safe to open and to embed as it is.
 
 Owns the three things that make it safe and self-contained:

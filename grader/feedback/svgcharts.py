@@ -2,7 +2,7 @@
 
 Owns drawing only: numbers and already-worded labels in (the callers take the words from the
 catalogs), an ``<svg>`` element out, every text escaped with ``htmlpage.esc``. The feedback
-(``render_html``) and the class summary (``classsummary_html``) both draw with it, so a colour
+(``html``) and the class summary (``batch/summary_html``) both draw with it, so a colour
 scale, a bar or an axis is drawn one way. Only presentation attributes, no ``style``: the page's
 Content-Security-Policy allows its one stylesheet and nothing else.
 """

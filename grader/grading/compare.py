@@ -1,7 +1,7 @@
 """Trusted comparison of one output with the reference's: layered, cheapest first.
 
 type -> dtype -> shape -> finite -> values; the first layer that fails gives the
-check its stable error code. Only arrays parsed by ``channel`` reach this module,
+check its stable error code. Only arrays parsed by ``sandbox/protocol.py`` reach this module,
 so nothing here touches a student object.
 """
 

@@ -5,13 +5,15 @@ Owns the order of the steps (what each decides: ``judge``, ``compare``, ``miscon
 sandbox's: numpy loads here while the sandboxed interpreter starts, and the reference runs (on
 private copies of the inputs) once the request is sent, while the student's code runs on the
 other core. The modules only judging needs (compare, misconceptions, shrink) are imported then,
-not before the request (docs/platform.md, "Performance").
+not before the request (docs/platform.md, "Performance"); so are the records they fill in
+(``model``) and ``judge``.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from ..sandbox import launch as sandbox
 from ..sandbox import protocol
@@ -20,9 +22,11 @@ from ..spec import cases as cases_mod
 from ..spec.cases import Case
 from ..spec.config import Settings
 from ..spec.taskspec import Task
-from . import judge, reference
-from .model import Grading, Shrunk
+from . import reference
 from .submission import Submission, prepare
+
+if TYPE_CHECKING:  # imported by run once the request is sent (the module's docstring)
+    from .model import Grading, Shrunk
 
 
 def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
@@ -49,6 +53,9 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
         order = run_order(cases)
         if launch is not None:
             sandbox.send(launch, protocol.request(task, order, limits, {task.module_file: submission.source}))
+        from . import judge
+        from .model import Grading
+
         expected = reference.expected_outputs(task, cases)
         grading = Grading(task=task, seed=seed, submission=submission, cases=cases, expected=expected, backend=backend,
                           fallback_reason=fallback_reason, limits=limits, tolerance=dict(settings.values["tolerance"]))
@@ -88,6 +95,9 @@ def _shrink(grading: Grading, settings: Settings) -> Shrunk | None:
 def execute(task: Task, submission: Submission, cases: list[Case], settings: Settings, seed: int,
             backend: str, limits: Limits, tolerance: dict) -> Grading:
     """Run given cases of a prepared submission in a fresh sandbox and judge them (for shrinking and replay)."""
+    from . import judge
+    from .model import Grading
+
     launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
     with sandbox.aborted_on_failure(launch):
         order = run_order(cases)

@@ -24,10 +24,8 @@ from pathlib import Path
 from . import confined, layout
 from . import limits as sandbox_limits
 from .confined import seccomp
-from .guarantees import Setup
 from .limits import Limits
 from .plan import Plan
-from .reaping import reap_strays
 
 # Per process and privilege: bwrap's verdict once known, else the probe started to learn it.
 _verdicts: dict[bool, str | None] = {}
@@ -94,6 +92,8 @@ def _probe_verdict(as_root: bool) -> str | None:
         probe.wait()
         return "bwrap failed to start: it did not finish within 10 s"
     finally:
+        from .reaping import reap_strays  # (a grading collects the probe after its sandbox started)
+
         reap_strays()
     if probe.returncode != 0:
         return "bwrap cannot create namespaces here: " + stderr.decode("utf-8", "replace").strip()[:300]
@@ -111,7 +111,7 @@ def _namespace_flags(as_root: bool) -> list[str]:
 @lru_cache(maxsize=1)
 def landlock_abi() -> int:
     """The kernel's Landlock ABI as the grader sees it (0: none), asked once per process."""
-    from .confined import landlock  # ctypes: `grader grade` imports it after its sandbox started
+    from .confined import landlock  # ctypes: asked only where the runner confines itself (not root)
 
     return landlock.abi_version()
 
@@ -212,8 +212,8 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
         if seccomp_fd is not None:
             os.close(seccomp_fd)
         raise
-    setup = Setup("bwrap", own_uid=uid is not None, seccomp=seccomp_fd is not None,
-                  landlock_abi=landlock_abi() if confine else 0)
+    facts = {"backend": "bwrap", "own_uid": uid is not None, "seccomp": seccomp_fd is not None,
+             "landlock_abi": landlock_abi() if confine else 0}
     # As an ordinary uid, bwrap itself must stay free to clone into its new namespaces:
     # RLIMIT_NPROC would count every process of the grader's uid (concurrent gradings
     # too) and refuse that clone. The runner sets it inside (``runner.main``), where it
@@ -222,5 +222,5 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
         pair for pair in sandbox_limits.rlimit_pairs(limits) if uid is not None or pair[0] != resource.RLIMIT_NPROC
     ]
     passed = (result_fd,) if seccomp_fd is None else (result_fd, seccomp_fd)
-    return Plan(command, dict(layout.SANDBOX_ENV), passed, lambda: sandbox_limits.apply(rlimits), setup,
+    return Plan(command, dict(layout.SANDBOX_ENV), passed, lambda: sandbox_limits.apply(rlimits), facts,
                 close_after_start=[] if seccomp_fd is None else [seccomp_fd])

@@ -12,7 +12,9 @@ Owns a single grading's sandbox lifecycle, the same for both backends (what each
                      group killed; nothing left (files, uid, orphans: ``reaping``)
     abort            the same for a grading that cannot go on
 
-What the feedback says was enforced (``Launch.enforced``) is ``guarantees``' account of the plan.
+What the feedback says was enforced (``Outcome.enforced``) is ``guarantees``' account of the plan's
+facts, made once the run is over: nothing that ``grader grade`` does before its request is sent
+waits for it.
 """
 
 from __future__ import annotations
@@ -23,14 +25,10 @@ import signal
 import subprocess
 import time
 
-from . import bwrap, guarantees, streams, uids
-from . import process as process_backend
+from . import bwrap, streams, uids
 from .errors import SandboxFailure, SandboxUnavailable
 from .limits import Limits
-from .reaping import reap_strays
 from .streams import Outcome
-
-BACKENDS = {"bwrap": bwrap, "process": process_backend}
 
 
 def expected_backend(requested: str) -> str | None:
@@ -64,9 +62,9 @@ def choose_backend(requested: str) -> tuple[str, str | None]:
 class Launch:
     """A started sandbox whose runner waits for its request; ``send`` sets the deadline."""
 
-    def __init__(self, process: subprocess.Popen, backend: str, enforced: list[str], limits: Limits,
+    def __init__(self, process: subprocess.Popen, backend: str, facts: dict, limits: Limits,
                  request_fd: int, result_fd: int, cleanup: list):
-        self.process, self.backend, self.enforced, self.limits = process, backend, enforced, limits
+        self.process, self.backend, self.facts, self.limits = process, backend, facts, limits
         self.request_fd, self.result_fd, self.cleanup = request_fd, result_fd, cleanup
         self.started = time.monotonic()
         self.deadline: float | None = None
@@ -81,7 +79,7 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
     streams.widen_pipe(result_write)
     plan = None
     try:
-        plan = BACKENDS[backend].plan(limits, slot.uid if slot else None, result_write)
+        plan = _backend(backend).plan(limits, slot.uid if slot else None, result_write)
         cleanup += plan.cleanup
         process = subprocess.Popen(
             plan.command, stdin=request_read, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -101,7 +99,15 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
     os.close(request_read)
     os.close(result_write)
     plan.started()
-    return Launch(process, backend, guarantees.enforced(plan.setup), limits, request_write, result_read, cleanup)
+    return Launch(process, backend, plan.facts, limits, request_write, result_read, cleanup)
+
+
+def _backend(name: str):
+    if name == "process":
+        from . import process  # only where it runs: `grader grade` starts bwrap without loading it
+
+        return process
+    return bwrap
 
 
 def send(launch: Launch, request: bytes) -> None:
@@ -137,6 +143,10 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
     sure nothing is left."""
     if request is not None:
         send(launch, request)
+    # Imported here, while the student's code runs: nothing before the request waits for them.
+    from . import guarantees
+    from .reaping import reap_strays
+
     process = launch.process
     try:
         collected = streams.collect(launch.limits, launch.result_fd, process.stdout.fileno(), process.stderr.fileno(),
@@ -156,7 +166,8 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
         os.close(launch.result_fd)
         for step in reversed(launch.cleanup):
             step()
-    return collected.outcome(launch.backend, launch.enforced, process.returncode, time.monotonic() - launch.started)
+    enforced = guarantees.enforced(guarantees.Setup(**launch.facts))
+    return collected.outcome(launch.backend, enforced, process.returncode, time.monotonic() - launch.started)
 
 
 def _kill(launch: Launch) -> None:

@@ -7,30 +7,27 @@ from __future__ import annotations
 
 import os
 
-from .guarantees import Setup
-
 
 class Plan:
     """``command`` run with ``env`` alone, inheriting ``pass_fds``; ``prepare`` runs in the child
-    between fork and exec; ``setup``: the facts of the sandbox its labels come from
-    (``guarantees.Setup``). ``close_after_start``: descriptors only the child needed; ``cleanup``:
-    what to undo once the sandbox has ended (or failed to start), in reverse order. ``status``: a
-    pipe (read, write) on which ``prepare`` writes the facts it could establish (names of ``Setup``
-    fields, comma-separated), or ``failed:`` and why it could not."""
+    between fork and exec; ``facts``: the facts of the sandbox its labels come from (the fields of
+    ``guarantees.Setup``, built once the sandbox runs). ``close_after_start``: descriptors only the
+    child needed; ``cleanup``: what to undo once the sandbox has ended (or failed to start), in
+    reverse order. ``status``: a pipe (read, write) on which ``prepare`` writes the facts it could
+    establish (names of ``Setup`` fields, comma-separated), or ``failed:`` and why it could not."""
 
     def __init__(self, command: list[str], env: dict[str, str], pass_fds: tuple[int, ...], prepare,
-                 setup: Setup, close_after_start: list[int] = (), cleanup: list = (),
+                 facts: dict, close_after_start: list[int] = (), cleanup: list = (),
                  status: tuple[int, int] | None = None):
         self.command, self.env, self.pass_fds, self.prepare = command, env, pass_fds, prepare
-        self.setup = setup
+        self.facts = dict(facts)
         self.close_after_start = list(close_after_start)
         self.cleanup = list(cleanup)
         self.status = status
 
     def started(self) -> None:
         """The child runs the command: close what only it needed, and add what it established."""
-        facts = [fact for fact in self._close().split(",") if fact in Setup._fields]
-        self.setup = self.setup._replace(**dict.fromkeys(facts, True))
+        self.facts.update(dict.fromkeys((fact for fact in self._close().split(",") if fact), True))
 
     def failed(self) -> str | None:
         """The child did not start: why its preparation failed, if it said so."""

@@ -3,9 +3,9 @@
 Owns the trusted side of batch grading's sandboxes. A worker is started exactly like a single
 grading's bwrap sandbox (``bwrap.worker_command``: same namespaces, mounts, environment and
 rlimits; as root, the submissions run as a uid slot of their own), but its program is
-``warm_worker.py`` instead of the runner; see there for what isolates one submission from the
+``confined/warm_worker.py`` instead of the runner; see there for what isolates one submission from the
 next. A worker serves one batch: it receives, once, the part of the runner's request every
-submission shares (the cases and their input arrays, ``pipeline.request_parts``). Then, per
+submission shares (the cases and their input arrays, ``protocol.request_parts``). Then, per
 submission, the trusted side makes four fresh pipes, hands their sandbox ends to the worker
 over the control socket, writes the student's module to the request pipe and reads the results
 itself - the worker never sees a byte of either - and enforces the wall-clock limit. A worker

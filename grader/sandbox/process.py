@@ -22,7 +22,6 @@ from . import confined, layout
 from . import limits as sandbox_limits
 from .confined import removal, seccomp
 from .errors import SandboxUnavailable
-from .guarantees import Setup
 from .limits import Limits
 from .plan import Plan
 
@@ -77,13 +76,13 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
         if uid is not None:
             os.chown(scratch, uid, uid)
         scratch.chmod(0o700)
-        command, before_exec, setup, status = _confined_child(limits, uid, scratch, result_fd, opened)
+        command, before_exec, facts, status = _confined_child(limits, uid, scratch, result_fd, opened)
     except BaseException:
         for step in reversed(cleanup):
             step()
         raise
     env = dict(layout.SANDBOX_ENV, HOME=str(scratch))
-    return Plan(command, env, (result_fd,), before_exec, setup, cleanup=cleanup, status=status)
+    return Plan(command, env, (result_fd,), before_exec, facts, cleanup=cleanup, status=status)
 
 
 def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: int, opened: list[int]):
@@ -130,7 +129,7 @@ def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: i
         opened += listable
         scratch_fd = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
         opened.append(scratch_fd)
-    setup = Setup("process", own_uid=uid is not None, landlock_abi=abi)
+    facts = {"backend": "process", "own_uid": uid is not None, "landlock_abi": abi}
     as_root = uid is not None
     libc = ctypes.CDLL(None, use_errno=True)
     rlimits = sandbox_limits.rlimit_pairs(limits)
@@ -165,7 +164,7 @@ def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: i
         os.close(status_write)
 
     command = confined.argv(executable, "runner", str(numpy_site), str(result_fd))
-    return command, before_exec, setup, (status_read, status_write)
+    return command, before_exec, facts, (status_read, status_write)
 
 
 def _close_all(descriptors: list[int]) -> None:

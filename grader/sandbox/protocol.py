@@ -1,6 +1,6 @@
 """The trusted side of the two streams between the grader and the sandbox.
 
-Owns the framing (see ``runner.py`` for the format) and the defensive parsing of
+Owns the framing (see ``confined/runner.py`` for the format) and the defensive parsing of
 everything that comes back: only JSON records of bounded size, in the protocol's order
 (ready, import, case*, done), and ``.npy`` frames of plain numbers whose header describes
 exactly the bytes that follow, loaded with ``allow_pickle=False``, are accepted; every number

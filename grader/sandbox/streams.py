@@ -86,10 +86,15 @@ class Outcome(namedtuple("Outcome", "backend enforced results returncode timed_o
         return None
 
 
-class Collected(namedtuple("Collected", "results stdout stderr dropped timed_out result_limited ended")):
+class Collected:
     """What ``collect`` read. ``ended``: every stream ended (and a report awaited came) in time."""
 
-    __slots__ = ()
+    __slots__ = ("results", "stdout", "stderr", "dropped", "timed_out", "result_limited", "ended")
+
+    def __init__(self, results, stdout: str, stderr: str, dropped: int, timed_out: bool, result_limited: bool,
+                 ended: bool):
+        self.results, self.stdout, self.stderr, self.dropped = results, stdout, stderr, dropped
+        self.timed_out, self.result_limited, self.ended = timed_out, result_limited, ended
 
     def outcome(self, backend: str, enforced: list[str], returncode: int | None, elapsed: float) -> Outcome:
         return Outcome(backend=backend, enforced=enforced, results=self.results, returncode=returncode,

@@ -1,7 +1,7 @@
 """Deleting what a sandboxed process wrote: whatever rights it left, however deep, never following a symlink.
 
 Owns the one way the grader deletes a folder its student's code could write into: the process
-backend's work folder (``sandbox.start``) and, inside a warm worker's sandbox, /tmp between two
+backend's work folder (``sandbox/process.py``) and, inside a warm worker's sandbox, /tmp between two
 submissions (``warm_worker.clean_up``, which loads this module's source: it is self-contained,
 standard library only). ``shutil.rmtree(ignore_errors=True)`` left a tree whose folders the
 student had made mode 000 (43 MB on the host after one grading); here

@@ -158,7 +158,7 @@ def main():
     request_stream = sys.stdin.buffer
     header = json.loads(read_frame(request_stream))
     # Every rlimit again, before any of the student's code: bwrap as an ordinary uid could not
-    # set RLIMIT_NPROC before its namespaces existed (see sandbox.start).
+    # set RLIMIT_NPROC before its namespaces existed (see the grader's sandbox/bwrap.py).
     for which, soft, hard in header["rlimits"]:
         resource.setrlimit(which, (soft, hard))
     raw_arrays = [read_frame(request_stream) for _ in header["arrays"]]
