@@ -1,4 +1,5 @@
-"""The package's shape: no import cycle, every dataclass's annotations resolve, light __init__ files.
+"""The package's shape: no import cycle, every dataclass's annotations resolve, light __init__ files,
+and every module named in the map of its package.
 
 The import graph is read from the source with ast, imports inside functions included: a module
 imported lazily is still a dependency, and a cycle through one only waits for the right call order.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import importlib
+import re
 import sys
 import typing
 from pathlib import Path
@@ -103,3 +105,13 @@ def test_a_package_init_imports_nothing_heavy_and_no_sibling(name):
         elif isinstance(node, ast.ImportFrom):
             assert not node.level and node.module in LIGHT, f"{name} imports from {'.' * node.level}{node.module}"
     assert ast.get_docstring(tree), f"{name} says nothing of what its package owns"
+
+
+@pytest.mark.parametrize("name", [name for name, path in MODULES.items() if path.name != "__init__.py"
+                                  and name != "grader.__main__"])
+def test_every_module_is_named_in_the_map_of_its_package(name):
+    package, _, leaf = name.rpartition(".")
+    docstring = ast.get_docstring(ast.parse(MODULES[package].read_text(encoding="utf-8"))) or ""
+    if package == "grader.commands":  # one module per command: the command's name is the module's
+        return
+    assert re.search(rf"(?<![\w/]){leaf}(?!\w)", docstring), f"{package}'s docstring does not name {leaf}"

@@ -43,7 +43,7 @@ def test_every_stable_code_has_a_message(definition, section):
 
 
 def test_no_chinese_text_in_grader_code():
-    """Chinese messages live in grader/catalogs/zh.yaml only (task texts in task specs)."""
+    """Chinese messages live in grader/feedback/catalogs/zh.yaml only (task texts in task specs)."""
     cjk = re.compile(r"[\u4e00-\u9fff]")
     offenders = [p.name for p in GRADER_DIR.rglob("*.py") if cjk.search(p.read_text(encoding="utf-8"))]
     assert offenders == []

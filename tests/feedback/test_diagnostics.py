@@ -1,4 +1,4 @@
-"""grader/diagnostics.py on arrays built to show each mistake: every shape hint and pattern hint is
+"""grader/grading/diagnostics.py on arrays built to show each mistake: every shape hint and pattern hint is
 given when the mistake is there and not when it is not; the numbers it reports are JSON-safe."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The class summary (grader/classsummary.py, classsummary_html.py) from results lines: the numbers it
+"""The class summary (grader/batch/summary.py, summary_html.py) from results lines: the numbers it
 counts, the same in Markdown and in the HTML page's charts, and file names that stay text."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""grader/removal.py: a tree its owner locked up, deep, full of symlinks, deleted all the same.
+"""grader/sandbox/confined/removal.py: a tree its owner locked up, deep, full of symlinks, deleted all the same.
 
 The deletion runs as an ordinary uid (as the process backend's grader does in a container):
 root would ignore the rights a hostile tree sets, and the test would prove nothing.
