@@ -35,7 +35,7 @@ def test_every_bundled_example_gets_the_verdict_its_name_promises(path, grade):
 
 
 def test_the_seed_replays_a_run_exactly(grade):
-    path = ROOT / "examples" / "maxpool_backward" / "wrong_overwrite_overlaps.py"
+    path = ROOT / "examples" / "maxpool_backward" / "wrong_maxpool_overwrite_overlaps.py"
     _, first = grade("maxpool_backward", path, "--seed", "99")
     _, again = grade("maxpool_backward", path, "--seed", "99")
     _, other = grade("maxpool_backward", path, "--seed", "100")
@@ -55,7 +55,7 @@ def test_a_block_only_submission_passes_and_says_so_in_both_languages(grade):
 
 
 def test_each_check_reports_its_shape_check_and_max_abs_error(grade):
-    _, document = grade("conv_backward", ROOT / "examples" / "conv_backward" / "wrong_dw_no_transpose.py", "--seed", "3")
+    _, document = grade("conv_backward", ROOT / "examples" / "conv_backward" / "wrong_conv_dw_without_transpose.py", "--seed", "3")
     failed = [t for t in document["tests"] if t["status"] == "failed"]
     assert failed
     checks = {c["output"]: c for c in failed[0]["checks"]}
@@ -134,7 +134,7 @@ def test_both_sandbox_backends_grade_and_say_which_ran(backend, grade, tmp_path)
     config = tmp_path / "grader.yaml"
     config.write_text(f"tasks_root: {ROOT}\nsandbox: {backend}\n")
     _, right = grade("conv_backward", ROOT / "examples" / "conv_backward" / "correct.py", "--config", str(config))
-    _, wrong = grade("conv_backward", ROOT / "examples" / "conv_backward" / "wrong_db_keepdims.py", "--config", str(config))
+    _, wrong = grade("conv_backward", ROOT / "examples" / "conv_backward" / "wrong_conv_db_keepdims.py", "--config", str(config))
     assert right["status"] == "passed" and wrong["status"] == "failed"
     assert right["sandbox"]["backend"] == backend
     assert "own-uid" in right["sandbox"]["enforced"]

@@ -11,26 +11,26 @@ from feedback_support import EXAMPLES, REPO, SEED, SUBMISSIONS
 from grader import cases, misconceptions, reference, taskspec
 
 EXAMPLE_OF = {
-    "im2col_column_order_khkwc": ("im2col", "wrong_column_order"),
-    "im2col_transposed": ("im2col", "wrong_transposed"),
-    "im2col_padding_ignored": ("im2col", "wrong_no_padding"),
-    "im2col_stride_ignored": ("im2col", "wrong_stride_ignored"),
-    "col2im_assign_overlaps": ("col2im", "wrong_assign_overlaps"),
-    "col2im_average_overlaps": ("col2im", "wrong_average_overlaps"),
-    "col2im_padding_not_cropped": ("col2im", "wrong_padding_not_cropped"),
-    "col2im_reshape_without_transpose": ("col2im", "wrong_missing_transpose"),
-    "conv_dw_without_transpose": ("conv_backward", "wrong_dw_no_transpose"),
-    "conv_db_keepdims": ("conv_backward", "wrong_db_keepdims"),
-    "conv_db_wrong_axis": ("conv_backward", "wrong_db_axes"),
-    "conv_dout_not_nhwc": ("conv_backward", "wrong_dout_not_nhwc"),
-    "conv_dx_not_folded": ("conv_backward", "wrong_dx_im2col"),
-    "maxpool_average_rule": ("maxpool_backward", "wrong_average_rule"),
-    "maxpool_overwrite_overlaps": ("maxpool_backward", "wrong_overwrite_overlaps"),
-    "maxpool_padding_not_cropped": ("maxpool_backward", "wrong_no_crop"),
-    "maxpool_dout_not_nhwc": ("maxpool_backward", "wrong_transpose_missing"),
-    "maxpool_max_ignores_padding": ("maxpool_backward", "wrong_max_ignores_padding"),
-    "maxpool_grad_to_every_tied_max": ("maxpool_backward", "wrong_every_tied_max"),
-    "maxpool_grad_to_last_max": ("maxpool_backward", "wrong_last_max"),
+    "im2col_column_order_khkwc": ("im2col", "wrong_im2col_column_order_khkwc"),
+    "im2col_transposed": ("im2col", "wrong_im2col_transposed"),
+    "im2col_padding_ignored": ("im2col", "wrong_im2col_padding_ignored"),
+    "im2col_stride_ignored": ("im2col", "wrong_im2col_stride_ignored"),
+    "col2im_assign_overlaps": ("col2im", "wrong_col2im_assign_overlaps"),
+    "col2im_average_overlaps": ("col2im", "wrong_col2im_average_overlaps"),
+    "col2im_padding_not_cropped": ("col2im", "wrong_col2im_padding_not_cropped"),
+    "col2im_reshape_without_transpose": ("col2im", "wrong_col2im_reshape_without_transpose"),
+    "conv_dw_without_transpose": ("conv_backward", "wrong_conv_dw_without_transpose"),
+    "conv_db_keepdims": ("conv_backward", "wrong_conv_db_keepdims"),
+    "conv_db_wrong_axis": ("conv_backward", "wrong_conv_db_wrong_axis"),
+    "conv_dout_not_nhwc": ("conv_backward", "wrong_conv_dout_not_nhwc"),
+    "conv_dx_not_folded": ("conv_backward", "wrong_conv_dx_not_folded"),
+    "maxpool_average_rule": ("maxpool_backward", "wrong_maxpool_average_rule"),
+    "maxpool_overwrite_overlaps": ("maxpool_backward", "wrong_maxpool_overwrite_overlaps"),
+    "maxpool_padding_not_cropped": ("maxpool_backward", "wrong_maxpool_padding_not_cropped"),
+    "maxpool_dout_not_nhwc": ("maxpool_backward", "wrong_maxpool_dout_not_nhwc"),
+    "maxpool_max_ignores_padding": ("maxpool_backward", "wrong_maxpool_max_ignores_padding"),
+    "maxpool_grad_to_every_tied_max": ("maxpool_backward", "wrong_maxpool_grad_to_every_tied_max"),
+    "maxpool_grad_to_last_max": ("maxpool_backward", "wrong_maxpool_grad_to_last_max"),
 }
 SEED_TASKS = ["im2col", "col2im", "conv_backward", "maxpool_backward"]
 pytestmark = pytest.mark.usefixtures("prefetched")
@@ -92,7 +92,7 @@ def test_example_is_named_by_its_misconception(grade, identifier, lang):
 
 def test_a_diagnosis_is_shown_on_the_hidden_tests_it_explains(grade):
     """The larger hidden case of maxpool_backward (3x3 windows, stride 2) shows the average rule."""
-    document = grade("maxpool_backward", EXAMPLES / "maxpool_backward" / "wrong_average_rule.py").document
+    document = grade("maxpool_backward", EXAMPLES / "maxpool_backward" / "wrong_maxpool_average_rule.py").document
     large = next(t for t in document["tests"] if t["name"] == "large")
     assert large["visibility"] == "hidden" and large["status"] == "failed" and large["diagnoses"] == ["maxpool_average_rule"]
 

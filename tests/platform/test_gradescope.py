@@ -31,7 +31,7 @@ def grade_both(submission: Path | bytes, *extra: str) -> tuple[dict, dict]:
     return outputs[0], valid(outputs[1], SCHEMA)
 
 
-@pytest.mark.parametrize("name", ["correct.py", "correct_block.py", "wrong_dw_no_transpose.py", "wrong_db_keepdims.py"])
+@pytest.mark.parametrize("name", ["correct.py", "correct_block.py", "wrong_conv_dw_without_transpose.py", "wrong_conv_db_keepdims.py"])
 def test_results_carry_the_same_verdict_as_the_feedback(name):
     feedback, results = grade_both(EXAMPLES / "conv_backward" / name)
     assert results["score"] == feedback["score"]
@@ -47,7 +47,7 @@ def test_results_carry_the_same_verdict_as_the_feedback(name):
 
 
 def test_a_hidden_case_shows_no_inputs():
-    feedback, results = grade_both(EXAMPLES / "conv_backward" / "wrong_dw_no_transpose.py")
+    feedback, results = grade_both(EXAMPLES / "conv_backward" / "wrong_conv_dw_without_transpose.py")
     hidden = [t for t in results["tests"] if "hidden" in t["tags"]]
     assert hidden
     for test in hidden:
@@ -56,7 +56,7 @@ def test_a_hidden_case_shows_no_inputs():
 
 def test_a_failing_case_shows_its_diagnostics_and_the_shrunk_case_is_a_zero_point_test():
     done = run_grader("grade", "--task", "col2im", "--seed", "3", "--lang", "en", "--format", "gradescope",
-                      str(EXAMPLES / "col2im" / "wrong_assign_overlaps.py"))
+                      str(EXAMPLES / "col2im" / "wrong_col2im_assign_overlaps.py"))
     results = valid(json.loads(done.stdout), SCHEMA)
     failing = next(t for t in results["tests"] if t["status"] == "failed" and "visible" in t["tags"] and "fixed" in t["tags"])
     assert "```\n" in failing["output"] and "≠" in failing["output"]  # the error map, the worst element
@@ -143,7 +143,7 @@ def run_autograder(root: Path) -> dict:
 
 def test_run_autograder_grades_the_file_named_after_the_task(tmp_path):
     correct = (EXAMPLES / "conv_backward" / "correct.py").read_bytes()
-    wrong = (EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes()
+    wrong = (EXAMPLES / "conv_backward" / "wrong_conv_db_wrong_axis.py").read_bytes()
     root = autograder_layout(tmp_path, {"a_notes.py": wrong, "conv_backward.py": correct})
     results = run_autograder(root)
     assert results["extra_data"]["status"] == "passed"

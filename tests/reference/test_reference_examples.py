@@ -23,13 +23,13 @@ import numpy as np
 import pytest
 
 REQUIRED = {
-    "im2col": ["wrong_column_order", "wrong_no_padding", "wrong_transposed", "wrong_stride_ignored"],
-    "col2im": ["wrong_assign_overlaps", "wrong_average_overlaps", "wrong_padding_not_cropped",
-               "wrong_missing_transpose"],
-    "conv_backward": ["wrong_dw_no_transpose", "wrong_db_keepdims", "wrong_db_axes",
-                      "wrong_dout_not_nhwc", "wrong_dx_im2col"],
-    "maxpool_backward": ["wrong_average_rule", "wrong_overwrite_overlaps", "wrong_max_ignores_padding",
-                         "wrong_no_crop", "wrong_transpose_missing"],
+    "im2col": ["wrong_im2col_column_order_khkwc", "wrong_im2col_padding_ignored", "wrong_im2col_transposed", "wrong_im2col_stride_ignored"],
+    "col2im": ["wrong_col2im_assign_overlaps", "wrong_col2im_average_overlaps", "wrong_col2im_padding_not_cropped",
+               "wrong_col2im_reshape_without_transpose"],
+    "conv_backward": ["wrong_conv_dw_without_transpose", "wrong_conv_db_keepdims", "wrong_conv_db_wrong_axis",
+                      "wrong_conv_dout_not_nhwc", "wrong_conv_dx_not_folded"],
+    "maxpool_backward": ["wrong_maxpool_average_rule", "wrong_maxpool_overwrite_overlaps", "wrong_maxpool_max_ignores_padding",
+                         "wrong_maxpool_padding_not_cropped", "wrong_maxpool_dout_not_nhwc"],
 }
 
 
@@ -95,7 +95,7 @@ def test_correct_block_dedented_and_indented(task):
 
 
 # Mistakes in the tie rule (which of two equal maxima gets the gradient): wrong only where values tie.
-TIE_MISTAKES = {"wrong_every_tied_max.py", "wrong_last_max.py"}
+TIE_MISTAKES = {"wrong_maxpool_grad_to_every_tied_max.py", "wrong_maxpool_grad_to_last_max.py"}
 
 
 @pytest.mark.parametrize("task,path", WRONG, ids=[f"{t}/{p.name}" for t, p in WRONG])
