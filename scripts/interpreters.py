@@ -6,7 +6,8 @@ for the smoke grading of tests/platform/test_interpreters.py. Part of the set-up
 
 Looks in every folder of PATH (python3.11, python3.12, python3.13, python3) and under pyenv
 ($PYENV_ROOT/versions/*/bin, default ~/.pyenv); an interpreter found several ways counts once
-(by its real executable). The one .venv was made from uses .venv itself; each other gets
+(by its real executable). The one this script runs on uses its own environment (.venv, made
+by scripts/setup.sh, which has the grader); each other gets
 .interpreters/<version>-<hash>/ (git-ignored), made with its own venv module, the grader
 installed editable with the container's pins (deploy/requirements.txt as constraints, as
 scripts/setup.sh does). A venv is reused while its interpreter, pyproject.toml and
@@ -110,7 +111,7 @@ def main() -> int:
         seen.add(executable)
         if ".".join(version.split(".")[:2]) not in SUPPORTED:
             continue
-        if executable == own_base:
+        if executable == own_base and (Path(sys.prefix) / "bin" / "grader").exists():
             venv, done = Path(sys.prefix), "the set-up's own .venv"
         else:
             venv, done = make_venv(executable, version)
