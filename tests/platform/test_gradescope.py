@@ -213,15 +213,18 @@ def test_setup_and_run_autograder_use_only_what_the_zip_holds(tmp_path):
 
 def test_the_zip_goes_to_a_folder_git_ignores_by_default(tmp_path):
     default = REPO / "dist" / "gradescope" / "autograder-relu_backward.zip"
-    existed = default.exists()
+    made = [folder for folder in (default.parent.parent, default.parent, default) if not folder.exists()]
     done = subprocess.run(["bash", str(BUILD), "relu_backward"], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHON": sys.executable})
     try:
         assert done.returncode == 0 and str(default) in done.stdout, done.stderr
         assert subprocess.run(["git", "-C", str(REPO), "check-ignore", "-q", str(default)]).returncode == 0
-    finally:
-        if not existed:
-            default.unlink(missing_ok=True)
+    finally:  # leave the checkout as it was
+        for path in reversed(made):
+            if path == default:
+                path.unlink(missing_ok=True)
+            else:
+                path.rmdir()
 
 
 @pytest.mark.parametrize("args,says", [(["no_such_task"], "unknown task"), (["im2col", "fr"], "zh or en")])
