@@ -32,18 +32,7 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
-python=""
-for candidate in python3.11 python3; do
-  if command -v "$candidate" >/dev/null 2>&1 &&
-     "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
-    python=$candidate
-    break
-  fi
-done
-if [ -z "$python" ]; then
-  echo "setup: Python 3.11 is required (python3.11 not found)" >&2
-  exit 1
-fi
+python=$(bash scripts/python.sh)  # 3.11, 3.12 or 3.13; 3.11 first (scripts/python.sh says why)
 
 # The runtime dependencies are installed at the versions the container pins
 # (deploy/requirements.txt as constraints): the tests run what the image ships, and a new

@@ -13,8 +13,8 @@ def test_the_class_summary_charts_are_drawn_in_proportion(watched, tmp_path):
     folder = tmp_path / "class"
     (folder / "group").mkdir(parents=True)
     conv = EXAMPLES / "conv_backward"
-    for name, example in (("a.py", "correct.py"), ("b.py", "correct.py"), ("c.py", "wrong_db_keepdims.py"),
-                          ("d.py", "wrong_dw_no_transpose.py"), ("group/<img src=x onerror=alert(1)>.py", "wrong_db_keepdims.py")):
+    for name, example in (("a.py", "correct.py"), ("b.py", "correct.py"), ("c.py", "wrong_conv_db_keepdims.py"),
+                          ("d.py", "wrong_conv_dw_without_transpose.py"), ("group/<img src=x onerror=alert(1)>.py", "wrong_conv_db_keepdims.py")):
         shutil.copy(conv / example, folder / name)
     out = tmp_path / "results.jsonl"
     done = subprocess.run([str(GRADER), "batch", "--task", "conv_backward", str(folder), "--out", str(out), "--lang", "en"],

@@ -16,7 +16,7 @@ from grader.feedback import htmlpage, svgcharts
 
 @pytest.fixture(scope="module")
 def overlaps():
-    return graded("col2im", EXAMPLES / "col2im" / "wrong_average_overlaps.py", "en")
+    return graded("col2im", EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py", "en")
 
 
 def write(tmp_path, name: str, html: str):
@@ -95,7 +95,7 @@ def test_the_policy_stops_a_script_even_if_one_got_into_the_page(watched, tmp_pa
 
 @pytest.mark.parametrize("lang,label", [("zh", "未通过"), ("en", "FAIL")])
 def test_both_languages_read_at_a_glance(watched, tmp_path, lang, label):
-    document = graded("maxpool_backward", EXAMPLES / "maxpool_backward" / "wrong_average_rule.py", lang)
+    document = graded("maxpool_backward", EXAMPLES / "maxpool_backward" / "wrong_maxpool_average_rule.py", lang)
     page = watched.open(write(tmp_path, f"maxpool_{lang}", render_html.render(document)))
     assert page.locator("html").get_attribute("lang") == htmlpage.HTML_LANG[lang]
     assert page.locator("header .badge").inner_text() == label

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from feedback_support import EXAMPLES, GRADER, SEED, SUBMISSIONS, Graded, make_config
+from feedback_support import EXAMPLES, GRADER, SEED, SEED_TASKS, SUBMISSIONS, Graded, make_config
 
 PARALLEL_GRADINGS = 2  # the machines this runs on have two cores
 
@@ -75,10 +75,10 @@ def grade(run_grader, configs, feedback_validator):
 
 @pytest.fixture(scope="session")
 def prefetched(grade):
-    """Every example and test submission graded in zh and en, two at a time, before the tests read them."""
-    jobs = [(path.parent.name, path, lang)
-            for path in sorted(EXAMPLES.glob("*/wrong_*.py")) + sorted(SUBMISSIONS.glob("*/*.py"))
-            for lang in ("zh", "en")]
-    jobs += [(path.parent.name, path, "en") for path in sorted(EXAMPLES.glob("*/correct.py"))]
+    """The seed tasks' examples and every test submission graded in zh and en, two at a time, before the
+    tests read them (every task's examples on several seeds: test_examples.py, through `grader batch`)."""
+    examples = [path for task in SEED_TASKS for path in sorted((EXAMPLES / task).glob("wrong_*.py"))]
+    jobs = [(path.parent.name, path, lang) for path in examples + sorted(SUBMISSIONS.glob("*/*.py")) for lang in ("zh", "en")]
+    jobs += [(task, EXAMPLES / task / "correct.py", "en") for task in SEED_TASKS]
     with ThreadPoolExecutor(PARALLEL_GRADINGS) as pool:
         list(pool.map(lambda job: grade(job[0], job[1], lang=job[2]), jobs))

@@ -46,7 +46,7 @@ def _assert_hidden_entry(test, lang):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_hidden_tests_show_status_code_and_diagnosis_only(grade, lang):
-    document = grade("col2im", EXAMPLES / "col2im" / "wrong_average_overlaps.py", lang=lang, shrink=True).document
+    document = grade("col2im", EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py", lang=lang, shrink=True).document
     hidden = [t for t in document["tests"] if t["visibility"] == "hidden"]
     assert any(t["status"] == "failed" and t["diagnoses"] == ["col2im_average_overlaps"] for t in hidden)
     for test in hidden:

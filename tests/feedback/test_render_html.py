@@ -86,11 +86,11 @@ def poisoned(document: dict, payload: str) -> dict:
 @pytest.fixture(scope="module")
 def overlaps(grade):
     """A failing col2im in English with shrinking: visible and hidden failures, a known mistake, a shrunk case."""
-    return grade("col2im", EXAMPLES / "col2im" / "wrong_average_overlaps.py", lang="en", shrink=True)
+    return grade("col2im", EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py", lang="en", shrink=True)
 
 
 def test_html_renders_the_json_document(grade, overlaps):
-    html = grade("col2im", EXAMPLES / "col2im" / "wrong_average_overlaps.py", lang="en", shrink=True, fmt="html").stdout
+    html = grade("col2im", EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py", lang="en", shrink=True, fmt="html").stdout
     assert html == render_html.render(overlaps.document)
     assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
 
@@ -202,7 +202,7 @@ def test_the_policy_allows_no_script_and_exactly_the_one_stylesheet(overlaps):
 
 @pytest.mark.parametrize("lang,label,html_lang", [("zh", "未通过", "zh-CN"), ("en", "FAIL", "en")])
 def test_labels_come_from_the_catalog_of_the_feedbacks_language(grade, lang, label, html_lang):
-    document = grade("col2im", EXAMPLES / "col2im" / "wrong_average_overlaps.py", lang=lang).document
+    document = grade("col2im", EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py", lang=lang).document
     html = render_html.render(document)
     assert f'<html lang="{html_lang}">' in html and f">{label}</span>" in html
     assert document["summary"] in html

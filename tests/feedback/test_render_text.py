@@ -18,12 +18,12 @@ SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 UPDATE = os.environ.get("UPDATE_SNAPSHOTS") == "1"
 
 RENDERED = [
-    ("col2im_average_overlaps_en", "col2im", EXAMPLES / "col2im" / "wrong_average_overlaps.py", "en", True),
-    ("conv_db_keepdims_zh", "conv_backward", EXAMPLES / "conv_backward" / "wrong_db_keepdims.py", "zh", False),
+    ("col2im_average_overlaps_en", "col2im", EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py", "en", True),
+    ("conv_db_keepdims_zh", "conv_backward", EXAMPLES / "conv_backward" / "wrong_conv_db_keepdims.py", "zh", False),
     ("conv_runtime_error_en", "conv_backward", EXAMPLES / "conv_backward" / "wrong_col2im_no_stride_pad.py", "en", True),
     ("col2im_syntax_error_block_zh", "col2im", SUBMISSIONS / "col2im" / "unclosed_bracket_block.py", "zh", True),
     ("conv_db_never_set_en", "conv_backward", SUBMISSIONS / "conv_backward" / "db_never_set_block.py", "en", False),
-    ("maxpool_average_rule_zh", "maxpool_backward", EXAMPLES / "maxpool_backward" / "wrong_average_rule.py", "zh", True),
+    ("maxpool_average_rule_zh", "maxpool_backward", EXAMPLES / "maxpool_backward" / "wrong_maxpool_average_rule.py", "zh", True),
     ("im2col_import_error_en", "im2col", SUBMISSIONS / "im2col" / "imports_utils.py", "en", False),
     ("maxpool_correct_en", "maxpool_backward", EXAMPLES / "maxpool_backward" / "correct.py", "en", True),
 ]
@@ -48,9 +48,9 @@ def test_text_renders_the_json_document(grade, name, task, path, lang, shrink):
 
 
 def test_layout_of_a_failing_run(grade):
-    text = grade("col2im", EXAMPLES / "col2im" / "wrong_average_overlaps.py", shrink=True, fmt="text").stdout
+    text = grade("col2im", EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py", shrink=True, fmt="text").stdout
     lines = text.split("\n")
-    document = grade("col2im", EXAMPLES / "col2im" / "wrong_average_overlaps.py", shrink=True).document
+    document = grade("col2im", EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py", shrink=True).document
     assert lines[0].startswith("FAIL ") and document["summary"] in lines[0]
     for test in document["tests"]:
         assert sum(1 for line in lines if line.split()[1:2] == [test["name"]]) == 1
@@ -65,7 +65,7 @@ def test_colour_on_a_terminal(configs):
         leader, follower = pty.openpty()
         process = subprocess.Popen([str(GRADER), "--config", str(configs["quick"]), "grade", "--task", "col2im",
                                     "--seed", str(SEED), "--lang", "en", "--format", "text",
-                                    str(EXAMPLES / "col2im" / "wrong_average_overlaps.py")],
+                                    str(EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py")],
                                    stdout=follower, stderr=subprocess.DEVNULL, env=env)
         os.close(follower)
         chunks = []

@@ -12,7 +12,7 @@ from feedback_support import EXAMPLES, REPO, SEED
 from grader.grading import reference
 from grader.spec import cases, taskspec
 
-WRONG = EXAMPLES / "col2im" / "wrong_average_overlaps.py"
+WRONG = EXAMPLES / "col2im" / "wrong_col2im_average_overlaps.py"
 
 
 @pytest.fixture(scope="module")

@@ -18,9 +18,9 @@ def _size(shapes):
 
 
 @pytest.mark.parametrize("task,example,identifier", [
-    ("col2im", "wrong_average_overlaps", "col2im_average_overlaps"),
-    ("maxpool_backward", "wrong_average_rule", "maxpool_average_rule"),
-    ("conv_backward", "wrong_dw_no_transpose", "conv_dw_without_transpose"),
+    ("col2im", "wrong_col2im_average_overlaps", "col2im_average_overlaps"),
+    ("maxpool_backward", "wrong_maxpool_average_rule", "maxpool_average_rule"),
+    ("conv_backward", "wrong_conv_dw_without_transpose", "conv_dw_without_transpose"),
 ])
 def test_failing_submission_is_shrunk(grade, task, example, identifier):
     document = grade(task, EXAMPLES / task / f"{example}.py", shrink=True).document
@@ -80,8 +80,8 @@ def test_candidate_inputs_come_from_the_seed_and_index():
     assert (first.inputs["x"] == again.inputs["x"]).all() and not (first.inputs["x"] == other.inputs["x"]).all()
 
 
-@pytest.mark.parametrize("example,identifier", [("wrong_every_tied_max", "maxpool_grad_to_every_tied_max"),
-                                                ("wrong_last_max", "maxpool_grad_to_last_max")])
+@pytest.mark.parametrize("example,identifier", [("wrong_maxpool_grad_to_every_tied_max", "maxpool_grad_to_every_tied_max"),
+                                                ("wrong_maxpool_grad_to_last_max", "maxpool_grad_to_last_max")])
 def test_a_failure_that_needs_ties_shrinks_to_a_case_with_ties(grade, run_grader, tmp_path, example, identifier):
     """The candidates are drawn as the tie case they start from draws (integers), so the failure
     is still there in a smaller case, and `grader replay` rebuilds that case with the same inputs."""

@@ -1,9 +1,9 @@
 """Realistic wrong answers to every task, written as edits of a textbook solution.
 
 Each task has a textbook solution (the blanks of its template filled with the code a course's
-answer key would give) and mutants of it: one edit each, the mistakes students make (a tie
-rule, .squeeze(), an off-by-one in a size, a forgotten stride or padding, axis orders,
-keepdims, = for +=, a mean for a sum...). A mutant is (task, id, edits) where each edit is
+answer key would give: those of examples/<task>/correct.py) and mutants of it: one edit each,
+the mistakes students make (a tie rule, .squeeze(), an off-by-one in a size, a forgotten
+stride or padding, axis orders, keepdims, = for +=, a mean for a sum...). A mutant is (task, id, edits) where each edit is
 (old, new) and ``old`` occurs exactly once in the textbook file. Every mutant is wrong on
 some valid case of the task (checked against the reference by tests/mutation); the correct
 variants (examples/*/correct*.py, the references, the textbook files) are right on all.
@@ -15,6 +15,7 @@ the kill rate of this grader or of another checkout's).
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,86 +26,22 @@ TASKS = SEED_TASKS + ["affine_backward", "avgpool_backward", "conv_forward", "co
                       "maxpool_forward", "relu_backward"]
 
 
-def _block(path: str) -> str:
-    return (REPO / path).read_text(encoding="utf-8")
+def _blanks(path: Path) -> list[str]:
+    """The code of each blank of a filled-in template, dedented."""
+    blocks, inside = [], None
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line.strip() == BEGIN:
+            inside = []
+        elif line.strip() == END:
+            blocks.append(textwrap.dedent("\n".join(inside)).strip("\n") + "\n")
+            inside = None
+        elif inside is not None:
+            inside.append(line)
+    return blocks
 
 
-# The code of each blank, as an answer key gives it (the seed tasks': their examples' own).
-TEXTBOOK = {
-    "im2col": [_block("examples/im2col/correct_block.py")],
-    "col2im": [_block("examples/col2im/correct_block.py")],
-    "conv_backward": [_block("examples/conv_backward/correct_block.py")],
-    "maxpool_backward": [_block("examples/maxpool_backward/correct_block.py")],
-    "affine_backward": ["""\
-dx = np.dot(dout, self.W.T)
-self.dW = np.dot(self.x.T, dout)
-self.db = np.sum(dout, axis=0)
-dx = dx.reshape(*self.original_x_shape)
-return dx
-"""],
-    "avgpool_backward": ["""\
-dout = dout.transpose(0, 2, 3, 1)
-pool_size = self.pool_h * self.pool_w
-dcol = np.repeat(dout.reshape(-1, 1) / pool_size, pool_size, axis=1)
-dcol = dcol.reshape(-1, self.x.shape[1] * pool_size)
-dx = col2im(dcol, self.x.shape, self.pool_h, self.pool_w, self.stride, self.pad)
-return dx
-"""],
-    "conv_forward": ["""\
-FN, C, FH, FW = self.W.shape
-N, C, H, W = x.shape
-out_h = (H + 2 * self.pad - FH) // self.stride + 1
-out_w = (W + 2 * self.pad - FW) // self.stride + 1
-col = im2col(x, FH, FW, self.stride, self.pad)
-col_W = self.W.reshape(FN, -1).T
-out = np.dot(col, col_W) + self.b
-out = out.reshape(N, out_h, out_w, -1).transpose(0, 3, 1, 2)
-self.x = x
-self.col = col
-self.col_W = col_W
-return out
-"""],
-    "conv_transpose": ["""\
-C_in, C_out, FH, FW = self.W.shape
-N, _, H, W = x.shape
-out_h = (H - 1) * self.stride - 2 * self.pad + FH
-out_w = (W - 1) * self.stride - 2 * self.pad + FW
-x_row = x.transpose(0, 2, 3, 1).reshape(-1, C_in)
-col = np.dot(x_row, self.W.reshape(C_in, -1))
-out = col2im(col, (N, C_out, out_h, out_w), FH, FW, self.stride, self.pad)
-out = out + self.b.reshape(1, C_out, 1, 1)
-self.x = x
-return out
-""", """\
-C_in, C_out, FH, FW = self.W.shape
-N, _, H, W = self.x.shape
-dcol = im2col(dout, FH, FW, self.stride, self.pad)
-self.db = np.sum(dout, axis=(0, 2, 3))
-x_rows = self.x.transpose(0, 2, 3, 1).reshape(-1, C_in)
-self.dW = np.dot(x_rows.T, dcol).reshape(C_in, C_out, FH, FW)
-dx_row = np.dot(dcol, self.W.reshape(C_in, -1).T)
-return dx_row.reshape(N, H, W, C_in).transpose(0, 3, 1, 2)
-"""],
-    "maxpool_forward": ["""\
-N, C, H, W = x.shape
-out_h = (H + 2 * self.pad - self.pool_h) // self.stride + 1
-out_w = (W + 2 * self.pad - self.pool_w) // self.stride + 1
-col = im2col(x, self.pool_h, self.pool_w, self.stride, self.pad)
-col = col.reshape(-1, self.pool_h * self.pool_w)
-arg_max = np.argmax(col, axis=1)
-out = np.max(col, axis=1)
-out = out.reshape(N, out_h, out_w, C).transpose(0, 3, 1, 2)
-self.x = x
-self.arg_max = arg_max
-return out
-"""],
-    "relu_backward": ["""\
-dout = dout.copy()
-dout[self.mask] = 0
-dx = dout
-return dx
-"""],
-}
+# The code of each blank, as an answer key gives it: the task's correct example.
+TEXTBOOK = {task: _blanks(REPO / "examples" / task / "correct.py") for task in TASKS}
 
 
 def fill(template: str, blocks: list[str]) -> str:

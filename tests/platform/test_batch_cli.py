@@ -27,9 +27,9 @@ def batch(source: Path, out: Path, *extra: str, timeout: float = 600) -> subproc
 def classroom(tmp_path) -> Path:
     folder = tmp_path / "class"
     (folder / "group-b").mkdir(parents=True)
-    for example in ("correct.py", "correct_block.py", "wrong_db_axes.py", "wrong_dw_no_transpose.py"):
+    for example in ("correct.py", "correct_block.py", "wrong_conv_db_wrong_axis.py", "wrong_conv_dw_without_transpose.py"):
         shutil.copy(CONV / example, folder / example)
-    shutil.copy(CONV / "wrong_db_keepdims.py", folder / "group-b" / "dora.py")
+    shutil.copy(CONV / "wrong_conv_db_keepdims.py", folder / "group-b" / "dora.py")
     (folder / "syntax_error.py").write_text("class Convolution(:\n")
     (folder / "notes.txt").write_text("not a submission")
     (folder / ".hidden.py").write_text("raise SystemExit")
@@ -43,7 +43,7 @@ def test_a_class_is_graded_one_line_per_submission_with_a_summary(classroom, tmp
     lines = by_file(out)
     for line in lines.values():
         valid(line, "batch-results.schema.json")
-    assert set(lines) == {"correct.py", "correct_block.py", "wrong_db_axes.py", "wrong_dw_no_transpose.py",
+    assert set(lines) == {"correct.py", "correct_block.py", "wrong_conv_db_wrong_axis.py", "wrong_conv_dw_without_transpose.py",
                           "group-b/dora.py", "syntax_error.py"}
     assert {name for name, line in lines.items() if line["status"] == "passed"} == {"correct.py", "correct_block.py"}
     assert lines["syntax_error.py"]["gradable"] is False and lines["syntax_error.py"]["codes"] == ["COMPILE_ERROR"]
@@ -66,8 +66,8 @@ def test_a_class_is_graded_one_line_per_submission_with_a_summary(classroom, tmp
 def test_the_same_seed_replays_one_submission_alone(classroom, tmp_path):
     out = tmp_path / "results.jsonl"
     assert batch(classroom, out).returncode == 0
-    line = by_file(out)["wrong_dw_no_transpose.py"]
-    alone = run_grader("grade", "--task", "conv_backward", "--seed", str(line["seed"]), str(classroom / "wrong_dw_no_transpose.py"))
+    line = by_file(out)["wrong_conv_dw_without_transpose.py"]
+    alone = run_grader("grade", "--task", "conv_backward", "--seed", str(line["seed"]), str(classroom / "wrong_conv_dw_without_transpose.py"))
     document = json.loads(alone.stdout)
     assert (document["score"], document["status"]) == (line["score"], line["status"])
 
@@ -75,7 +75,7 @@ def test_the_same_seed_replays_one_submission_alone(classroom, tmp_path):
 def test_an_interrupted_batch_resumes_where_it_stopped(tmp_path):
     folder = tmp_path / "class"
     folder.mkdir()
-    sources = [CORRECT_CONV, CONV / "wrong_db_axes.py", CONV / "wrong_dw_no_transpose.py"]
+    sources = [CORRECT_CONV, CONV / "wrong_conv_db_wrong_axis.py", CONV / "wrong_conv_dw_without_transpose.py"]
     for number in range(40):
         shutil.copy(sources[number % 3], folder / f"student{number:02}.py")
     out = tmp_path / "results.jsonl"
@@ -109,7 +109,7 @@ def test_a_zip_is_graded_by_the_names_inside_it(tmp_path):
     archive = tmp_path / "class.zip"
     with zipfile.ZipFile(archive, "w") as zipped:
         zipped.write(CORRECT_CONV, "alice/solution.py")
-        zipped.write(CONV / "wrong_db_axes.py", "bob/solution.py")
+        zipped.write(CONV / "wrong_conv_db_wrong_axis.py", "bob/solution.py")
         zipped.writestr("__MACOSX/alice/._solution.py", b"\x00\x05\x16\x07")
         zipped.writestr("bob/readme.md", "hello")
     out = tmp_path / "results.jsonl"

@@ -116,14 +116,14 @@ def test_the_documented_stdin_form(image):
 
 def test_a_wrong_submission_gets_its_verdict_in_the_image(image):
     done = image.run("grade", "--task", "conv_backward", "--lang", "en", "-",
-                     stdin=(EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes())
+                     stdin=(EXAMPLES / "conv_backward" / "wrong_conv_db_wrong_axis.py").read_bytes())
     assert done.returncode == 0 and feedback(done)["status"] == "failed"
 
 
 def test_the_mounted_folder_form(image, tmp_path):
     submissions = folder(tmp_path, "submission", {
         "alice.py": CORRECT_CONV.read_bytes(),
-        "bob.py": (EXAMPLES / "conv_backward" / "wrong_dw_no_transpose.py").read_bytes(),
+        "bob.py": (EXAMPLES / "conv_backward" / "wrong_conv_dw_without_transpose.py").read_bytes(),
         "carol.py": PROBE,
     }, owner=0)
     results = folder(tmp_path, "results", {})

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,7 @@ from platform_support import EXAMPLES, REPO, run_grader, valid
 
 SCHEMA = "gradescope-results.schema.json"
 RUN_AUTOGRADER = REPO / "deploy" / "gradescope" / "run_autograder"
+BUILD = REPO / "deploy" / "gradescope" / "build.sh"
 
 
 def grade_both(submission: Path | bytes, *extra: str) -> tuple[dict, dict]:
@@ -31,7 +35,7 @@ def grade_both(submission: Path | bytes, *extra: str) -> tuple[dict, dict]:
     return outputs[0], valid(outputs[1], SCHEMA)
 
 
-@pytest.mark.parametrize("name", ["correct.py", "correct_block.py", "wrong_dw_no_transpose.py", "wrong_db_keepdims.py"])
+@pytest.mark.parametrize("name", ["correct.py", "correct_block.py", "wrong_conv_dw_without_transpose.py", "wrong_conv_db_keepdims.py"])
 def test_results_carry_the_same_verdict_as_the_feedback(name):
     feedback, results = grade_both(EXAMPLES / "conv_backward" / name)
     assert results["score"] == feedback["score"]
@@ -47,7 +51,7 @@ def test_results_carry_the_same_verdict_as_the_feedback(name):
 
 
 def test_a_hidden_case_shows_no_inputs():
-    feedback, results = grade_both(EXAMPLES / "conv_backward" / "wrong_dw_no_transpose.py")
+    feedback, results = grade_both(EXAMPLES / "conv_backward" / "wrong_conv_dw_without_transpose.py")
     hidden = [t for t in results["tests"] if "hidden" in t["tags"]]
     assert hidden
     for test in hidden:
@@ -56,7 +60,7 @@ def test_a_hidden_case_shows_no_inputs():
 
 def test_a_failing_case_shows_its_diagnostics_and_the_shrunk_case_is_a_zero_point_test():
     done = run_grader("grade", "--task", "col2im", "--seed", "3", "--lang", "en", "--format", "gradescope",
-                      str(EXAMPLES / "col2im" / "wrong_assign_overlaps.py"))
+                      str(EXAMPLES / "col2im" / "wrong_col2im_assign_overlaps.py"))
     results = valid(json.loads(done.stdout), SCHEMA)
     failing = next(t for t in results["tests"] if t["status"] == "failed" and "visible" in t["tags"] and "fixed" in t["tags"])
     assert "```\n" in failing["output"] and "≠" in failing["output"]  # the error map, the worst element
@@ -123,10 +127,20 @@ def test_the_schema_accepts_the_specifications_own_examples():
     valid({"tests": [{"name": "Compilation check", "status": "passed", "score": 0}]}, SCHEMA)
 
 
+def build(tmp_path: Path, task: str = "conv_backward", lang: str = "en") -> Path:
+    """The autograder zip of ``task`` that deploy/gradescope/build.sh makes."""
+    out = tmp_path / f"autograder-{task}.zip"
+    done = subprocess.run(["bash", str(BUILD), task, lang, str(out)], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHON": sys.executable})
+    assert done.returncode == 0, done.stderr
+    return out
+
+
 def autograder_layout(tmp_path: Path, submissions: dict[str, bytes]) -> Path:
+    """/autograder as Gradescope lays it out: the zip unpacked in source/, the submission beside it."""
     root = tmp_path / "autograder"
-    shutil.copytree(REPO, root / "source", ignore=shutil.ignore_patterns(".venv", ".git", "__pycache__", "tests"))
-    (root / "source" / "task").write_text("conv_backward\n")
+    with zipfile.ZipFile(build(tmp_path)) as archive:
+        archive.extractall(root / "source")
     (root / "submission").mkdir()
     for name, data in submissions.items():
         (root / "submission" / name).write_bytes(data)
@@ -143,7 +157,7 @@ def run_autograder(root: Path) -> dict:
 
 def test_run_autograder_grades_the_file_named_after_the_task(tmp_path):
     correct = (EXAMPLES / "conv_backward" / "correct.py").read_bytes()
-    wrong = (EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes()
+    wrong = (EXAMPLES / "conv_backward" / "wrong_conv_db_wrong_axis.py").read_bytes()
     root = autograder_layout(tmp_path, {"a_notes.py": wrong, "conv_backward.py": correct})
     results = run_autograder(root)
     assert results["extra_data"]["status"] == "passed"
@@ -154,3 +168,67 @@ def test_run_autograder_without_any_python_file_still_writes_results(tmp_path):
     root = autograder_layout(tmp_path, {"readme.txt": b"I forgot the code"})
     results = run_autograder(root)
     assert results["score"] == 0 and results["extra_data"]["status"] == "failed"
+
+
+def _packed(archive: Path) -> set[str]:
+    with zipfile.ZipFile(archive) as opened:
+        return {name.rstrip("/") for name in opened.namelist()}
+
+
+@pytest.mark.parametrize("task,support", [("conv_backward", ["student_template/utils.py"]), ("im2col", [])])
+def test_the_zip_holds_what_the_autograder_needs_and_nothing_else(tmp_path, task, support):
+    packed = _packed(build(tmp_path, task, "zh"))
+    package = set(subprocess.run(["git", "-C", str(REPO), "ls-files", "--", "grader"], capture_output=True, text=True,
+                                 check=True).stdout.split())
+    files = {name for name in packed if not any(other.startswith(name + "/") for other in packed)}
+    assert files == {"setup.sh", "run_autograder", "task", "lang", "pyproject.toml", "README.md", "grader.yaml",
+                     "deploy/requirements.txt", f"tasks/{task}.yaml", f"student_template/{task}.py",
+                     f"reference/{task}.py", *support} | package
+    assert not {name.split("/")[0] for name in packed} & {"tests", "bench", "examples", "docs", "scripts", ".git",
+                                                          ".venv", ".interpreters", "dist", "Dockerfile", ".ci"}
+    assert not [name for name in packed if "__pycache__" in name or name.endswith(".pyc")]
+    with zipfile.ZipFile(tmp_path / f"autograder-{task}.zip") as opened:
+        assert opened.read("task").decode().strip() == task and opened.read("lang").decode().strip() == "zh"
+        assert opened.getinfo("run_autograder").external_attr >> 16 & 0o111, "run_autograder is executable"
+        # no correct answer but the task's own (hidden) reference
+        correct = (EXAMPLES / "conv_backward" / "correct_block.py").read_bytes()
+        assert not any(correct in opened.read(name) for name in opened.namelist() if not name.endswith("/"))
+
+
+def test_setup_and_run_autograder_use_only_what_the_zip_holds(tmp_path):
+    """Every path of /autograder/source the two scripts read is packed; Gradescope copies run_autograder
+    from the zip's root to /autograder/run_autograder."""
+    packed = _packed(build(tmp_path))
+    assert {"setup.sh", "run_autograder"} <= packed
+    for script in ("setup.sh", "run_autograder"):
+        text = (REPO / "deploy" / "gradescope" / script).read_text(encoding="utf-8")
+        used = re.findall(r"(?:/autograder/source|\$root/source)/([\w./-]+)", text)
+        assert used or script == "setup.sh" and "/autograder/source" in text
+        missing = [path for path in used if path.rstrip("/") not in packed]
+        assert not missing, f"{script} reads {missing}, which the zip does not hold"
+        assert not re.findall(r"/autograder/source/(?:tests|examples|bench|scripts|docs)\b", text)
+    assert "deploy/requirements.txt" in re.findall(r"/autograder/source/([\w./-]+)",
+                                                   (REPO / "deploy" / "gradescope" / "setup.sh").read_text())
+
+
+def test_the_zip_goes_to_a_folder_git_ignores_by_default(tmp_path):
+    default = REPO / "dist" / "gradescope" / "autograder-relu_backward.zip"
+    made = [folder for folder in (default.parent.parent, default.parent, default) if not folder.exists()]
+    done = subprocess.run(["bash", str(BUILD), "relu_backward"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHON": sys.executable})
+    try:
+        assert done.returncode == 0 and str(default) in done.stdout, done.stderr
+        assert subprocess.run(["git", "-C", str(REPO), "check-ignore", "-q", str(default)]).returncode == 0
+    finally:  # leave the checkout as it was
+        for path in reversed(made):
+            if path == default:
+                path.unlink(missing_ok=True)
+            else:
+                path.rmdir()
+
+
+@pytest.mark.parametrize("args,says", [(["no_such_task"], "unknown task"), (["im2col", "fr"], "zh or en")])
+def test_build_refuses_a_wrong_argument(tmp_path, args, says):
+    done = subprocess.run(["bash", str(BUILD), *args, str(tmp_path / "out.zip")], capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHON": sys.executable})
+    assert done.returncode == 2 and says in done.stderr and not (tmp_path / "out.zip").exists()

@@ -140,7 +140,7 @@ def test_a_correct_file_is_graded_while_the_request_waits(service):
 def test_the_asynchronous_form_answers_202_with_location_then_the_grading_can_be_waited_for(service):
     with service.client("platform") as client:
         response = client.post("/v1/gradings", params={"wait": 0},
-                               json=submission_body((EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes()))
+                               json=submission_body((EXAMPLES / "conv_backward" / "wrong_conv_db_wrong_axis.py").read_bytes()))
         assert response.status_code == 202
         grading = response.json()
         assert response.headers["location"] == f"/v1/gradings/{grading['id']}"

@@ -20,8 +20,8 @@ SEED = 4242
 SUBMISSIONS = {
     "correct": (EXAMPLES / "conv_backward" / "correct.py").read_bytes(),
     "correct_block": (EXAMPLES / "conv_backward" / "correct_block.py").read_bytes(),
-    "wrong_db_axes": (EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes(),
-    "wrong_dw_no_transpose": (EXAMPLES / "conv_backward" / "wrong_dw_no_transpose.py").read_bytes(),
+    "wrong_conv_db_wrong_axis": (EXAMPLES / "conv_backward" / "wrong_conv_db_wrong_axis.py").read_bytes(),
+    "wrong_conv_dw_without_transpose": (EXAMPLES / "conv_backward" / "wrong_conv_dw_without_transpose.py").read_bytes(),
     "does_not_compile": b"class Convolution:\n    def backward(self, dout)\n        return dout\n",
 }
 

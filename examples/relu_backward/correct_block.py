@@ -1,0 +1,4 @@
+dout = dout.copy()
+dout[self.mask] = 0
+dx = dout
+return dx
