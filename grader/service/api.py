@@ -139,6 +139,10 @@ def rendered(document: dict, output_format: str) -> dict | str | None:
         from .. import render_text
 
         return render_text.render(document, colour=False)
+    if output_format == "html":
+        from .. import render_html
+
+        return render_html.render(document)
     return None
 
 
