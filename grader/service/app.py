@@ -392,6 +392,8 @@ def create_app(service: Service) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    if service.settings.values["practice_page"]:
+        routes += pages.practice_routes(pages.load_practice_page())
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         Problem: _on_problem, HTTPException: _on_http_exception, Exception: _on_anything_else})
     app.state.service = service
