@@ -24,7 +24,7 @@ from grader import htmlpage, render_html, taskspec
 from grader.config import load as load_config
 from grader.service import api
 from grader.yamldoc import SCHEMA_DIR
-from service_support import CORRECT_CONV, EXAMPLES, REPO, TOKENS, submission_body, validate_against
+from service_support import CORRECT_CONV, EXAMPLES, REPO, TOKENS, directives, submission_body, validate_against
 
 PROBLEM_TYPE = re.compile(r"^https://cnn-grader\.invalid/problems/[a-z-]+$")
 
@@ -172,10 +172,6 @@ def test_the_html_format_carries_the_page_that_grade_format_html_prints(service)
     page = grading["rendered"]
     assert page == render_html.render(grading["feedback"])
     assert page.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in page and "heat-map" in page
-
-
-def directives(policy: str) -> dict[str, list[str]]:
-    return {name: sources for name, *sources in (part.split() for part in policy.split(";") if part.strip())}
 
 
 def test_a_gradings_feedback_page_is_served_as_html_with_its_policy_as_a_header(service):

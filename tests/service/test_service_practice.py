@@ -22,13 +22,9 @@ from grader.service import api, pages
 from grader.service import settings as service_settings
 from grader.service.app import create_app
 from grader.service.lifecycle import Service
-from service_support import TOKENS, write_config
+from service_support import TOKENS, directives, labels, write_config
 
 PRACTICE = pages.PRACTICE_DIR
-
-
-def directives(policy: str) -> dict[str, list[str]]:
-    return {name: sources for name, *sources in (part.split() for part in policy.split(";") if part.strip())}
 
 
 class _Markup(HTMLParser):
@@ -56,21 +52,6 @@ def markup(html: str) -> _Markup:
     parser = _Markup()
     parser.feed(html)
     return parser
-
-
-def labels() -> dict[str, dict[str, str]]:
-    """labels.js's two tables, read strictly: every line of a table must be `key: "text",`."""
-    text = (PRACTICE / "labels.js").read_text(encoding="utf-8")
-    tables = {}
-    for lang, body in re.findall(r"\n  (\w+): Object\.freeze\(\{\n(.*?)\n  \}\),", text, re.S):
-        entries = {}
-        for line in body.splitlines():
-            match = re.fullmatch(r'    (\w+): "((?:[^"\\]|\\.)*)",', line)
-            assert match, f"labels.js, {lang}: a line that is not `key: \"text\",`: {line!r}"
-            assert match.group(1) not in entries, f"labels.js, {lang}: {match.group(1)} twice"
-            entries[match.group(1)] = match.group(2)
-        tables[lang] = entries
-    return tables
 
 
 # --- the page and its files --------------------------------------------------------------------

@@ -164,6 +164,8 @@
     if (reply.status === 0) return showStatus("bad", "network");
     if (reply.status === 401) {
       const reason = state.token ? "token_wrong" : "token_needed";
+      state.token = ""; // a token is kept only once the service took it
+      store("sessionStorage", "token", null);
       askForToken(reason);
       if (state.tasks === null) ui.workspace.hidden = true; // nothing to show before the token: the panel says why
       return state.task ? showStatus("warn", reason) : clearStatus();
@@ -213,7 +215,6 @@
     if (!token) return ui.tokenInput.focus();
     state.token = token;
     ui.tokenInput.value = "";
-    store("sessionStorage", "token", token);
     ui.tokenPanel.hidden = true;
     delete ui.tokenPanel.dataset.reason;
     clearStatus();
@@ -254,6 +255,7 @@
       explain(reply);
       return;
     }
+    if (state.token) store("sessionStorage", "token", state.token);
     const first = state.tasks === null;
     state.tasks = reply.body.tasks;
     ui.loading.hidden = true;
@@ -401,6 +403,7 @@
     const waiting = Math.ceil((state.retryUntil - Date.now()) / 1000);
     ui.grade.disabled = state.busy || !state.task || waiting > 0 || listedState(state.task && state.task.id) === "refused";
     ui.grade.textContent = state.busy ? t("grading_button") : waiting > 0 ? t("retry_button", { seconds: waiting }) : t("grade");
+    ui.grade.setAttribute("aria-busy", String(state.busy));
   }
 
   function gradingPath(reply) {
@@ -474,7 +477,7 @@
     state.gradedLang = grading.lang;
     ui.feedbackLang.hidden = grading.lang === state.lang;
     ui.result.hidden = false;
-    ui.result.scrollIntoView({ block: "start" });
+    if (ui.result.getBoundingClientRect().top > window.innerHeight - 80) ui.result.scrollIntoView({ block: "start" });
   }
 
   // --- start ----------------------------------------------------------------------------------
