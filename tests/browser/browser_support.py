@@ -38,7 +38,8 @@ def service_support():
     import importlib.util
 
     if "service_support" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("service_support", REPO / "tests" / "service" / "service_support.py")
+        path = REPO / "tests" / "service" / "service_support.py"
+        spec = importlib.util.spec_from_file_location("service_support", path)
         module = importlib.util.module_from_spec(spec)
         sys.modules["service_support"] = module
         spec.loader.exec_module(module)

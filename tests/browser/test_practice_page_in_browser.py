@@ -41,7 +41,8 @@ def practice(browser, tmp_path_factory):
     """The service (after ``browser``: without Chromium it is not started at all)."""
     folder = tmp_path_factory.mktemp("practice-service")
     (folder / "tokens.txt").write_text(f"student submit {TOKEN}\n", encoding="utf-8")
-    config = support.write_config(folder, {"tasks": ["conv_backward", "im2col"], "tokens_file": str(folder / "tokens.txt")})
+    config = support.write_config(folder, {"tasks": ["conv_backward", "im2col"],
+                                           "tokens_file": str(folder / "tokens.txt")})
     server = support.Server(folder, config)
     server.start()
     yield server
@@ -141,7 +142,8 @@ def test_a_student_enters_the_token_grades_a_correct_file_then_a_wrong_one(watch
     assert "bad" in kind.split() and message == label(lang, "failed", score=f"{failed['feedback']['score']:g}",
                                                       max=f"{failed['feedback']['max_score']:g}")
     first = next(t for t in failed["feedback"]["tests"] if t["status"] == "failed" and t["visibility"] == "visible")
-    error_map = next(c["diagnostics"]["error_map"] for c in first["checks"] if c.get("diagnostics", {}).get("error_map"))
+    error_map = next(check["diagnostics"]["error_map"] for check in first["checks"]
+                     if check.get("diagnostics", {}).get("error_map"))
     frame = frame_of(page, failed)
     opened = frame.locator(f'details.failure[open][data-name="{first["name"]}"]')
     assert opened.count() == 1, "the first failing visible test is open"
