@@ -10,8 +10,10 @@ has every label in both languages, and is gone (404) when service.practice_page 
 from __future__ import annotations
 
 import asyncio
+import fnmatch
 import hashlib
 import re
+import tomllib
 from html.parser import HTMLParser
 
 import httpx
@@ -22,7 +24,7 @@ from grader.service import api, pages
 from grader.service import settings as service_settings
 from grader.service.app import create_app
 from grader.service.lifecycle import Service
-from service_support import TOKENS, directives, labels, write_config
+from service_support import REPO, TOKENS, directives, labels, write_config
 
 PRACTICE = pages.PRACTICE_DIR
 
@@ -148,6 +150,15 @@ def test_every_label_is_there_in_both_languages_with_the_same_placeholders():
     used |= set(re.findall(r'"[a-z-]+": "(\w+)"', script))  # WAIT_AND_RETRY's problem types -> labels
     assert len(used) > 40
     assert sorted(used - tables["en"].keys()) == []
+
+
+def test_every_file_of_the_page_is_package_data_so_an_installed_grader_has_it():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = project["tool"]["setuptools"]["package-data"]["grader"]
+    files = [path.relative_to(REPO / "grader").as_posix() for path in PRACTICE.iterdir()]
+    served = [pages.PRACTICE_INDEX, *pages.PRACTICE_ASSETS]
+    assert sorted(files) == sorted(f"service/practice/{name}" for name in served), "only what the page uses"
+    assert not [name for name in files if not any(fnmatch.fnmatch(name, pattern) for pattern in patterns)]
 
 
 # --- on and off ----------------------------------------------------------------------------------
