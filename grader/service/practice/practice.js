@@ -31,7 +31,7 @@
     frame: $("feedback"),
   };
   const state = {
-    lang: "en", token: "", tasks: null, task: null, busy: false, retryUntil: 0, status: null,
+    lang: "en", token: "", tasks: null, task: null, busy: false, retryUntil: 0, retryTimer: 0, status: null,
     gradedLang: null, escaped: false, selecting: 0, undo: null,
   };
 
@@ -175,7 +175,7 @@
       const teacher = reply.body && typeof reply.body.task === "string" ? detail : "";
       return showStatus("bad", "refused_notice", {}, teacher && t("for_teacher") + " " + teacher);
     }
-    if (kind in WAIT_AND_RETRY) return waitBeforeRetry(WAIT_AND_RETRY[kind], retryAfter(reply));
+    if (Object.hasOwn(WAIT_AND_RETRY, kind)) return waitBeforeRetry(WAIT_AND_RETRY[kind], retryAfter(reply));
     if (reply.status === 413) return showStatus("bad", "too_large", {}, detail);
     if (kind === "unknown-task") return showStatus("bad", "unknown_task");
     if (reply.status === 422 || reply.status === 400) return showStatus("bad", "unreadable", {}, detail);
@@ -184,10 +184,11 @@
 
   function waitBeforeRetry(key, seconds) {
     state.retryUntil = Date.now() + seconds * 1000;
+    window.clearInterval(state.retryTimer);
     const tick = () => {
       const left = Math.ceil((state.retryUntil - Date.now()) / 1000);
       if (left <= 0) {
-        window.clearInterval(timer);
+        window.clearInterval(state.retryTimer);
         state.retryUntil = 0;
       } else if (state.status && state.status.key === key) {
         state.status.values = { seconds: left };
@@ -195,7 +196,7 @@
       }
       updateButton();
     };
-    const timer = window.setInterval(tick, 250);
+    state.retryTimer = window.setInterval(tick, 250);
     showStatus("warn", key, { seconds });
     updateButton();
   }
@@ -212,6 +213,10 @@
 
   function useToken() {
     const token = ui.tokenInput.value.trim();
+    if (!token && state.token && state.tasks !== null) {
+      ui.tokenPanel.hidden = true; // nothing typed: keep the token the service took
+      return;
+    }
     if (!token) return ui.tokenInput.focus();
     state.token = token;
     ui.tokenInput.value = "";
