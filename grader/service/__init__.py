@@ -15,6 +15,8 @@ One module, one job:
     webhooks    signed callbacks (Standard Webhooks), retried from the outbox
     metrics     the Prometheus metrics
     lifecycle   start-up (recovery, self-tests), readiness, drain and stop
+    pages       what a browser gets: a grading's feedback page, the practice page (practice/)
+                and the headers that keep them safe
     app         the HTTP routes (Starlette)
     server      uvicorn, with SIGTERM turned into a drain
 

@@ -139,6 +139,10 @@ def rendered(document: dict, output_format: str) -> dict | str | None:
         from ..feedback import text as render_text
 
         return render_text.render(document, colour=False)
+    if output_format == "html":
+        from ..feedback import html as render_html
+
+        return render_html.render(document)
     return None
 
 

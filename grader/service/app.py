@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from ..grading import submission
 from ..spec.cases import new_seed
-from . import api
+from . import api, pages
 from .auth import require
 from .lifecycle import Service
 from .problems import MEDIA_TYPE, Problem
@@ -40,6 +40,7 @@ MAX_WAIT_SECONDS = 600
 _GRADING_ID = re.compile(r"^[0-9a-f]{32}$")
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 STARTING_RETRY_SECONDS = 5
+NOT_FINISHED_RETRY_SECONDS = 1
 REFUSED_RETRY_SECONDS = 300
 
 
@@ -185,7 +186,9 @@ def _refuse_unless_serving(service: Service) -> None:
 
 async def _resource(service: Service, grading_id: str) -> dict:
     record = await asyncio.to_thread(service.store.get, grading_id)
-    return api.grading_resource(record, service.dispatcher.position(grading_id), service.dispatcher.running(grading_id))
+    position, running = service.dispatcher.position(grading_id), service.dispatcher.running(grading_id)
+    # In a thread: rendering a page (format html, text) is CPU work the event loop should not wait for.
+    return await asyncio.to_thread(api.grading_resource, record, position, running)
 
 
 async def create_grading(request: Request) -> Response:
@@ -243,7 +246,9 @@ async def create_grading(request: Request) -> Response:
     return JSONResponse(resource, status_code=202, headers={"Location": f"/v1/gradings/{record.id}"})
 
 
-async def get_grading(request: Request) -> Response:
+async def _waited_for(request: Request) -> tuple[Service, str]:
+    """The service and the id of the grading a GET names, once it finished or ``wait`` ran out;
+    404 unless it is one of the token's (or the token has the scope admin)."""
     service = _service(request)
     token = service.auth.identify(request.headers.get("authorization"))
     grading_id = request.path_params["id"]
@@ -253,7 +258,21 @@ async def get_grading(request: Request) -> Response:
         raise Problem("not-found", "no such grading (or not one of this token's, or past its retention period)")
     if record.feedback is None and wait:
         await service.dispatcher.wait(grading_id, wait)
+    return service, grading_id
+
+
+async def get_grading(request: Request) -> Response:
+    service, grading_id = await _waited_for(request)
     return JSONResponse(await _resource(service, grading_id))
+
+
+async def get_feedback_page(request: Request) -> Response:
+    service, grading_id = await _waited_for(request)
+    record = await asyncio.to_thread(service.store.get, grading_id)
+    if record is None or record.feedback is None:
+        raise Problem("not-finished", f"the grading has not finished; wait for it with GET /v1/gradings/{grading_id}"
+                                      "?wait=S, then ask again", retry_after=NOT_FINISHED_RETRY_SECONDS)
+    return pages.feedback_response(await asyncio.to_thread(api.rendered, record.feedback, "html"))
 
 
 def _task_summary(service: Service, task_id: str) -> dict:
@@ -365,6 +384,7 @@ def create_app(service: Service) -> Starlette:
     routes = [
         Route("/v1/gradings", create_grading, methods=["POST"]),
         Route("/v1/gradings/{id}", get_grading, methods=["GET"]),
+        Route("/v1/gradings/{id}/feedback.html", get_feedback_page, methods=["GET"]),
         Route("/v1/tasks", list_tasks, methods=["GET"]),
         Route("/v1/tasks/{id}", get_task, methods=["GET"]),
         Route("/livez", livez, methods=["GET"]),
@@ -372,6 +392,8 @@ def create_app(service: Service) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
     ]
+    if service.settings.values["practice_page"]:
+        routes += pages.practice_routes(pages.load_practice_page())
     app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={
         Problem: _on_problem, HTTPException: _on_http_exception, Exception: _on_anything_else})
     app.state.service = service

@@ -3,7 +3,8 @@
 Owns the kinds of problem the service answers with: each has a stable ``type`` URI, a
 ``title`` that is the same for every occurrence and an HTTP status; ``detail`` says what
 happened this time. A ``Problem`` raised anywhere in a request's handling becomes its answer;
-429 and 503 carry ``Retry-After`` (and ``retry_after`` in the body), 401 ``WWW-Authenticate``.
+429, 503 and a 409 "not-finished" carry ``Retry-After`` (and ``retry_after`` in the body), 401
+``WWW-Authenticate``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ KINDS = {
     "method-not-allowed": (405, "Method not allowed"),
     "request-timeout": (408, "The request body came too slowly"),
     "idempotency-conflict": (409, "The Idempotency-Key was used with another body"),
+    "not-finished": (409, "The grading has not finished"),
     "too-large": (413, "The request is over the size limit"),
     "unsupported-media-type": (415, "The body must be application/json"),
     "invalid-request": (422, "The body breaks the GradingRequest schema"),

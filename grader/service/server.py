@@ -86,6 +86,7 @@ def _announce(settings: ServiceSettings, service: Service, url: str) -> None:
         say(f"{len(settings.tokens)} tokens configured: /v1 and /metrics need one")
     say(f"database {settings.database}; {settings.workers} workers; queue of {settings.values['queue_limit']}; "
         f"webhooks {'signed' if settings.webhook_secret else 'off (no GRADER_WEBHOOK_SECRET)'}")
+    say(f"practice page at {url}" if settings.values["practice_page"] else "practice page off (service.practice_page)")
     refused = f" (refused: {', '.join(service.problems)})" if service.problems else ""
     say(f"tasks: {', '.join(service.order)}{refused}")
 

@@ -30,3 +30,17 @@ def graded(task: str, path: Path, lang: str) -> dict:
 def rgb(colour: str) -> str:
     """#rrggbb as a browser reports a computed colour."""
     return "rgb({}, {}, {})".format(*(int(colour[i:i + 2], 16) for i in (1, 3, 5)))
+
+
+def service_support():
+    """tests/service/service_support.py (a real `grader serve` on loopback, the practice page's labels),
+    imported once under the name the service tests import it by."""
+    import importlib.util
+
+    if "service_support" not in sys.modules:
+        path = REPO / "tests" / "service" / "service_support.py"
+        spec = importlib.util.spec_from_file_location("service_support", path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["service_support"] = module
+        spec.loader.exec_module(module)
+    return sys.modules["service_support"]

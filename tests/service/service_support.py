@@ -5,7 +5,8 @@ limits, two tasks, a database in a temporary folder), reads the port it printed,
 for /readyz. Its ``client`` is an httpx client whose every response is checked against the
 OpenAPI document (``check_response``): a documented status for the operation, the documented
 media type, a body valid against the documented schema, the headers a status promises.
-``grade_with_service`` makes the security harness grade through a running service.
+``grade_with_service`` makes the security harness grade through a running service; ``labels`` and
+``directives`` read the practice page's labels and a Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from grader.service import api
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"
 CORRECT_CONV = EXAMPLES / "conv_backward" / "correct.py"
+PRACTICE = REPO / "grader" / "service" / "practice"
 TASKS = ("conv_backward", "relu_backward")
 STARTUP_SECONDS = 180  # a hang detector: the self-tests of two tasks take a few seconds
 # Tokens of the shared service: NAME SCOPES TOKEN [PER_MINUTE].
@@ -219,6 +221,29 @@ def check_response(response: httpx.Response) -> None:
     problems = response_problems(response.request.method, response.request.url.path, response.status_code,
                                  response.headers, response.content)
     assert not problems, problems
+
+
+# --- the practice page ------------------------------------------------------------------------
+
+
+def directives(policy: str) -> dict[str, list[str]]:
+    """A Content-Security-Policy as {directive: [sources]}."""
+    return {name: sources for name, *sources in (part.split() for part in policy.split(";") if part.strip())}
+
+
+def labels() -> dict[str, dict[str, str]]:
+    """labels.js's two tables, read strictly: every line of a table must be `key: "text",`."""
+    text = (PRACTICE / "labels.js").read_text(encoding="utf-8")
+    tables = {}
+    for lang, body in re.findall(r"\n  (\w+): Object\.freeze\(\{\n(.*?)\n  \}\),", text, re.S):
+        entries = {}
+        for line in body.splitlines():
+            match = re.fullmatch(r'    (\w+): "((?:[^"\\]|\\.)*)",', line)
+            assert match, f"labels.js, {lang}: a line that is not `key: \"text\",`: {line!r}"
+            assert match.group(1) not in entries, f"labels.js, {lang}: {match.group(1)} twice"
+            entries[match.group(1)] = match.group(2)
+        tables[lang] = entries
+    return tables
 
 
 # --- the security harness through the service ----------------------------------------------

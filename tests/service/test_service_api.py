@@ -20,11 +20,13 @@ import pytest
 from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
+from grader.feedback import html as render_html
+from grader.feedback import htmlpage
 from grader.service import api
 from grader.spec import taskspec
 from grader.spec.config import load as load_config
 from grader.spec.yamldoc import SCHEMA_DIR
-from service_support import CORRECT_CONV, EXAMPLES, REPO, TOKENS, submission_body, validate_against
+from service_support import CORRECT_CONV, EXAMPLES, REPO, TOKENS, directives, submission_body, validate_against
 
 PROBLEM_TYPE = re.compile(r"^https://cnn-grader\.invalid/problems/[a-z-]+$")
 
@@ -162,6 +164,42 @@ def test_the_other_formats_come_rendered_beside_the_feedback(service, output_for
         assert isinstance(rendered, str) and grading["feedback"]["summary"] in rendered
     else:
         assert rendered["score"] == grading["feedback"]["score"] and rendered["tests"]
+
+
+def test_the_html_format_carries_the_page_that_grade_format_html_prints(service):
+    with service.client("platform") as client:
+        grading = client.post("/v1/gradings", json=submission_body(
+            (EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes(), format="html", lang="zh")).json()
+    assert grading["format"] == "html" and grading["feedback"]["status"] == "failed"
+    page = grading["rendered"]
+    assert page == render_html.render(grading["feedback"])
+    assert page.startswith("<!DOCTYPE html>") and '<html lang="zh-CN">' in page and "heat-map" in page
+
+
+def test_a_gradings_feedback_page_is_served_as_html_with_its_policy_as_a_header(service):
+    with service.client("platform") as client, service.client("other") as other:
+        grading = client.post("/v1/gradings", json=submission_body(
+            (EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes())).json()  # format json: the page anyway
+        response = client.get(f"/v1/gradings/{grading['id']}/feedback.html")
+        problem(other.get(f"/v1/gradings/{grading['id']}/feedback.html"), 404, "not-found")
+    assert response.status_code == 200 and response.headers["content-type"] == "text/html; charset=utf-8"
+    assert response.text == render_html.render(grading["feedback"])
+    policy = directives(response.headers["content-security-policy"])
+    assert policy["default-src"] == ["'none'"] and "script-src" not in policy and "sandbox" in policy
+    assert policy == {**directives(htmlpage.CONTENT_SECURITY_POLICY), "sandbox": []}, "the page's own policy"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "no-store" in response.headers["cache-control"] and "private" in response.headers["cache-control"]
+
+
+def test_a_feedback_page_asked_for_before_the_grading_finished_is_409_until_it_has(service):
+    slow = b"import time\ntime.sleep(2)\n" + CORRECT_CONV.read_bytes()
+    with service.client("platform") as client:
+        accepted = client.post("/v1/gradings", params={"wait": 0}, json=submission_body(slow)).json()
+        early = problem(client.get(f"/v1/gradings/{accepted['id']}/feedback.html"), 409, "not-finished")
+        assert early["retry_after"] >= 1 and accepted["id"] in early["detail"]
+        page = client.get(f"/v1/gradings/{accepted['id']}/feedback.html", params={"wait": 60})
+    assert page.status_code == 200 and "badge big passed" in page.text
 
 
 def test_a_file_in_another_encoding_comes_as_base64(service):
@@ -316,7 +354,7 @@ def test_a_body_without_a_content_type_is_415(service):
     ({"task": "conv_backward", "source": "x", "lang": "fr"}, "/lang"),
     ({"task": "conv_backward", "source": "x", "seed": -1}, "/seed"),
     ({"task": "conv_backward", "source": "x", "seed": 2 ** 63}, "/seed"),
-    ({"task": "conv_backward", "source": "x", "format": "html"}, "/format"),
+    ({"task": "conv_backward", "source": "x", "format": "pdf"}, "/format"),
     ({"task": "conv_backward", "source": "x", "priority": "urgent"}, "/priority"),
     ({"task": "conv_backward", "source": "x", "metadata": [1]}, "/metadata"),
     ({"task": "conv_backward", "source": "x", "callback_url": "ftp://example.org/x"}, "/callback_url"),

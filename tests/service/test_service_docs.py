@@ -35,7 +35,7 @@ def examples() -> list[str]:
 
 def test_the_section_has_examples_of_each_route_family():
     blocks = "\n".join(examples())
-    for route in ("/v1/gradings", "$location", "/v1/tasks/", "/readyz", "/metrics"):
+    for route in ("/v1/gradings", "$location", "/v1/tasks/", "/readyz", "/metrics", "/feedback.html", '"$GRADER_URL/"'):
         assert route in blocks, route
 
 
@@ -58,6 +58,10 @@ def test_the_curl_examples_run_against_a_live_service(service, tmp_path):
     assert task["id"] == "conv_backward" and not validate_against({"$ref": "#/components/schemas/Task"}, task)
     assert json.loads((tmp_path / "ready.json").read_text())["ready"] is True
     assert "grader_build_info" in (tmp_path / "metrics.txt").read_text()
+    page = (tmp_path / "feedback.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and grading["feedback"]["summary"] in page
+    assert "content-security-policy:" in (tmp_path / "page-headers.txt").read_text().lower()
+    assert '<iframe id="feedback" sandbox=""' in (tmp_path / "practice.html").read_text(encoding="utf-8")
 
 
 def test_the_error_table_lists_every_kind_of_problem_with_its_status():

@@ -3,7 +3,9 @@
 The same grader.yaml (the shared service's), the same seed and language: the verdict, the
 score, every test's status and code, the named misconceptions, the program error and the
 sandbox's backend and `enforced` labels must be the same, for a correct file, wrong ones, a
-file given as a blank only, and one that does not compile.
+file given as a blank only, and one that does not compile. The HTML page (format html) must be
+the very bytes `grader grade --format html` prints: the two documents differ only in what was
+measured (timing), which the page does not show; the test checks both halves of that claim.
 """
 
 from __future__ import annotations
@@ -57,3 +59,28 @@ def test_the_service_and_the_cli_agree(service, tmp_path, name):
     assert essentials(grading["feedback"]) == essentials(json.loads(cli.stdout))
     if name.startswith("wrong"):
         assert grading["feedback"]["diagnoses"], "a wrong file with a named misconception: the diagnoses are compared"
+
+
+MEASURED = ("timing",)  # what two gradings of the same file and seed may differ in
+
+
+@pytest.mark.parametrize("name", ["correct", "wrong_db_axes", "does_not_compile"])
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_services_html_is_the_clis_byte_for_byte(service, tmp_path, name, lang):
+    path = tmp_path / "submission.py"
+    path.write_bytes(SUBMISSIONS[name])
+    runs = {}
+    for output_format in ("json", "html"):
+        done = subprocess.run([sys.executable, "-m", "grader", "--config", str(service.config), "grade", "--task",
+                               "conv_backward", "--seed", str(SEED), "--lang", lang, "--format", output_format,
+                               str(path)], capture_output=True, cwd=REPO, timeout=300)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+        runs[output_format] = done.stdout.decode("utf-8")
+    with service.client("platform") as client:
+        grading = client.post("/v1/gradings", json=submission_body(SUBMISSIONS[name], seed=SEED, lang=lang,
+                                                                   format="html")).json()
+    assert grading["state"] == "done"
+    cli_document = json.loads(runs["json"])
+    unmeasured = {key: value for key, value in cli_document.items() if key not in MEASURED}
+    assert {key: value for key, value in grading["feedback"].items() if key not in MEASURED} == unmeasured
+    assert grading["rendered"] == runs["html"]
