@@ -27,7 +27,7 @@ support = service_support()
 LABELS = support.labels()
 TOKEN = "student-token-0123456789abcdef"
 CORRECT = (EXAMPLES / "conv_backward" / "correct.py").read_text(encoding="utf-8")
-WRONG = (EXAMPLES / "conv_backward" / "wrong_dout_not_nhwc.py").read_text(encoding="utf-8")  # wrong values
+WRONG = (EXAMPLES / "conv_backward" / "wrong_conv_dout_not_nhwc.py").read_text(encoding="utf-8")  # wrong values
 GRADING_SECONDS = 120  # a hang detector: a grading here takes a few seconds
 # What the page may ask the service for: its own files and the public API, nothing else.
 GRADING_ANSWER = re.compile(r"^/v1/gradings(/[0-9a-f]{32})?$")

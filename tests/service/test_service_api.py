@@ -169,7 +169,7 @@ def test_the_other_formats_come_rendered_beside_the_feedback(service, output_for
 def test_the_html_format_carries_the_page_that_grade_format_html_prints(service):
     with service.client("platform") as client:
         grading = client.post("/v1/gradings", json=submission_body(
-            (EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes(), format="html", lang="zh")).json()
+            (EXAMPLES / "conv_backward" / "wrong_conv_db_wrong_axis.py").read_bytes(), format="html", lang="zh")).json()
     assert grading["format"] == "html" and grading["feedback"]["status"] == "failed"
     page = grading["rendered"]
     assert page == render_html.render(grading["feedback"])
@@ -179,7 +179,7 @@ def test_the_html_format_carries_the_page_that_grade_format_html_prints(service)
 def test_a_gradings_feedback_page_is_served_as_html_with_its_policy_as_a_header(service):
     with service.client("platform") as client, service.client("other") as other:
         grading = client.post("/v1/gradings", json=submission_body(
-            (EXAMPLES / "conv_backward" / "wrong_db_axes.py").read_bytes())).json()  # format json: the page anyway
+            (EXAMPLES / "conv_backward" / "wrong_conv_db_wrong_axis.py").read_bytes())).json()  # format json: the page anyway
         response = client.get(f"/v1/gradings/{grading['id']}/feedback.html")
         problem(other.get(f"/v1/gradings/{grading['id']}/feedback.html"), 404, "not-found")
     assert response.status_code == 200 and response.headers["content-type"] == "text/html; charset=utf-8"

@@ -64,7 +64,7 @@ def test_the_service_and_the_cli_agree(service, tmp_path, name):
 MEASURED = ("timing",)  # what two gradings of the same file and seed may differ in
 
 
-@pytest.mark.parametrize("name", ["correct", "wrong_db_axes", "does_not_compile"])
+@pytest.mark.parametrize("name", ["correct", "wrong_conv_db_wrong_axis", "does_not_compile"])
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_the_services_html_is_the_clis_byte_for_byte(service, tmp_path, name, lang):
     path = tmp_path / "submission.py"
