@@ -145,7 +145,18 @@ def grade_entry(plan: Plan, sandboxes: Sandboxes, entry: Entry, lang: str) -> tu
     try:
         document = grade(plan, sandboxes, data, lang)
     except Exception as exc:  # the grader's own failure on this submission must not stop the class
-        document = feedback.error_document(lang, failures.reason(exc, plan.task.id), plan.task.id, plan.seed)
+        document = feedback.error_document(lang, failures.reason(exc, plan.task.id), plan.task.id, plan.seed,
+                                           task_broken=failures.task_broken(exc))
+    return results_line(entry.name, digest, document), document
+
+
+def broken_task_entry(task_id: str, seed: int, entry: Entry, lang: str, reason: str) -> tuple[dict, dict]:
+    """(results line, feedback document) of a submission of a broken task: graded by no one."""
+    document = feedback.error_document(lang, reason, task_id, seed, task_broken=True)
+    try:
+        digest = hashlib.sha256(entry.read()).hexdigest()
+    except Exception:  # as in grade_entry: this line only
+        digest = None
     return results_line(entry.name, digest, document), document
 
 
