@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -90,6 +91,9 @@ class Sandboxes:
         self.plan = plan
         self.header, self.arrays = protocol.request_parts(plan.task, plan.order, plan.limits)
         self.pool = None
+        self._running: set[sandbox.Launch] = set()  # one sandbox per submission: those running now
+        self._lock = threading.Lock()
+        self._closed = False
         self.warm_problem = None if warm else "not asked for"
         if warm and plan.backend != "bwrap":
             self.warm_problem = f"warm workers need bwrap, and the {plan.backend} backend runs here"
@@ -110,11 +114,27 @@ class Sandboxes:
         if self.pool:
             return self.pool.run(module_files)
         launch = sandbox.start(self.plan.limits, self.plan.backend, self.plan.uid_range)
-        with sandbox.aborted_on_failure(launch):
-            request = protocol.encode_request(self.header, self.arrays, module_files)
-        return sandbox.finish(launch, request)
+        with self._lock:
+            closed = self._closed
+            self._running.add(launch)
+        try:
+            with sandbox.aborted_on_failure(launch):
+                if closed:  # closed while this one started
+                    raise WorkerLost("the batch was stopped")
+                request = protocol.encode_request(self.header, self.arrays, module_files)
+            return sandbox.finish(launch, request)
+        finally:
+            with self._lock:
+                self._running.discard(launch)
 
     def close(self) -> None:
+        """Stop every sandbox at once, those running too (Ctrl-C): their gradings end with the
+        grader's error, which is not written, and nothing new starts."""
+        with self._lock:
+            self._closed = True
+            running = list(self._running)
+        for launch in running:
+            sandbox.interrupt(launch)
         if self.pool:
             self.pool.close()
 
