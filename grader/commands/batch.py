@@ -72,6 +72,8 @@ def run(args) -> int:
         # operator names where a class's results go (results/cls1/results.jsonl) and expects them there.
         for path in [args.out] + [p for p in (args.summary, args.summary_html) if p]:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if args.feedback_dir:
+            Path(args.feedback_dir).mkdir(parents=True, exist_ok=True)
         results = batch.ResultsFile(Path(args.out), args.task)
     except (batchinput.InputError, batch.ResultsError) as exc:
         raise cli.UsageError(f"grader batch: {exc}") from None

@@ -59,8 +59,11 @@ def run(args) -> int:
     if existing:
         raise cli.UsageError(f"grader new: these files exist already, nothing was written: {', '.join(existing)}")
     for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise cli.UsageError(f"grader new: cannot write {exc.filename or path}: {exc.strerror or exc}") from None
         print(f"created {path}")
     print(f"next: edit them (see docs/authoring.md), then run `grader validate {args.task}`")
     return cli.EXIT_OK
