@@ -266,3 +266,14 @@ def test_ctrl_c_stops_a_batch_at_once_leaves_no_sandbox_and_the_rerun_continues(
     lines = by_file(out)
     assert len(lines) == 8 and "TIMEOUT" in lines["a_endless0.py"]["codes"]
     assert all(lines[name] == line for name, line in before.items())
+
+
+def test_out_into_a_missing_folder_makes_it(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(CORRECT_CONV, folder / "alice.py")
+    out = tmp_path / "results" / "cls1" / "results.jsonl"
+    done = batch(folder, out, "--summary-html", str(tmp_path / "pages" / "summary.html"))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert by_file(out)["alice.py"]["status"] == "passed"
+    assert out.with_suffix(".md").is_file() and (tmp_path / "pages" / "summary.html").is_file()
