@@ -322,8 +322,8 @@ def _entry_problems(task: Task, names: set[str]) -> list[str]:
                     problems.append(
                         at(
                             where + (i,),
-                            f"argument {name!r} is not an input, param or derived value "
-                            f"(known: {', '.join(sorted(names))})",
+                            f"argument {name!r} is not an input, param or derived value"
+                            f"{yamldoc.did_you_mean(name, names)} (known: {', '.join(sorted(names))})",
                         )
                     )
     produced = [entry["returns"]] if "function" in entry else [s["returns"] for s in entry["steps"] if "returns" in s]
@@ -333,7 +333,8 @@ def _entry_problems(task: Task, names: set[str]) -> list[str]:
             problems.append(
                 at(
                     ("outputs", name),
-                    f"the entry never produces {name!r}: add it as a step's returns or as an attribute",
+                    f"the entry never produces {name!r}{yamldoc.did_you_mean(name, produced)}: add it as a "
+                    "step's returns or as an attribute",
                 )
             )
     for name in produced:
@@ -352,5 +353,6 @@ def _expression_problems(task: Task, where: tuple, text, known: set[str]) -> lis
         return [task.document.problem(where, str(exc))]
     if not unknown:
         return []
-    return [task.document.problem(where, f"unknown name(s) {', '.join(sorted(unknown))} in {text!r} "
+    hints = "".join(yamldoc.did_you_mean(name, known) for name in sorted(unknown))
+    return [task.document.problem(where, f"unknown name(s) {', '.join(sorted(unknown))} in {text!r}{hints} "
                                          f"(known here: {', '.join(sorted(known)) or 'none'})")]

@@ -8,6 +8,7 @@ import ast
 import sys
 
 from ...spec.taskspec import Task, blanks_of
+from ...spec.yamldoc import did_you_mean
 from .context import parse
 from .report import Check
 
@@ -48,11 +49,12 @@ def _definition_problems(tree: ast.Module, task: Task, display: str) -> list[str
     node = definitions.get(name)
     kind = "function" if "function" in entry else "class"
     if node is None or (kind == "class") != isinstance(node, ast.ClassDef):
-        return [f"{display}: defines no top-level {kind} {name!r}, which the spec's entry calls"]
+        return [f"{display}: defines no top-level {kind} {name!r}, which the spec's entry calls"
+                f"{did_you_mean(name, definitions)}"]
     if kind == "class" and not node.bases:
         methods = {item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
         return [f"{display}:{node.lineno}: class {name} has no method {step['call']!r}, which the spec's entry calls"
-                for step in entry["steps"] if step["call"] not in methods]
+                f"{did_you_mean(step['call'], methods)}" for step in entry["steps"] if step["call"] not in methods]
     return []
 
 
