@@ -77,6 +77,22 @@ def load_settings(args):
         raise UsageError("invalid configuration:\n" + str(exc)) from None
 
 
+def task_ids(command: str, settings) -> list[str]:
+    """The ids of the settings' tasks root. A root that does not exist or holds no task spec is a
+    usage error (a mistyped --root, $GRADER_ROOT or tasks_root), never an empty answer."""
+    from .spec import taskspec
+
+    root = settings.root
+    if not root.is_dir():
+        raise UsageError(f"grader {command}: the tasks root {root} does not exist "
+                         "(check --root, $GRADER_ROOT or tasks_root in grader.yaml)")
+    found = taskspec.task_ids(root)
+    if not found:
+        raise UsageError(f"grader {command}: the tasks root {root} holds no task: no tasks/<id>.yaml in it "
+                         "(check --root, $GRADER_ROOT or tasks_root in grader.yaml; `grader new` writes a first task)")
+    return found
+
+
 def load_task(command: str, task_id: str, settings, check: bool = True):
     """The task ``task_id`` of the settings' tasks root. An unknown one is a usage error; a broken
     one raises TaskError (the grader's failure: the command says so its own way)."""
@@ -86,6 +102,7 @@ def load_task(command: str, task_id: str, settings, check: bool = True):
         return taskspec.load(task_id, settings.root, check=check)
     except taskspec.TaskError as exc:
         if exc.unknown:
+            task_ids(command, settings)  # a root that is missing or empty says so first
             raise UsageError(f"grader {command}: {exc}") from None
         raise
 

@@ -19,9 +19,13 @@ Owns what makes regrading a whole class fast and safe to interrupt:
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import io
 import json
 import os
+import threading
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -29,7 +33,7 @@ from typing import Callable
 from ..feedback import document as feedback
 from ..grading import failures, judge, misconceptions, pipeline, reference
 from ..grading.model import Grading
-from ..grading.submission import Submission, prepare
+from ..grading.submission import Submission, decode, prepare
 from ..sandbox import launch as sandbox
 from ..sandbox import pool, protocol
 from ..sandbox.errors import WorkerLost
@@ -90,6 +94,9 @@ class Sandboxes:
         self.plan = plan
         self.header, self.arrays = protocol.request_parts(plan.task, plan.order, plan.limits)
         self.pool = None
+        self._running: set[sandbox.Launch] = set()  # one sandbox per submission: those running now
+        self._lock = threading.Lock()
+        self._closed = False
         self.warm_problem = None if warm else "not asked for"
         if warm and plan.backend != "bwrap":
             self.warm_problem = f"warm workers need bwrap, and the {plan.backend} backend runs here"
@@ -110,11 +117,27 @@ class Sandboxes:
         if self.pool:
             return self.pool.run(module_files)
         launch = sandbox.start(self.plan.limits, self.plan.backend, self.plan.uid_range)
-        with sandbox.aborted_on_failure(launch):
-            request = protocol.encode_request(self.header, self.arrays, module_files)
-        return sandbox.finish(launch, request)
+        with self._lock:
+            closed = self._closed
+            self._running.add(launch)
+        try:
+            with sandbox.aborted_on_failure(launch):
+                if closed:  # closed while this one started
+                    raise WorkerLost("the batch was stopped")
+                request = protocol.encode_request(self.header, self.arrays, module_files)
+            return sandbox.finish(launch, request)
+        finally:
+            with self._lock:
+                self._running.discard(launch)
 
     def close(self) -> None:
+        """Stop every sandbox at once, those running too (Ctrl-C): their gradings end with the
+        grader's error, which is not written, and nothing new starts."""
+        with self._lock:
+            self._closed = True
+            running = list(self._running)
+        for launch in running:
+            sandbox.interrupt(launch)
         if self.pool:
             self.pool.close()
 
@@ -145,15 +168,64 @@ def grade_entry(plan: Plan, sandboxes: Sandboxes, entry: Entry, lang: str) -> tu
     try:
         document = grade(plan, sandboxes, data, lang)
     except Exception as exc:  # the grader's own failure on this submission must not stop the class
-        document = feedback.error_document(lang, failures.reason(exc, plan.task.id), plan.task.id, plan.seed)
+        document = feedback.error_document(lang, failures.reason(exc, plan.task.id), plan.task.id, plan.seed,
+                                           task_broken=failures.task_broken(exc))
+    return results_line(entry.name, digest, document, normalised_digest(data)), document
+
+
+def normalised_digest(data: bytes) -> str | None:
+    """SHA-256 of the submission's code with whitespace and comments set aside, so that two
+    students' copies of one file match however each reformatted or commented it (the class
+    summary's groups): of the syntax tree (``ast.dump``: formatting, comments, redundant
+    parentheses and quote styles are gone, and docstrings, comments too, whose lines change with
+    the indentation) when the code compiles, else of its tokens without
+    comments and blank lines, else of its lines stripped. Parsing runs nothing. None when the
+    bytes are no text (or too large: there is no code to compare)."""
+    text = decode(data)[0]
+    if text is None:
+        return None
+    try:
+        normal = "ast\n" + ast.dump(_without_docstrings(ast.parse(text)))
+    except Exception:  # noqa: BLE001 - SyntaxError, or nested too deeply for the parser
+        kept: list[str] = []
+        try:
+            for token in tokenize.generate_tokens(io.StringIO(text).readline):
+                if token.type not in (tokenize.COMMENT, tokenize.NL):
+                    kept.append(token.string if token.type != tokenize.NEWLINE else "\n")
+            normal = "tokens\n" + " ".join(kept)
+        except tokenize.TokenError:  # the end came inside a bracket or string: the tokens up to it
+            normal = "tokens\n" + " ".join(kept)
+        except Exception:  # noqa: BLE001 - an IndentationError in the middle
+            normal = "lines\n" + "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
+    return hashlib.sha256(normal.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def broken_task_entry(task_id: str, seed: int, entry: Entry, lang: str, reason: str) -> tuple[dict, dict]:
+    """(results line, feedback document) of a submission of a broken task: graded by no one."""
+    document = feedback.error_document(lang, reason, task_id, seed, task_broken=True)
+    try:
+        digest = hashlib.sha256(entry.read()).hexdigest()
+    except Exception:  # as in grade_entry: this line only
+        digest = None
     return results_line(entry.name, digest, document), document
 
 
-def results_line(name: str, digest: str | None, document: dict) -> dict:
+def _without_docstrings(tree: ast.Module) -> ast.Module:
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return tree
+
+
+def results_line(name: str, digest: str | None, document: dict, normalised: str | None = None) -> dict:
     tests = document.get("tests", [])
     line = {
         "file": name,
         "sha256": digest,
+        "normalised_sha256": normalised,
         "task": document["task"],
         "seed": document["seed"],
         "status": document["status"],

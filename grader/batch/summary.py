@@ -1,7 +1,9 @@
 """The class summary of a batch: what it counts (``summarise``) and its Markdown (``render``).
 
 Owns the report an instructor reads after a regrade: pass rate, score histogram, pass rate per
-test, frequent codes and misconceptions, groups of identical submissions. It is computed from the
+test, frequent codes and misconceptions, the failing submissions no misconception explains (where an
+author finds the next misconception), groups of identical submissions (the same code once
+whitespace and comments are set aside: ``run.normalised_digest``). It is computed from the
 results lines alone (the last line of each file), so it describes the whole results file,
 including lines written by an earlier, interrupted run. ``summary_html`` draws the same
 ``Summary`` as charts; the labels of both come from the catalogs (``class.*``). The Markdown
@@ -19,11 +21,16 @@ from ..feedback.messages import text
 BINS = 10
 BAR_WIDTH = 30
 TOP = 10  # the most frequent codes and misconceptions listed
+UNEXPLAINED_LISTED = 50  # failing submissions no misconception explains, listed by name
+# A test the run never reached (an earlier one crashed or timed out) says nothing of its own:
+# counted as a code, it would double every crash.
+NOT_COUNTED_CODES = {"NOT_RUN"}
 
 
 @dataclass
 class Group:
-    """Submissions with the same bytes, and the verdict they share (the same bytes on the same cases)."""
+    """Submissions with the same code (``run.normalised_digest``), and the verdict of the first
+    (the same code on the same cases)."""
 
     files: list[str]
     status: str
@@ -52,17 +59,37 @@ class Summary:
     tests: list[tuple[str, int]]  # (test, submissions that passed it), in the tests' order
     tests_counted: int  # submissions whose line lists its tests (lines of older graders do not)
     groups: list[Group] = field(default_factory=list)
+    unexplained: list[tuple[str, list[str]]] = field(default_factory=list)  # (file, codes), the first listed
+    unexplained_total: int = 0
 
 
 def identical_groups(lines: list[dict]) -> list[Group]:
-    """Groups of two or more submissions with the same bytes (sha256 of the results line), largest first."""
-    by_digest: dict[str, list[dict]] = defaultdict(list)
+    """Groups of two or more submissions with the same code, largest first. The code is compared
+    as ``normalised_sha256`` says (whitespace and comments set aside); a line without one (an
+    older grader's) by its bytes."""
+    by_code: dict[str, list[dict]] = defaultdict(list)
     for line in lines:
-        if line.get("sha256") and line["status"] != "error":  # an error line has no verdict yet
-            by_digest[line["sha256"]].append(line)
+        digest = line.get("normalised_sha256") or line.get("sha256")
+        if digest and line["status"] != "error":  # an error line has no verdict yet
+            by_code[digest].append(line)
     groups = [Group(sorted(line["file"] for line in same), same[0]["status"], same[0]["score"], same[0]["max_score"])
-              for same in by_digest.values() if len(same) > 1]
+              for same in by_code.values() if len(same) > 1]
     return sorted(groups, key=lambda group: (-len(group.files), group.files[0]))
+
+
+def unexplained_failures(lines: list[dict]) -> list[dict]:
+    """The gradable submissions that failed with no misconception recognised, by file name."""
+    return sorted((line for line in lines if line["status"] == "failed" and line["gradable"] and not line["diagnoses"]),
+                  key=lambda line: line["file"])
+
+
+def counted_codes(line: dict) -> list[str]:
+    return [code for code in line["codes"] if code not in NOT_COUNTED_CODES]
+
+
+def bin_label(low: float, high: float, last: bool) -> str:
+    """A histogram band as an interval, ``[a, b)``; the last one holds the full score, ``[a, b]``."""
+    return f"[{low:.3g}, {high:.3g}{']' if last else ')'}"
 
 
 def _bins(scores: list[float], max_score: float) -> list[tuple[float, float, int]]:
@@ -81,6 +108,7 @@ def summarise(task, lines: list[dict], lang: str) -> Summary:
     scored = [line for line in lines if line["status"] != "error"]
     max_score = max((line["max_score"] for line in scored), default=0)
     scores = sorted(line["score"] for line in scored)
+    unexplained = unexplained_failures(lines)
     middle = len(scores) // 2
     median = (scores[middle] if len(scores) % 2 else (scores[middle - 1] + scores[middle]) / 2) if scores else None
     messages = {m["id"]: " ".join(m["message"][lang].split()) for m in task.spec.get("misconceptions", [])}
@@ -105,13 +133,15 @@ def summarise(task, lines: list[dict], lang: str) -> Summary:
         mean=sum(scores) / len(scores) if scores else None,
         median=median,
         bins=_bins(scores, max_score),
-        codes=Counter(code for line in scored for code in line["codes"]).most_common(TOP),
+        codes=Counter(code for line in scored for code in counted_codes(line)).most_common(TOP),
         diagnoses=[
             (identifier, count, messages.get(identifier, "")) for identifier, count in diagnoses.most_common(TOP)
         ],
         tests=list(passed_per_test.items()),
         tests_counted=len(listed),
         groups=identical_groups(lines),
+        unexplained=[(line["file"], counted_codes(line)) for line in unexplained[:UNEXPLAINED_LISTED]],
+        unexplained_total=len(unexplained),
     )
 
 
@@ -182,6 +212,14 @@ def render(task, lines: list[dict], lang: str) -> str:
             for identifier, count, what in summary.diagnoses
         ]
         out.append("")
+    if summary.unexplained:
+        out += [f"## {t('unexplained')}", "", t("unexplained_note", count=summary.unexplained_total), "",
+                f"| {t('file')} | {t('code')} |", "|---|---|"]
+        out += [f"| {_code(name)} | {', '.join(f'`{code}`' for code in codes)} |"
+                for name, codes in summary.unexplained]
+        if summary.unexplained_total > len(summary.unexplained):
+            out.append(t("more", count=summary.unexplained_total - len(summary.unexplained)))
+        out.append("")
     if summary.groups:
         out += [f"## {t('groups')}", "", t("groups_note"), ""]
         for group in summary.groups:
@@ -196,9 +234,10 @@ def _histogram(summary: Summary, t) -> list[str]:
     if not summary.bins:
         return [t("all_zero", count=summary.scored)]
     tallest = max(count for _, _, count in summary.bins)
+    labels = [bin_label(low, high, band == len(summary.bins) - 1) for band, (low, high, _) in enumerate(summary.bins)]
+    width = max(len(label) for label in labels)
     rows = []
-    for band, (low, high, count) in enumerate(summary.bins):
-        label = f"{low:5.1f} - {high:5.1f}{']' if band == len(summary.bins) - 1 else ')'}"
+    for label, (_, _, count) in zip(labels, summary.bins):
         bar = "█" * round(BAR_WIDTH * count / tallest) if count else ""
-        rows.append(f"{label} {bar} {count}")
+        rows.append(f"{label:<{width}} {bar} {count}")
     return rows

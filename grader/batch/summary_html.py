@@ -2,7 +2,8 @@
 
 Owns the layout only: it draws ``classsummary.summarise``'s numbers (the same as the Markdown
 summary's) as the counts, a score histogram, bars of the pass rate per test and of the most
-frequent codes and misconceptions, and the groups of identical submissions. Labels come from the
+frequent codes and misconceptions, the failing submissions no misconception explains, and the
+groups of identical submissions. Labels come from the
 catalogs (``class.*``); file names come from the class's folder or archive, so they are escaped
 like everything else (``htmlpage``).
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 from ..feedback import htmlpage, svgcharts
 from ..feedback.htmlpage import esc
 from ..feedback.messages import text
-from .summary import Summary, share, summarise
+from .summary import Summary, bin_label, share, summarise
 
 
 def _bar_table(rows: list[tuple[str, int]], total: int, heads: list[str], extra: list[str] | None = None) -> str:
@@ -55,8 +56,7 @@ def _page(summary: Summary) -> str:
         body.append(f"<h2>{esc(t('histogram'))}</h2>")
         if summary.bins:
             last = len(summary.bins) - 1
-            bins = [(f"[{low:.3g}, {high:.3g}{']' if band == last else ')'}", count)
-                    for band, (low, high, count) in enumerate(summary.bins)]
+            bins = [(bin_label(low, high, band == last), count) for band, (low, high, count) in enumerate(summary.bins)]
             body.append(f'<div class="figure">{svgcharts.histogram(bins, t("score"))}</div>')
         else:
             body.append(f"<p>{esc(t('all_zero', count=summary.scored))}</p>")
@@ -79,6 +79,16 @@ def _page(summary: Summary) -> str:
                 [t("misconception"), t("submissions"), t("share"), t("what")],
                 [what for _, _, what in summary.diagnoses],
             )
+        )
+    if summary.unexplained:
+        rows = "".join(f"<tr><td>{_mono(name)}</td><td>{' '.join(_mono(code) for code in codes)}</td></tr>"
+                       for name, codes in summary.unexplained)
+        more = summary.unexplained_total - len(summary.unexplained)
+        note = t("unexplained_note", count=summary.unexplained_total)
+        body.append(
+            f'<h2>{esc(t("unexplained"))}</h2><p class="note">{esc(note)}</p>'
+            f'<table class="unexplained"><thead><tr><th>{esc(t("file"))}</th><th>{esc(t("code"))}</th></tr></thead>'
+            f"<tbody>{rows}</tbody></table>" + (f'<p class="note">{esc(t("more", count=more))}</p>' if more else "")
         )
     if summary.groups:
         rows = "".join(

@@ -61,14 +61,20 @@ def run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader batch: --seed must be between 0 and 2**63-1")
     settings = cli.load_settings(args)
+    task, broken = None, None
     try:
         task = cli.load_task("batch", args.task, settings)
     except taskspec.TaskError as exc:
-        print(f"grader batch: the task {args.task!r} is broken: {exc}", file=sys.stderr)
-        return cli.EXIT_INTERNAL
+        broken = exc
     try:
         inputs = batchinput.collect(args.source)
-        results = batch.ResultsFile(Path(args.out), task.id)
+        # The folders of --out and the summaries are made when missing, as --feedback-dir's is: an
+        # operator names where a class's results go (results/cls1/results.jsonl) and expects them there.
+        for path in [args.out] + [p for p in (args.summary, args.summary_html) if p]:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        if args.feedback_dir:
+            Path(args.feedback_dir).mkdir(parents=True, exist_ok=True)
+        results = batch.ResultsFile(Path(args.out), args.task)
     except (batchinput.InputError, batch.ResultsError) as exc:
         raise cli.UsageError(f"grader batch: {exc}") from None
     except OSError as exc:
@@ -82,7 +88,17 @@ def run(args) -> int:
         print(f"grader batch: {note}", file=sys.stderr)
     todo = [entry for entry in inputs.entries if not results.done(entry.name)]
     try:
-        status = _grade_all(args, settings, task, seed, lang, todo, results, len(inputs.entries))
+        if broken is None:
+            try:
+                status = _grade_all(args, settings, task, seed, lang, todo, results, len(inputs.entries))
+            except Exception as exc:  # the reference, run to make the batch's plan, may be broken
+                from ..grading import failures
+
+                if not failures.task_broken(exc):
+                    raise
+                broken = exc
+        if broken is not None:
+            return _record_broken_task(args, broken, seed, lang, todo, results)
     finally:
         results.close()
     names = {entry.name for entry in inputs.entries}
@@ -95,6 +111,26 @@ def run(args) -> int:
     sys.stdout.write(summary + "\n")
     print(f"grader batch: results in {args.out}, summary in {summary_path} and {html_path}", file=sys.stderr)
     return status
+
+
+def _record_broken_task(args, exc, seed, lang, todo, results) -> int:
+    """A broken task grades no one: each submission gets the grader's "error" line (retried by a
+    rerun once the task is fixed), whose summary tells the student it is not their fault; the
+    paths are in its ``error`` and on stderr."""
+    from ..batch import run as batch  # (as in run)
+    from ..grading import failures
+
+    reason = failures.reason(exc, args.task)
+    print(f"grader batch: {reason}", file=sys.stderr)
+    write_feedback = batch.feedback_writer(Path(args.feedback_dir) if args.feedback_dir else None)
+    for entry in todo:
+        line, document = batch.broken_task_entry(args.task, seed, entry, lang, reason)
+        results.append(line)
+        write_feedback(line["file"], document)
+    print(f"grader batch: {len(todo)} submissions got a grader error line in {args.out} and no class summary was "
+          "written; fix the task (`grader validate " + args.task + "`), then run the same command again",
+          file=sys.stderr)
+    return cli.EXIT_INTERNAL
 
 
 def _grade_all(args, settings, task, seed, lang, todo, results, total) -> int:

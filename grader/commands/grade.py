@@ -123,9 +123,9 @@ def run(args) -> int:
     except Exception as exc:  # the last-ditch answer: the platform always gets JSON
         from ..grading import failures  # only a failure pays for it
 
-        reason = failures.reason(exc, args.task)
+        reason, broken = failures.reason(exc, args.task), failures.task_broken(exc)
     print(reason, file=sys.stderr)
-    _print(args, feedback.error_document(lang, reason, task=args.task, seed=args.seed))
+    _print(args, feedback.error_document(lang, reason, task=args.task, seed=args.seed, task_broken=broken))
     return cli.EXIT_INTERNAL
 
 

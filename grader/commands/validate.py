@@ -13,7 +13,6 @@ import traceback
 from .. import SCHEMA_VERSION, cli
 from ..authoring.validation import run as validation
 from ..authoring.validation.report import Check, TaskReport
-from ..spec import taskspec
 
 EXIT_INVALID = 1
 MARKS = {"passed": "ok  ", "failed": "FAIL", "skipped": "skip"}
@@ -40,14 +39,12 @@ def run(args) -> int:
     if not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader validate: --seed must be between 0 and 2**63-1")
     settings = cli.load_settings(args)
-    known = taskspec.task_ids(settings.root)
+    known = cli.task_ids("validate", settings)
     task_ids = args.tasks or known
     unknown = [t for t in task_ids if t not in known]
     if unknown:
         raise cli.UsageError(f"grader validate: unknown task(s) {', '.join(unknown)} in {settings.root / 'tasks'} "
                              f"(known: {', '.join(known) or 'none'})")
-    if not task_ids:
-        raise cli.UsageError(f"grader validate: no task in {settings.root / 'tasks'}")
     reports = []
     for task_id in task_ids:
         try:

@@ -282,8 +282,11 @@ def build(grading, lang: str) -> dict:
     return document
 
 
-def error_document(lang: str, reason: str, task: str | None = None, seed: int | None = None) -> dict:
-    """The last-ditch answer when the grader itself failed: still valid against the schema."""
+def error_document(lang: str, reason: str, task: str | None = None, seed: int | None = None,
+                   task_broken: bool = False) -> dict:
+    """The last-ditch answer when the grader itself failed: still valid against the schema. For a
+    broken task (``failures.task_broken``) the summary a student reads says only that, and
+    ``reason``, which names the server's files, stays in ``error`` for the platform."""
     return {
         "schema_version": SCHEMA_VERSION,
         "grader_version": __version__,
@@ -294,7 +297,7 @@ def error_document(lang: str, reason: str, task: str | None = None, seed: int | 
         "score": 0,
         "max_score": 0,
         "seed": seed,
-        "summary": text(lang, "summary.error", reason=reason),
+        "summary": text(lang, "summary.task_broken") if task_broken else text(lang, "summary.error", reason=reason),
         "error": reason,
         "tests": [],
     }

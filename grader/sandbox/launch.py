@@ -170,6 +170,12 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
     return collected.outcome(launch.backend, enforced, process.returncode, time.monotonic() - launch.started)
 
 
+def interrupt(launch: Launch) -> None:
+    """Kill a running sandbox from another thread (``grader batch`` on Ctrl-C): the thread in
+    ``finish`` sees its streams end at once and cleans up as after any run."""
+    _kill(launch)
+
+
 def _kill(launch: Launch) -> None:
     """Kill the sandbox's whole process group (bwrap's pid namespace takes the rest with it)."""
     try:

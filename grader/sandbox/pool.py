@@ -73,7 +73,9 @@ class Worker:
     enforced: list[str] = field(default_factory=list)
     jobs: int = 0
     usable: bool = True
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _slot_lock: threading.Lock = field(default_factory=threading.Lock)
+    # Held by a run; re-entrant, so that a run that fails can close its own worker (``close``).
+    _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
     def launch(cls, limits: Limits, uid_range: dict, shared_request: bytes) -> Worker:
@@ -223,12 +225,12 @@ class Worker:
         self.close()
 
     def close(self) -> None:
-        """Kill the worker's sandbox (its pid namespace takes everything in it along)."""
+        """Kill the worker's sandbox (its pid namespace takes everything in it along). From
+        another thread than a run's (Ctrl-C in ``grader batch``), the run ends at once: it reads
+        the end of the control socket and the streams, and closes the socket itself (closed under
+        its selector here, the socket would never be readable, and the run would wait for the
+        wall limit)."""
         self.usable = False
-        try:
-            self.control.close()
-        except OSError:
-            pass
         try:
             os.killpg(self.process.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
@@ -238,11 +240,22 @@ class Worker:
             reap_strays()
         except subprocess.TimeoutExpired:
             pass
+        if self._lock.acquire(blocking=False):  # no run, or this thread's own
+            try:
+                self.control.close()
+            finally:
+                self._lock.release()
+        else:
+            try:
+                self.control.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
         if self.process.stderr:
             self.process.stderr.close()
-        if self.slot:
-            self.slot.release()
-            self.slot = None
+        with self._slot_lock:
+            slot, self.slot = self.slot, None
+        if slot:
+            slot.release()
 
 
 class Pool:
@@ -256,6 +269,7 @@ class Pool:
         self._free: queue.Queue[Worker | None] = queue.Queue()
         self._all: list[Worker] = []
         self._lock = threading.Lock()
+        self._closed = False
         self.replaced = 0  # workers discarded during the batch (lost, or not clean after a child)
         try:
             # All sandboxes start at once (here, in the caller's long-lived thread); then wait.
@@ -271,9 +285,9 @@ class Pool:
         """Run one submission on a free worker. WorkerLost when the worker failed during the run
         (it is replaced) or when no worker can be started any more."""
         worker = self._free.get()
-        if worker is None:
+        if worker is None or self._closed:
             self._free.put(None)  # wake the next waiting thread with the same news
-            raise WorkerLost("no warm worker can be started any more")
+            raise WorkerLost("the pool is closed" if self._closed else "no warm worker can be started any more")
         try:
             return worker.run(module_files)
         finally:
@@ -286,6 +300,8 @@ class Pool:
         with self._lock:
             if lost in self._all:
                 self._all.remove(lost)
+            if self._closed:  # lost because the pool was closed under it (Ctrl-C): nothing to replace
+                return
             self.replaced += 1
         try:
             worker = Worker.launch(self.limits, self.uid_range, self.shared_request).wait_ready()
@@ -295,12 +311,21 @@ class Pool:
                     self._free.put(None)
             return
         with self._lock:
-            self._all.append(worker)
+            closed = self._closed
+            if not closed:
+                self._all.append(worker)
+        if closed:  # closed while this one started: it must not outlive the pool
+            worker.close()
+            return
         self._free.put(worker)
 
     def close(self) -> None:
+        """Kill every worker, the busy ones too (their runs end at once with WorkerLost), and wake
+        the threads waiting for a free one: nothing is started or replaced any more."""
         with self._lock:
+            self._closed = True
             workers, self._all = self._all, []
+        self._free.put(None)
         for worker in workers:
             worker.close()
 

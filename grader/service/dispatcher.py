@@ -188,7 +188,8 @@ class Dispatcher:
             from ..feedback import document as feedback
 
             reason = f"the task {record.task!r} failed this service's self-test: {refusal}"
-            return engine_mod.Graded(feedback.error_document(record.lang, reason, record.task, record.seed), 0.0, 0.0)
+            document = feedback.error_document(record.lang, reason, record.task, record.seed, task_broken=True)
+            return engine_mod.Graded(document, 0.0, 0.0)
         source = await asyncio.to_thread(self.store.source, record.id)
         job = engine_mod.Job(record.task, source or b"", record.seed, record.lang)
         return await asyncio.wrap_future(self.engine.submit(job))

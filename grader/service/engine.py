@@ -121,7 +121,7 @@ class ColdEngine:
             document = feedback.build(grading, job.lang)
             return Graded(document, grading.sandbox_elapsed, time.monotonic() - started)
         except Exception as exc:  # the reasons `grader grade` gives (its exit 3): the platform always gets a document
-            reason = failures.reason(exc, job.task)
+            reason, broken = failures.reason(exc, job.task), failures.task_broken(exc)
         print(f"grader serve: grading of {job.task} (seed {job.seed}) failed: {reason}", file=sys.stderr)
-        document = feedback.error_document(job.lang, reason, task=job.task, seed=job.seed)
+        document = feedback.error_document(job.lang, reason, task=job.task, seed=job.seed, task_broken=broken)
         return Graded(document, 0.0, time.monotonic() - started)

@@ -8,6 +8,7 @@ that must exist. A task is data; nothing here knows any particular task.
 from __future__ import annotations
 
 import importlib.util
+import re
 import sys
 import types
 from pathlib import Path
@@ -16,6 +17,7 @@ from . import yamldoc
 
 BEGIN_MARKER = "########## Begin ##########"
 END_MARKER = "########## End ##########"
+MARKER_LIKE = re.compile(r"#{3,}\s*(begin|end)\b", re.IGNORECASE)
 
 
 class TaskError(Exception):
@@ -90,9 +92,13 @@ class Task:
         return {p.name: p.read_text(encoding="utf-8") for p in self.support_paths}
 
     def reference(self) -> types.ModuleType:
-        """The reference module, imported by path on the trusted side only."""
+        """The reference module, imported by path on the trusted side only. One that cannot be
+        imported makes the task broken (TaskError), never the student's fault."""
         if self._reference is None:
-            self._reference = load_module(self.reference_path, f"_grader_reference_{self.id}")
+            try:
+                self._reference = load_module(self.reference_path, f"_grader_reference_{self.id}")
+            except Exception as exc:
+                raise TaskError([_import_problem(self.reference_path, "the reference", exc)]) from exc
         return self._reference
 
     def tolerance(self, output: str, settings_tolerance: dict) -> dict:
@@ -146,10 +152,62 @@ def load(task_id: str, root: Path, check: bool = True) -> Task:
 
 
 def check_semantics(task: Task) -> None:
-    """Raise TaskError with every problem ``semantic_problems`` finds."""
+    """THE check of "is this task broken" before a grading (grade, batch, the service, `grader
+    list`): raise TaskError with every problem ``semantic_problems`` and ``template_problems``
+    find. `grader validate` reports the same two in its "spec" and "code" checks, and more."""
     problems = semantic_problems(task)
+    if not problems:
+        problems = [f"{task.template_path}:{line}: {problem}" for line, problem in template_problems(task)]
     if problems:
         raise TaskError(problems)
+
+
+def _import_problem(path: Path, what: str, exc: BaseException) -> str:
+    if isinstance(exc, SyntaxError):
+        return f"{exc.filename or path}:{exc.lineno}: {what} does not compile: {exc.msg}"
+    return f"{path}: importing {what} raised {type(exc).__name__}: {exc}"
+
+
+def template_problems(task: Task) -> list[tuple[int, str]]:
+    """(line, problem) of the template's blanks (``blanks_of``) and its encoding."""
+    try:
+        text = task.template_path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return [(1, f"the template is not UTF-8 (byte {exc.start}); save it as UTF-8")]
+    return blanks_of(text)[1]
+
+
+def blanks_of(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, str]]]:
+    """The blanks of a template as (Begin line, End line), 1-based, and (line, problem) pairs:
+    one Begin and one End marker per blank, alone on their lines, in order, not nested."""
+    found: list[tuple[int, int]] = []
+    problems: list[tuple[int, str]] = []
+    opened: tuple[int, str] | None = None
+    for number, line in enumerate(text.split("\n"), start=1):
+        stripped = line.strip()
+        indent = line[: len(line) - len(line.lstrip())]
+        if stripped == BEGIN_MARKER:
+            if opened:
+                problems.append((number, f"a second Begin marker before the End of the blank opened at line "
+                                         f"{opened[0]} (blanks cannot be nested)"))
+            opened = (number, indent)
+        elif stripped == END_MARKER:
+            if not opened:
+                problems.append((number, "an End marker without a Begin marker before it"))
+                continue
+            if indent != opened[1]:
+                problems.append((number, f"the End marker is not indented like its Begin marker (line {opened[0]})"))
+            found.append((opened[0], number))
+            opened = None
+        elif MARKER_LIKE.search(stripped):
+            problems.append((number, f"this looks like a marker but is not exactly {BEGIN_MARKER!r} or "
+                                     f"{END_MARKER!r} alone on its line"))
+    if opened:
+        problems.append((opened[0], "this Begin marker has no End marker"))
+    if not found and not problems:
+        problems.append((1, f"the template has no blank: mark the code to write between a line {BEGIN_MARKER!r} "
+                            f"and a line {END_MARKER!r}"))
+    return found, problems
 
 
 def semantic_problems(task: Task) -> list[str]:
@@ -264,8 +322,8 @@ def _entry_problems(task: Task, names: set[str]) -> list[str]:
                     problems.append(
                         at(
                             where + (i,),
-                            f"argument {name!r} is not an input, param or derived value "
-                            f"(known: {', '.join(sorted(names))})",
+                            f"argument {name!r} is not an input, param or derived value"
+                            f"{yamldoc.did_you_mean(name, names)} (known: {', '.join(sorted(names))})",
                         )
                     )
     produced = [entry["returns"]] if "function" in entry else [s["returns"] for s in entry["steps"] if "returns" in s]
@@ -275,7 +333,8 @@ def _entry_problems(task: Task, names: set[str]) -> list[str]:
             problems.append(
                 at(
                     ("outputs", name),
-                    f"the entry never produces {name!r}: add it as a step's returns or as an attribute",
+                    f"the entry never produces {name!r}{yamldoc.did_you_mean(name, produced)}: add it as a "
+                    "step's returns or as an attribute",
                 )
             )
     for name in produced:
@@ -294,5 +353,6 @@ def _expression_problems(task: Task, where: tuple, text, known: set[str]) -> lis
         return [task.document.problem(where, str(exc))]
     if not unknown:
         return []
-    return [task.document.problem(where, f"unknown name(s) {', '.join(sorted(unknown))} in {text!r} "
+    hints = "".join(yamldoc.did_you_mean(name, known) for name in sorted(unknown))
+    return [task.document.problem(where, f"unknown name(s) {', '.join(sorted(unknown))} in {text!r}{hints} "
                                          f"(known here: {', '.join(sorted(known)) or 'none'})")]

@@ -307,15 +307,12 @@ def describe(error, root: dict) -> list[tuple[tuple, str]]:
             out.append((path, f"missing required key {name!r}" + (f" ({about})" if about else "")))
         return out
     if kind == "additionalProperties" and isinstance(instance, dict):
-        from difflib import get_close_matches  # only for a broken document
-
         allowed = list(schema.get("properties", {}))
         out = []
         for name in instance:
             if name in allowed:
                 continue
-            guess = get_close_matches(str(name), allowed, n=1, cutoff=0.6)
-            hint = f"; did you mean {guess[0]!r}?" if guess else ""
+            hint = did_you_mean(name, allowed)
             where = f" (allowed here: {', '.join(allowed)})" if allowed else ""
             out.append((path + (name,), f"unknown key {name!r}{hint}{where}"))
         return out
@@ -437,3 +434,12 @@ def _resolve(schema: dict, document: str) -> tuple[dict, str]:
         node = node[part]
     resolved, final_document = _resolve(node, target_document)
     return {**resolved, **{k: v for k, v in schema.items() if k != "$ref"}}, final_document
+
+
+def did_you_mean(name, known) -> str:
+    """"; did you mean 'x'?" when one of ``known`` is close to the misspelt ``name`` (difflib), else "":
+    the one hint every problem about an unknown name of a document gives."""
+    from difflib import get_close_matches  # only for a broken document
+
+    guess = get_close_matches(str(name), [str(k) for k in known], n=1, cutoff=0.6)
+    return f"; did you mean {guess[0]!r}?" if guess else ""

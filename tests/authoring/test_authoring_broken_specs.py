@@ -150,6 +150,21 @@ CASES = [
            "checks/0/gradient/pairs/beta: 'beta' is not an input", "beta: dgamma"),
     Broken("gradient_unknown_step", SPEC, "gradient: {forward: forward,", "gradient: {forward: fwd,", "checks",
            "checks/0/gradient/forward: 'fwd' is neither a step's call nor its returns", "forward: fwd"),
+    # a misspelt name inside entry, checks and pairs: the closest known name is suggested
+    Broken("entry_argument_misspelt", SPEC, "init: [gamma]", "init: [gama]", "spec",
+           "argument 'gama' is not an input, param or derived value; did you mean 'gamma'?", "init: [gama]"),
+    Broken("entry_class_misspelt", SPEC, "  class: Demo\n", "  class: Dmeo\n", "code",
+           "defines no top-level class 'Dmeo', which the spec's entry calls; did you mean 'Demo'?"),
+    Broken("entry_method_misspelt", SPEC, "    - call: backward", "    - call: backwrd", "code",
+           "class Demo has no method 'backwrd', which the spec's entry calls; did you mean 'backward'?"),
+    Broken("gradient_step_misspelt", SPEC, "gradient: {forward: forward,", "gradient: {forward: forwrd,", "checks",
+           "'forwrd' is neither a step's call nor its returns; did you mean 'forward'?", "forward: forwrd"),
+    Broken("gradient_upstream_misspelt", SPEC, "upstream: dout,", "upstream: dou,", "checks",
+           "checks/0/gradient/upstream: 'dou' is not an input; did you mean 'dout'?", "upstream: dou,"),
+    Broken("pairs_input_misspelt", SPEC, "pairs: {x: dx, gamma: dgamma}", "pairs: {x: dx, gama: dgamma}", "checks",
+           "checks/0/gradient/pairs/gama: 'gama' is not an input; did you mean 'gamma'?", "gama: dgamma"),
+    Broken("pairs_output_misspelt", SPEC, "pairs: {x: dx, gamma: dgamma}", "pairs: {x: dx, gamma: dgama}", "checks",
+           "checks/0/gradient/pairs/gamma: 'dgama' is not an output; did you mean 'dgamma'?", "gamma: dgama"),
 ]
 
 

@@ -128,3 +128,52 @@ def test_stdin_submission_and_json_on_stdout_only():
     completed = run_cli("grade", "--task", "im2col", "-", stdin=(ROOT / "examples" / "im2col" / "correct.py").read_bytes())
     document = json.loads(completed.stdout)
     assert completed.returncode == 0 and document["status"] == "passed"
+
+
+def test_a_missing_or_empty_root_is_a_usage_error_and_a_broken_spec_is_listed_as_broken(tmp_path):
+    (tmp_path / "empty").mkdir()
+    for root, said in ((tmp_path / "nope", b"does not exist"), (tmp_path / "empty", b"holds no task")):
+        for args in (["list"], ["validate"], ["template", "im2col"], ["grade", "--task", "im2col", str(ROOT / "reference" / "im2col.py")]):
+            completed = run_cli("--root", str(root), *args)
+            assert completed.returncode == 2, (root, args)
+            assert said in completed.stderr and str(root).encode() in completed.stderr
+            assert b"Traceback" not in completed.stderr
+    root = tmp_path / "course"
+    for folder in ("tasks", "reference", "student_template"):
+        shutil.copytree(ROOT / folder, root / folder)
+    spec = root / "tasks" / "im2col.yaml"
+    spec.write_text(spec.read_text(encoding="utf-8") + "\nnot: [valid\n", encoding="utf-8")
+    listing = run_cli("--root", str(root), "list", "--lang", "en")
+    assert listing.returncode == 0, listing.stderr
+    listed = dict(line.split("\t", 1) for line in listing.stdout.decode().splitlines())
+    assert listed["im2col"].startswith("(broken: ") and "im2col.yaml" in listed["im2col"]
+    assert not listed["col2im"].startswith("(broken")
+    assert b"grader validate im2col" in listing.stderr
+    assert run_cli("--root", str(root), "validate", "--no-sandbox", "im2col").returncode == 1
+
+
+@pytest.mark.parametrize("args, said", [
+    (["new", "x_task"], b"cannot write"),  # the root is a file
+    (["docs", "--out", "FILE"], b"is not a folder"),
+    (["batch", "--task", "im2col", "CLASS", "--feedback-dir", "FILE"], b"cannot use"),
+])
+def test_wrong_arguments_of_other_commands_get_a_message_not_a_traceback(tmp_path, args, said):
+    file = tmp_path / "file"
+    file.write_text("x")
+    (tmp_path / "class").mkdir()
+    (tmp_path / "class" / "a.py").write_text("x = 1\n")
+    args = [str(file) if a == "FILE" else str(tmp_path / "class") if a == "CLASS" else a for a in args]
+    root = ["--root", str(file)] if args[0] == "new" else []
+    completed = run_cli(*root, *args)
+    assert completed.returncode == 2 and said in completed.stderr, completed.stderr
+    assert b"Traceback" not in completed.stderr
+
+
+def test_docs_check_works_from_any_folder(tmp_path):
+    import subprocess
+
+    from core_support import GRADER
+
+    completed = subprocess.run([*GRADER, "docs", "--check"], capture_output=True, cwd=tmp_path, timeout=120)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert not (tmp_path / "docs").exists()

@@ -188,3 +188,92 @@ def test_a_fresh_sandbox_per_submission_gives_the_same_verdicts(classroom, tmp_p
     assert done.returncode == 0, done.stderr
     assert by_file(warm) == by_file(fresh)
     assert "sandbox per submission" in done.stderr
+
+
+def _descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` (the grader's sandboxes and what runs in them), from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+        except (OSError, ValueError):
+            continue
+        if entry.name.isdigit():
+            children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _limits_config(tmp_path: Path, wall: int) -> Path:
+    config = tmp_path / f"grader-{wall}.yaml"
+    config.write_text(f"tasks_root: {REPO}\nlimits:\n  cpu_seconds: {wall}\n  wall_seconds: {wall}\n", encoding="utf-8")
+    return config
+
+
+@pytest.mark.parametrize("mode", [[], ["--sandbox-per-submission"]], ids=["warm", "per_submission"])
+def test_ctrl_c_stops_a_batch_at_once_leaves_no_sandbox_and_the_rerun_continues(tmp_path, mode):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for number in range(2):  # first in the order: what runs when Ctrl-C comes
+        (folder / f"a_endless{number}.py").write_text("while True:\n    pass\n")
+    for number in range(6):
+        shutil.copy(CORRECT_CONV, folder / f"b_student{number}.py")
+    out, log = tmp_path / "results.jsonl", tmp_path / "stderr.txt"
+    # The endless loops would run for 120 s: a batch that waited for them would not end within the bound below.
+    def command(wall: int) -> list[str]:
+        return [*GRADER, "--config", str(_limits_config(tmp_path, wall)), "batch", "--task", "conv_backward",
+                str(folder), "--out", str(out), "--jobs", "2", *mode]
+
+    with log.open("wb") as stderr:
+        first = subprocess.Popen(command(120), cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while "grading 8 of 8" not in log.read_text() and time.monotonic() < deadline:
+        assert first.poll() is None, log.read_text()
+        time.sleep(0.05)
+    time.sleep(1.5)  # the two endless loops are running
+    sandboxes = _descendants(first.pid)
+    assert sandboxes, "no sandbox was running"
+    os.killpg(first.pid, signal.SIGINT)  # what Ctrl-C in a terminal sends to the foreground group
+    interrupted = time.monotonic()
+    try:
+        assert first.wait(timeout=60) == 130, log.read_text()
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
+    stopped_after = time.monotonic() - interrupted
+    left = sorted(pid for pid in sandboxes if _alive(pid))
+    print(f"Ctrl-C ({mode or 'warm'}): the batch exited {stopped_after:.2f} s after SIGINT")
+    assert not left, f"sandbox processes left after the batch exited: {left}"
+    assert "Traceback" not in log.read_text() and "run the same command again to continue" in log.read_text()
+    before = by_file(out) if out.exists() else {}
+    assert not any(name.startswith("a_endless") for name in before), "a grading cut off by Ctrl-C was written"
+
+    rerun = subprocess.run(command(2), cwd=REPO, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert f"grading {8 - len(before)} of 8" in rerun.stderr
+    lines = by_file(out)
+    assert len(lines) == 8 and "TIMEOUT" in lines["a_endless0.py"]["codes"]
+    assert all(lines[name] == line for name, line in before.items())
+
+
+def test_out_into_a_missing_folder_makes_it(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    shutil.copy(CORRECT_CONV, folder / "alice.py")
+    out = tmp_path / "results" / "cls1" / "results.jsonl"
+    done = batch(folder, out, "--summary-html", str(tmp_path / "pages" / "summary.html"))
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert by_file(out)["alice.py"]["status"] == "passed"
+    assert out.with_suffix(".md").is_file() and (tmp_path / "pages" / "summary.html").is_file()

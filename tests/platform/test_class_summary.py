@@ -105,3 +105,46 @@ def test_hostile_file_names_stay_text(task, lines):
     markdown = classsummary.render(task, lines, "zh")
     assert "`` `|`.py ``".replace("|", "\\|") in markdown, "a backtick in a file name does not end its code span"
     assert re.search(r"^## 完全相同的提交$", markdown, re.M)
+
+
+def test_copies_are_grouped_however_reformatted_or_commented(task):
+    from grader.batch import run as batch
+    from platform_support import CORRECT_CONV, valid
+
+    original = CORRECT_CONV.read_text(encoding="utf-8")
+    # Indented by 2, with comments and blank lines: its docstrings' lines change too.
+    reformatted = "# my own work, honest\n" + "\n".join(
+        line.replace("    ", "  ") + ("  # step" if line.rstrip().endswith(":") else "") + "\n"
+        for line in original.splitlines())
+    renamed = original.replace("dout", "grad_out")  # another program: not a copy
+    broken = "def backward(self, dout:\n    return dout  # a\n"
+    broken_copy = "def backward(self,   dout:\n\n    return dout\n"
+    sources = {"a.py": original, "a_copy.py": reformatted, "b.py": renamed, "c.py": broken, "c_copy.py": broken_copy}
+    document = {"task": task.id, "seed": 7, "status": "failed", "gradable": True, "score": 0.0, "max_score": 3.0,
+                "tests": []}
+    lines = [valid(batch.results_line(name, "0" * 64, document, batch.normalised_digest(source.encode())),
+                   "batch-results.schema.json") for name, source in sources.items()]
+    groups = classsummary.identical_groups(lines)
+    assert sorted(group.files for group in groups) == [["a.py", "a_copy.py"], ["c.py", "c_copy.py"]]
+    assert batch.normalised_digest(b"\xff\xfe\x00") is None
+
+
+def test_not_run_is_no_code_and_failures_without_a_misconception_are_listed(task, lines):
+    lines.append(line("crashed.py", "failed", 0.0, codes=["NOT_RUN", "RUNTIME_ERROR"]))
+    lines.append(line("syntax.py", "failed", 0.0, codes=["COMPILE_ERROR"], gradable=False))
+    summary = classsummary.summarise(task, lines, "en")
+    assert ("NOT_RUN", 1) not in summary.codes and ("RUNTIME_ERROR", 1) in summary.codes
+    assert summary.unexplained == [("crashed.py", ["RUNTIME_ERROR"]), ("old.py", ["SHAPE_MISMATCH"])]
+    markdown = classsummary.render(task, lines, "en")
+    assert "## Failures no misconception explains" in markdown and "| ` old.py ` | `SHAPE_MISMATCH` |" in markdown
+    assert "NOT_RUN" not in markdown
+    text = "".join(Page(classsummary_html.render(task, lines, "en")).text)
+    assert "Failures no misconception explains" in text and "crashed.py" in text and "NOT_RUN" not in text
+
+
+def test_histogram_bins_are_labelled_as_half_open_intervals(task, lines):
+    markdown = classsummary.render(task, lines, "en")
+    labels = re.findall(r"^(\[[^ ]+, [^ ]+[)\]])", markdown, re.M)
+    assert labels[0] == "[0, 0.3)" and labels[1] == "[0.3, 0.6)" and labels[-1] == "[2.7, 3]" and len(labels) == 10
+    page = Page(classsummary_html.render(task, lines, "en"))
+    assert "[0, 0.3)" in "".join(page.text)

@@ -4,6 +4,7 @@ by `grader grade`, `grader batch` and `grader serve`'s engine (status "error", t
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -16,7 +17,7 @@ from grader.sandbox.errors import SandboxError, SandboxFailure, SandboxUnavailab
 from grader.service.engine import ColdEngine, Job
 from grader.spec import config, taskspec
 from grader.spec.taskspec import TaskError
-from platform_support import CORRECT_CONV, REPO
+from platform_support import CORRECT_CONV, REPO, results_lines, run_grader, valid
 
 FAILURES = [SandboxUnavailable("no uid is free"), SandboxFailure("the runner never said it was ready"),
             WorkerLost("the worker died")]
@@ -56,3 +57,78 @@ def test_grade_batch_and_the_service_engine_answer_a_failed_sandbox_alike(error,
     for document in (graded, batched, served):
         assert document["status"] == "error" and document["error"] == expected, document
     assert line["status"] == "error" and line["error"] == expected
+
+
+def _relu_root(root, breakage: str):
+    """A tasks root holding relu_backward (and im2col, which stays whole), broken as ``breakage`` says."""
+    for task in ("relu_backward", "im2col"):
+        for relative in (f"tasks/{task}.yaml", f"reference/{task}.py", f"student_template/{task}.py"):
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(REPO / relative, root / relative)
+    template, reference = root / "student_template" / "relu_backward.py", root / "reference" / "relu_backward.py"
+    if breakage == "template_without_markers":
+        template.write_text("".join(line for line in template.read_text().splitlines(keepends=True)
+                                    if line.strip() not in (taskspec.BEGIN_MARKER, taskspec.END_MARKER)))
+    elif breakage == "reference_missing":
+        reference.unlink()
+    elif breakage == "reference_does_not_compile":
+        reference.write_text(reference.read_text() + "\ndef (\n")
+    return root
+
+
+BREAKAGES = ["template_without_markers", "reference_missing", "reference_does_not_compile"]
+BLOCK = b"dx = dout * (self.x > 0)\nreturn dx\n"
+
+
+def _told_not_their_fault(document: dict, root) -> None:
+    """status error, a summary that says it is not the student's fault and names no server path;
+    the path only in `error`."""
+    valid(document, "feedback.schema.json")
+    assert document["status"] == "error" and not document["gradable"], document
+    assert "not your fault" in document["summary"] and "broken" in document["summary"]
+    assert str(root) not in document["summary"] and "/" not in document["summary"]
+    assert str(root) in document["error"]
+
+
+@pytest.mark.parametrize("breakage", BREAKAGES)
+def test_a_broken_task_never_blames_the_student_in_grade_batch_or_the_service(breakage, tmp_path):
+    from grader.authoring.validation import run as validation
+    from grader.service import lifecycle
+
+    root = _relu_root(tmp_path / "root", breakage)
+    submission = tmp_path / "block.py"
+    submission.write_bytes(BLOCK)
+    settings = config.load(None, str(root))
+    # The one check: `grader validate` calls the task broken...
+    assert not validation.validate("relu_backward", settings, sandbox=False).passed
+    # ...and so does every way of grading it.
+    graded = run_grader("--root", str(root), "grade", "--task", "relu_backward", "--lang", "en", str(submission))
+    assert graded.returncode == cli.EXIT_INTERNAL, graded.stderr
+    _told_not_their_fault(json.loads(graded.stdout), root)
+    assert str(root) in graded.stderr.decode()
+
+    folder = tmp_path / "class"
+    folder.mkdir()
+    (folder / "a.py").write_bytes(BLOCK)
+    out = tmp_path / "results.jsonl"
+    batched = run_grader("--root", str(root), "batch", "--task", "relu_backward", str(folder), "--out", str(out),
+                         "--feedback-dir", str(tmp_path / "feedback"), "--lang", "en", "--jobs", "1")
+    assert batched.returncode == cli.EXIT_INTERNAL, batched.stderr
+    [line] = results_lines(out)
+    valid(line, "batch-results.schema.json")
+    assert line["status"] == "error" and str(root) in line["error"]
+    _told_not_their_fault(json.loads((tmp_path / "feedback" / "a.py.json").read_text()), root)
+    assert str(root) in batched.stderr.decode()
+
+    service_settings = type("ServiceSettings", (), {"grader": settings, "values": {"tasks": None}})
+    tasks, refused = lifecycle.load_tasks(service_settings)
+    assert "im2col" in tasks
+    if breakage != "reference_does_not_compile":  # refused when the service starts (503 task-refused)
+        assert "relu_backward" in refused
+    else:  # found when the reference is imported: its self-test fails, and a grading is an error
+        engine = ColdEngine(settings, tasks, capacity=1)
+        try:
+            served = engine._graded(Job("relu_backward", BLOCK, 1, "en"), 0.0).document
+        finally:
+            engine.stop()
+        _told_not_their_fault(served, root)

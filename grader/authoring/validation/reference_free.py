@@ -9,6 +9,7 @@ import numpy as np
 from ...grading import reference
 from ...spec import cases as cases_mod
 from ...spec import expressions, taskspec
+from ...spec.yamldoc import did_you_mean
 from .context import Context
 from .report import Check
 
@@ -49,25 +50,29 @@ def _gradient_check(context: Context, check: Check, index: int, spec: dict) -> s
         return ""
     steps = entry["steps"]
     forward = next((i for i, s in enumerate(steps) if spec["forward"] in (s["call"], s.get("returns"))), None)
+    step_names = [s["call"] for s in steps] + [s["returns"] for s in steps if "returns" in s]
     if forward is None:
         check.fail(
             at(
                 where + ("forward",),
-                f"{spec['forward']!r} is neither a step's call nor its returns "
-                f"(steps: {', '.join(s['call'] for s in steps)})",
+                f"{spec['forward']!r} is neither a step's call nor its returns"
+                f"{did_you_mean(spec['forward'], step_names)}"
+                f" (steps: {', '.join(s['call'] for s in steps)})",
             )
         )
         return ""
     inputs = task.spec["inputs"]
     if spec["upstream"] not in inputs:
-        check.fail(at(where + ("upstream",), f"{spec['upstream']!r} is not an input (inputs: {', '.join(inputs)})"))
+        check.fail(at(where + ("upstream",), f"{spec['upstream']!r} is not an input"
+                                             f"{did_you_mean(spec['upstream'], inputs)} (inputs: {', '.join(inputs)})"))
     for name, gradient in spec["pairs"].items():
         if name not in inputs:
-            check.fail(at(where + ("pairs", name), f"{name!r} is not an input (inputs: {', '.join(inputs)})"))
+            check.fail(at(where + ("pairs", name), f"{name!r} is not an input{did_you_mean(name, inputs)} "
+                                                   f"(inputs: {', '.join(inputs)})"))
         if gradient not in task.output_names:
-            check.fail(
-                at(where + ("pairs", name), f"{gradient!r} is not an output (outputs: {', '.join(task.output_names)})")
-            )
+            check.fail(at(where + ("pairs", name), f"{gradient!r} is not an output"
+                                                   f"{did_you_mean(gradient, task.output_names)} "
+                                                   f"(outputs: {', '.join(task.output_names)})"))
     if check.status == "failed":
         return ""
     namespace = vars(task.reference())
@@ -153,13 +158,16 @@ def _adjoint_check(context: Context, check: Check, index: int, spec: dict) -> st
     where = ("checks", index, "adjoint")
     at = task.document.problem
     if spec["input"] not in task.spec["inputs"]:
-        check.fail(at(where + ("input",), f"{spec['input']!r} is not an input of {task.id}"))
+        check.fail(at(where + ("input",), f"{spec['input']!r} is not an input of {task.id}"
+                                          f"{did_you_mean(spec['input'], task.spec['inputs'])}"))
     if spec["output"] not in task.output_names:
-        check.fail(at(where + ("output",), f"{spec['output']!r} is not an output of {task.id}"))
+        check.fail(at(where + ("output",), f"{spec['output']!r} is not an output of {task.id}"
+                                           f"{did_you_mean(spec['output'], task.output_names)}"))
     try:
         other = taskspec.load(spec["task"], task.root)
     except taskspec.TaskError as exc:
-        check.fail(at(where + ("task",), f"the other task cannot be loaded: {exc.problems[0]}"))
+        hint = did_you_mean(spec["task"], taskspec.task_ids(task.root)) if exc.unknown else ""
+        check.fail(at(where + ("task",), f"the other task cannot be loaded: {exc.problems[0]}{hint}"))
         return ""
     if check.status == "failed":
         return ""

@@ -5,60 +5,12 @@ sandbox has."""
 from __future__ import annotations
 
 import ast
-import re
 import sys
 
-from ...spec.taskspec import BEGIN_MARKER, END_MARKER, Task
+from ...spec.taskspec import Task, blanks_of
+from ...spec.yamldoc import did_you_mean
 from .context import parse
 from .report import Check
-
-MARKER_LIKE = re.compile(r"#{3,}\s*(begin|end)\b", re.IGNORECASE)
-
-
-def blanks_of(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, str]]]:
-    """The blanks of a template as (Begin line, End line), 1-based, and (line, problem) pairs."""
-    found: list[tuple[int, int]] = []
-    problems: list[tuple[int, str]] = []
-    opened: tuple[int, str] | None = None
-    for number, line in enumerate(text.split("\n"), start=1):
-        stripped = line.strip()
-        indent = line[: len(line) - len(line.lstrip())]
-        if stripped == BEGIN_MARKER:
-            if opened:
-                problems.append(
-                    (
-                        number,
-                        f"a second Begin marker before the End of the blank opened at line {opened[0]} "
-                        "(blanks cannot be nested)",
-                    )
-                )
-            opened = (number, indent)
-        elif stripped == END_MARKER:
-            if not opened:
-                problems.append((number, "an End marker without a Begin marker before it"))
-                continue
-            if indent != opened[1]:
-                problems.append((number, f"the End marker is not indented like its Begin marker (line {opened[0]})"))
-            found.append((opened[0], number))
-            opened = None
-        elif MARKER_LIKE.search(stripped):
-            problems.append(
-                (
-                    number,
-                    f"this looks like a marker but is not exactly {BEGIN_MARKER!r} or {END_MARKER!r} alone on its line",
-                )
-            )
-    if opened:
-        problems.append((opened[0], "this Begin marker has no End marker"))
-    if not found and not problems:
-        problems.append(
-            (
-                1,
-                f"the template has no blank: mark the code to write between a line {BEGIN_MARKER!r} "
-                f"and a line {END_MARKER!r}",
-            )
-        )
-    return found, problems
 
 
 def check(task: Task) -> Check:
@@ -97,11 +49,12 @@ def _definition_problems(tree: ast.Module, task: Task, display: str) -> list[str
     node = definitions.get(name)
     kind = "function" if "function" in entry else "class"
     if node is None or (kind == "class") != isinstance(node, ast.ClassDef):
-        return [f"{display}: defines no top-level {kind} {name!r}, which the spec's entry calls"]
+        return [f"{display}: defines no top-level {kind} {name!r}, which the spec's entry calls"
+                f"{did_you_mean(name, definitions)}"]
     if kind == "class" and not node.bases:
         methods = {item.name for item in node.body if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef))}
         return [f"{display}:{node.lineno}: class {name} has no method {step['call']!r}, which the spec's entry calls"
-                for step in entry["steps"] if step["call"] not in methods]
+                f"{did_you_mean(step['call'], methods)}" for step in entry["steps"] if step["call"] not in methods]
     return []
 
 
