@@ -166,8 +166,28 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
         os.close(launch.result_fd)
         for step in reversed(launch.cleanup):
             step()
+    _check_not_killed_from_outside(launch, collected)
     enforced = guarantees.enforced(guarantees.Setup(**launch.facts))
     return collected.outcome(launch.backend, enforced, process.returncode, time.monotonic() - launch.started)
+
+
+def _check_not_killed_from_outside(launch: Launch, collected: streams.Collected) -> None:
+    """bwrap itself ended by a signal that the grader did not send: SandboxFailure.
+
+    The student's code cannot signal bwrap (it is outside the sandbox's pid namespace), and bwrap
+    reports a child's death by signal N as exit status 128 + N; the grader kills it only on a
+    timeout, the result limit or a corrupt stream. So a bwrap killed by a signal otherwise was
+    killed from outside (an operator, the OOM killer, a dying node): the grader's failure, to be
+    retried, never a CRASHED verdict for the student. The process backend cannot tell the two
+    apart (the student's process is the one killed either way) and keeps its verdict.
+    """
+    returncode = launch.process.returncode
+    if launch.backend != "bwrap" or returncode is None or returncode >= 0:
+        return
+    if collected.timed_out or collected.result_limited or collected.results.corrupt:
+        return
+    raise SandboxFailure(f"the sandbox was killed from outside by signal {-returncode} while it graded "
+                         "(not by the student's code, which cannot reach it)")
 
 
 def _kill(launch: Launch) -> None:
