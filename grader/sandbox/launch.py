@@ -68,6 +68,7 @@ class Launch:
         self.request_fd, self.result_fd, self.cleanup = request_fd, result_fd, cleanup
         self.started = time.monotonic()
         self.deadline: float | None = None
+        self.aborted = False  # killed by the grader (``abort``): its signal is no news
 
 
 def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
@@ -131,6 +132,7 @@ def aborted_on_failure(launch: Launch | None):
 
 def abort(launch: Launch) -> Outcome:
     """Stop a sandbox whose grading cannot go on (before or after its request), leaving nothing."""
+    launch.aborted = True
     _kill(launch)
     if launch.deadline is None:
         launch.deadline = time.monotonic() + launch.limits.wall_seconds
@@ -176,13 +178,14 @@ def _check_not_killed_from_outside(launch: Launch, collected: streams.Collected)
 
     The student's code cannot signal bwrap (it is outside the sandbox's pid namespace), and bwrap
     reports a child's death by signal N as exit status 128 + N; the grader kills it only on a
-    timeout, the result limit or a corrupt stream. So a bwrap killed by a signal otherwise was
+    timeout, the result limit or a corrupt stream, or when it aborts a grading that cannot go on
+    (a file that does not compile, ...). So a bwrap killed by a signal otherwise was
     killed from outside (an operator, the OOM killer, a dying node): the grader's failure, to be
     retried, never a CRASHED verdict for the student. The process backend cannot tell the two
     apart (the student's process is the one killed either way) and keeps its verdict.
     """
     returncode = launch.process.returncode
-    if launch.backend != "bwrap" or returncode is None or returncode >= 0:
+    if launch.backend != "bwrap" or returncode is None or returncode >= 0 or launch.aborted:
         return
     if collected.timed_out or collected.result_limited or collected.results.corrupt:
         return
