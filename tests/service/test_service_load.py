@@ -4,18 +4,18 @@
 suite; the documented figure is 1,000, run with ``CNN_SERVICE_LOAD_SUBMISSIONS=1000``) from
 ``CNN_SERVICE_LOAD_CONCURRENCY`` clients (default 32), each a keep-alive connection sending
 synchronous gradings to one service (bwrap, the red-team harness's limits). In every
-``len(KINDS)``: correct files (examples/<task>/correct*.py, made distinct by a comment), wrong
-ones (examples/<task>/wrong_<misconception id>.py: failed, and that misconception named; a
-wrong file whose name is no misconception of its task: failed, and nothing named) and
-one attack of the red-team list (its header's verdict, and nothing of its world touched, as
-tests/security/harness.py checks it).
+``len(KINDS)``: correct files (examples/<task>/correct.py and correct_block.py, made distinct by
+a comment), wrong ones (examples/<task>/wrong_<misconception id>.py: failed, and that
+misconception named; a wrong file whose name is no misconception of its task: failed, and
+nothing named) and one attack of the red-team list (its header's verdict, and nothing of its
+world touched, as tests/security/harness.py checks it).
 
 Every answer is checked against the OpenAPI document (the client's response hook) and its
 feedback against feedback.schema.json. A full queue's 503 is retried after its Retry-After, as
 a platform would, and counted. Afterwards: each accepted grading was graded once
 (grader_gradings_total), no process of a sandbox uid is left while the service idles, and none
-of the service's processes is left once it stopped. The figures are printed (``-s``); no
-duration is asserted.
+of the processes the service started (seen below it during the load) is left once it stopped.
+The figures are printed (``-s``); no duration is asserted.
 """
 
 from __future__ import annotations
@@ -197,14 +197,60 @@ def _metric(server: Server, name: str) -> float:
                if not line.startswith("#") and line.split("{")[0].split(" ")[0] == name)
 
 
+def _descendants(pid: int) -> set[tuple[int, str]]:
+    """(pid, start time) of every live process below ``pid``: the start time tells a pid reused later."""
+    parents, started = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(entry))
+            started[int(entry)] = fields[19]
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.add((child, started[child]))
+            todo.append(child)
+    return found
+
+
+def _alive(processes: set[tuple[int, str]]) -> list[str]:
+    alive = []
+    for pid, started in processes:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[19] == started and fields[0] != "Z":
+            alive.append(f"pid {pid} ({fields[0]})")
+    return alive
+
+
 def test_a_mixed_load_gets_every_verdict_right_and_leaves_no_process(load_service):
     server, marker = load_service
     work = submissions(SUBMISSIONS)
     client = Client(server)
+    seen: set[tuple[int, str]] = set()  # every process the service started during the load
+    loading = threading.Event()
+
+    def watch():
+        while not loading.wait(0.2):
+            seen.update(_descendants(server.process.pid))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
     started = time.monotonic()
-    with ThreadPoolExecutor(CONCURRENCY) as pool:
-        found = [problem for problems in pool.map(client.grade, work) for problem in problems]
-    client.close()
+    try:
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            found = [problem for problems in pool.map(client.grade, work) for problem in problems]
+    finally:
+        loading.set()
+        watcher.join()
+        client.close()
     seconds = time.monotonic() - started
     kinds = Counter(submission.kind for submission in work)
     print(f"\nload: {len(work)} submissions ({dict(kinds)}) at concurrency {CONCURRENCY} on {WORKERS} workers "
@@ -217,4 +263,5 @@ def test_a_mixed_load_gets_every_verdict_right_and_leaves_no_process(load_servic
     assert server.stop() == 0, server.log_text()[-3000:]
     assert "Traceback" not in server.log_text()
     assert harness.settled(lambda: harness.processes_with(marker)) == []  # nothing the service started lives on
+    assert seen and harness.settled(lambda: _alive(seen)) == []
     assert harness.settled(harness.leftover_sandbox_processes) == []
