@@ -1,4 +1,4 @@
-"""Every way a sandbox can fail before the student's code ran: one base, ``SandboxError``.
+"""Every way a sandbox can fail that is not the student's doing: one base, ``SandboxError``.
 
 Such a failure is the grader's, never the student's: the platform is told "error" (exit 3),
 retries, and does not count the attempt. Callers catch ``SandboxError``; the subclasses say
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 
 class SandboxError(RuntimeError):
-    """A sandbox failed before the student's code ran."""
+    """A sandbox failed before the student's code ran, or from outside while it ran."""
 
 
 class SandboxUnavailable(SandboxError):
@@ -19,7 +19,7 @@ class SandboxUnavailable(SandboxError):
 
 class SandboxFailure(SandboxError):
     """A sandbox or its runner failed before the student's code could run (it could not be
-    started, or never said it was ready)."""
+    started, or never said it was ready), or the sandbox was killed from outside while it ran."""
 
 
 class WorkerLost(SandboxError):

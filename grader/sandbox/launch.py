@@ -68,6 +68,7 @@ class Launch:
         self.request_fd, self.result_fd, self.cleanup = request_fd, result_fd, cleanup
         self.started = time.monotonic()
         self.deadline: float | None = None
+        self.aborted = False  # killed by the grader (``abort``): its signal is no news
 
 
 def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
@@ -131,6 +132,7 @@ def aborted_on_failure(launch: Launch | None):
 
 def abort(launch: Launch) -> Outcome:
     """Stop a sandbox whose grading cannot go on (before or after its request), leaving nothing."""
+    launch.aborted = True
     _kill(launch)
     if launch.deadline is None:
         launch.deadline = time.monotonic() + launch.limits.wall_seconds
@@ -166,6 +168,7 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
         os.close(launch.result_fd)
         for step in reversed(launch.cleanup):
             step()
+    _check_not_killed_from_outside(launch, collected)
     enforced = guarantees.enforced(guarantees.Setup(**launch.facts))
     return collected.outcome(launch.backend, enforced, process.returncode, time.monotonic() - launch.started)
 
@@ -174,6 +177,26 @@ def interrupt(launch: Launch) -> None:
     """Kill a running sandbox from another thread (``grader batch`` on Ctrl-C): the thread in
     ``finish`` sees its streams end at once and cleans up as after any run."""
     _kill(launch)
+
+
+def _check_not_killed_from_outside(launch: Launch, collected: streams.Collected) -> None:
+    """bwrap itself ended by a signal that the grader did not send: SandboxFailure.
+
+    The student's code cannot signal bwrap (it is outside the sandbox's pid namespace), and bwrap
+    reports a child's death by signal N as exit status 128 + N; the grader kills it only on a
+    timeout, the result limit or a corrupt stream, or when it aborts a grading that cannot go on
+    (a file that does not compile, ...). So a bwrap killed by a signal otherwise was
+    killed from outside (an operator, the OOM killer, a dying node): the grader's failure, to be
+    retried, never a CRASHED verdict for the student. The process backend cannot tell the two
+    apart (the student's process is the one killed either way) and keeps its verdict.
+    """
+    returncode = launch.process.returncode
+    if launch.backend != "bwrap" or returncode is None or returncode >= 0 or launch.aborted:
+        return
+    if collected.timed_out or collected.result_limited or collected.results.corrupt:
+        return
+    raise SandboxFailure(f"the sandbox was killed from outside by signal {-returncode} while it graded "
+                         "(not by the student's code, which cannot reach it)")
 
 
 def _kill(launch: Launch) -> None:

@@ -12,7 +12,9 @@ Owns which accepted grading runs next and what a client may learn about it:
 * draining: after SIGTERM only gradings somebody waits for (a synchronous request) are
   started; the others stay queued in the database for the next start.
 
-A grading's life in the store (started, finished) and its webhook are recorded from here.
+A grading the engine answers with status "error" (the grader's failure, never the student's) is
+graded once more before it is answered. A grading's life in the store (started, finished) and
+its webhook are recorded from here.
 """
 
 from __future__ import annotations
@@ -192,7 +194,15 @@ class Dispatcher:
             return engine_mod.Graded(document, 0.0, 0.0)
         source = await asyncio.to_thread(self.store.source, record.id)
         job = engine_mod.Job(record.task, source or b"", record.seed, record.lang)
-        return await asyncio.wrap_future(self.engine.submit(job))
+        graded = await asyncio.wrap_future(self.engine.submit(job))
+        if graded.document["status"] == "error":
+            # The grader failed, not the student (a sandbox or worker killed from outside, ...): graded
+            # once more, on whatever sandbox the engine gives it; a second failure is the answer
+            # (state error: the platform submits again).
+            print(f"grader serve: grading {record.id} of {record.task} failed ({graded.document.get('error')}); "
+                  "grading it once more", file=sys.stderr)
+            graded = await asyncio.wrap_future(self.engine.submit(job))
+        return graded
 
     # --- draining ----------------------------------------------------------------------------
 

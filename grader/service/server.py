@@ -1,10 +1,19 @@
-"""uvicorn around the app: the listening socket, what is said at start-up, SIGTERM as a drain.
+"""uvicorn around the app: the listening socket, what is said at start-up, SIGTERM as a drain,
+and a deadline for every request's head.
 
 uvicorn's own SIGTERM handling closes the listening socket at once; a replica leaving a
 Kubernetes Service must instead go on answering (503 with Retry-After, readiness failing)
 while its gradings finish. So the first SIGTERM (or Ctrl-C) starts the service's drain, and
 uvicorn is asked to exit only when it is over; a second one stops at once (what still runs
 stays unfinished in the database and is graded after a restart).
+
+uvicorn does not time a request's head: its keep-alive timer starts only after an answer, and
+any byte resets it, so a client sending its headers a byte at a time (or nothing at all) held
+its connection for ever. Such a connection holds a socket, never a grading worker (those are
+taken only for a parsed, authenticated, validated request), but enough of them exhaust the
+file descriptors. So every head must arrive within service.request_seconds of the connection
+(or of the previous answer, plus the keep-alive), else the connection is closed; a head is
+at most h11's 16 KiB (a larger one is answered 400), and the body is timed by the app (408).
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import socket
 import sys
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import cli
 from .app import create_app
@@ -23,6 +33,48 @@ from .settings import ServiceSettings, SettingsError
 from .store import StoreError
 
 GRACEFUL_SHUTDOWN_SECONDS = 5  # closing idle keep-alive connections, after the drain
+KEEP_ALIVE_SECONDS = 5
+
+
+def _protocol_with_head_deadline(head_seconds: float) -> type[H11Protocol]:
+    """uvicorn's h11 protocol, closing a connection whose next request head is late."""
+
+    class HeadDeadline(H11Protocol):
+        _head_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport) -> None:
+            super().connection_made(transport)
+            self._arm(head_seconds)
+
+        def on_response_complete(self) -> None:
+            self._arm(KEEP_ALIVE_SECONDS + head_seconds)  # before: a pipelined head is parsed in there
+            super().on_response_complete()
+
+        def handle_events(self) -> None:
+            cycle = self.cycle
+            super().handle_events()
+            if self.cycle is not cycle:  # a request's head arrived: the app times its body
+                self._disarm()
+
+        def connection_lost(self, exc) -> None:
+            self._disarm()
+            super().connection_lost(exc)
+
+        def _arm(self, seconds: float) -> None:
+            self._disarm()
+            self._head_timer = self.loop.call_later(seconds, self._head_late)
+
+        def _disarm(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_late(self) -> None:
+            self._head_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
+
+    return HeadDeadline
 
 
 def _log_config() -> dict:
@@ -103,7 +155,8 @@ def run(settings: ServiceSettings) -> int:
         return cli.EXIT_INTERNAL
     host, port = sock.getsockname()[:2]
     config = uvicorn.Config(create_app(service), host=host, port=port, lifespan="on", server_header=False,
-                            timeout_keep_alive=5, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+                            http=_protocol_with_head_deadline(settings.values["request_seconds"]),
+                            timeout_keep_alive=KEEP_ALIVE_SECONDS, timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
                             log_level="info", log_config=_log_config(), proxy_headers=False)
     _announce(settings, service, f"http://{'[' + host + ']' if ':' in host else host}:{port}/")
     server = _DrainingServer(config, service)

@@ -1,10 +1,16 @@
-"""A sandbox that fails before the student's code ran is the grader's failure, told the same way
-by `grader grade`, `grader batch` and `grader serve`'s engine (status "error", the same reason)."""
+"""A sandbox that fails before the student's code ran (or is killed from outside while it runs) is
+the grader's failure, told the same way by `grader grade`, `grader batch` and `grader serve`'s
+engine (status "error", the same reason)."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
 
 import pytest
 
@@ -17,7 +23,7 @@ from grader.sandbox.errors import SandboxError, SandboxFailure, SandboxUnavailab
 from grader.service.engine import ColdEngine, Job
 from grader.spec import config, taskspec
 from grader.spec.taskspec import TaskError
-from platform_support import CORRECT_CONV, REPO, results_lines, run_grader, valid
+from platform_support import CORRECT_CONV, GRADER, REPO, results_lines, run_grader, valid
 
 FAILURES = [SandboxUnavailable("no uid is free"), SandboxFailure("the runner never said it was ready"),
             WorkerLost("the worker died")]
@@ -132,3 +138,49 @@ def test_a_broken_task_never_blames_the_student_in_grade_batch_or_the_service(br
         finally:
             engine.stop()
         _told_not_their_fault(served, root)
+
+
+def test_a_bwrap_killed_from_outside_while_it_grades_is_the_graders_failure(tmp_path):
+    """bwrap is outside the student's reach (its own pid namespace): killed by a signal the grader
+    did not send, the grading is "error" (exit 3, the platform retries), never CRASHED. (An aborted
+    sandbox, the grader's own kill, keeps its verdict: the compile-error tests of tests/feedback.)"""
+    from grader.sandbox import bwrap
+
+    problem = bwrap.problem(os.geteuid() == 0)
+    if problem:
+        pytest.skip(f"bwrap cannot run here: {problem}")
+    submission = tmp_path / "slow.py"
+    submission.write_text("import time\ntime.sleep(4)\n" + CORRECT_CONV.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "grader.yaml").write_text("sandbox: bwrap\nlanguage: en\nshrink:\n  rounds: 0\n", encoding="utf-8")
+    grading = subprocess.Popen([*GRADER, "--config", str(tmp_path / "grader.yaml"), "--root", str(REPO), "grade",
+                                "--task", "conv_backward", str(submission)], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=REPO)
+    try:
+        deadline = time.monotonic() + 60  # a hang detector
+        while not (sandboxes := _bwrap_children(grading.pid)):
+            assert time.monotonic() < deadline and grading.poll() is None, "no sandbox was started"
+            time.sleep(0.05)
+        time.sleep(1)  # the student's sleep has most likely begun (either way it is not the student's doing)
+        for pid in sandboxes:
+            os.kill(pid, signal.SIGKILL)
+        stdout, _ = grading.communicate(timeout=120)
+    finally:
+        if grading.poll() is None:
+            grading.kill()
+            grading.wait()
+    document = valid(json.loads(stdout), "feedback.schema.json")
+    assert grading.returncode == cli.EXIT_INTERNAL and document["status"] == "error", document.get("summary")
+    assert "killed from outside by signal 9" in document["error"]
+
+
+def _bwrap_children(pid: int) -> list[int]:
+    found = []
+    for entry in (path for path in Path("/proc").iterdir() if path.name.isdigit()):
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().split(b"\0")[0]
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid and command.endswith(b"bwrap"):
+            found.append(int(entry.name))
+    return found

@@ -2,7 +2,8 @@
 
 It grades conv_backward and relu_backward with small limits, knows the tokens of
 ``service_support.TOKENS``, signs webhooks, and is stopped (SIGTERM, drained) at the end.
-Tests that kill, drain or restart a service start their own.
+Tests that kill, drain or restart a service start their own. ``receiver`` takes webhooks, one
+per test module.
 """
 
 import shutil
@@ -31,3 +32,10 @@ def service():
             assert status == 0, server.log_text()[-3000:]
             assert "Traceback" not in server.log_text(), server.log_text()[-5000:]
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    receiver = service_support.Receiver().start()
+    yield receiver
+    receiver.stop()

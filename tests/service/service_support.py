@@ -5,8 +5,9 @@ limits, two tasks, a database in a temporary folder), reads the port it printed,
 for /readyz. Its ``client`` is an httpx client whose every response is checked against the
 OpenAPI document (``check_response``): a documented status for the operation, the documented
 media type, a body valid against the documented schema, the headers a status promises.
-``grade_with_service`` makes the security harness grade through a running service; ``labels`` and
-``directives`` read the practice page's labels and a Content-Security-Policy.
+``Receiver`` takes webhooks on loopback; ``grade_with_service`` makes the security harness grade
+through a running service; ``labels`` and ``directives`` read the practice page's labels and a
+Content-Security-Policy.
 """
 
 from __future__ import annotations
@@ -18,13 +19,20 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import httpx
+import uvicorn
 from jsonschema import Draft202012Validator
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from grader.service import api
 
@@ -144,6 +152,52 @@ def submission_body(source: bytes | str, task: str = "conv_backward", **extra) -
     if isinstance(source, bytes):
         source = source.decode("utf-8")
     return {"task": task, "source": source, "lang": "en", **extra}
+
+
+# --- a webhook receiver ------------------------------------------------------------------------
+
+# The status a receiver's path answers its 1st, 2nd, ... delivery with (the last one repeats).
+SCRIPTS = {"ok": [200], "flaky": [500, 502, 204], "down": [500]}
+
+
+class Receiver:
+    """A webhook receiver on loopback (Starlette on uvicorn, in a thread): records every delivery
+    (headers, body) per path and answers with the path's script in ``SCRIPTS``."""
+
+    def __init__(self):
+        self.received: dict[str, list[tuple[dict, bytes]]] = defaultdict(list)
+        app = Starlette(routes=[Route("/{name}", self.receive, methods=["POST"])])
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> "Receiver":
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            assert time.monotonic() < deadline, "the receiver did not start"
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+    async def receive(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        self.received[name].append((dict(request.headers), await request.body()))
+        script = SCRIPTS[name]
+        return Response(status_code=script[min(len(self.received[name]), len(script)) - 1])
+
+    def url(self, name: str) -> str:
+        port = self.server.servers[0].sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/{name}"
+
+    def wait_for(self, name: str, count: int, seconds: float = 60) -> list[tuple[dict, bytes]]:
+        deadline = time.monotonic() + seconds
+        while len(self.received[name]) < count:
+            assert time.monotonic() < deadline, f"{name}: {len(self.received[name])} of {count} deliveries arrived"
+            time.sleep(0.05)
+        return self.received[name]
 
 
 # --- the document's checks -----------------------------------------------------------------
@@ -270,7 +324,9 @@ def grade_with_service(server: Server, token: str, service_secret: str | None = 
         with server.client(token, timeout=harness.HANG_SECONDS) as client:
             try:
                 body = {"task": task, "source_base64": base64.b64encode(data).decode(), "lang": "en"}
-                response = client.post("/v1/gradings", json=body)
+                # Waits longer than the default (the wall limit and a margin): among concurrent
+                # gradings a queued one may start late, and a 202 here would be no fault.
+                response = client.post("/v1/gradings", json=body, params={"wait": harness.HANG_SECONDS - 10})
             except httpx.TimeoutException:
                 why = f"the service did not answer within {harness.HANG_SECONDS} s"
                 return harness.Graded(None, b"", b"", None, [why])

@@ -13,6 +13,7 @@ import base64
 import json
 import re
 import socket
+import threading
 import time
 from urllib.parse import urlsplit
 
@@ -410,6 +411,56 @@ def test_a_client_that_sends_its_body_too_slowly_gets_408(service):
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
     answer = raw(service, head + body, pause_after=len(head) + 10, pause=3)
     raw_problem(answer, 408, "request-timeout")
+
+
+SLOW_CLIENTS = 16  # of each kind: silent, and sending their head a byte at a time
+CLOSED_WITHIN_SECONDS = 60  # a hang detector: the shared service's request_seconds is 2
+
+
+def test_slow_heads_hold_no_worker_and_their_connections_are_closed(service):
+    parts = urlsplit(service.url)
+    silent = [socket.create_connection((parts.hostname, parts.port), timeout=30) for _ in range(SLOW_CLIENTS)]
+    trickling = [socket.create_connection((parts.hostname, parts.port), timeout=30) for _ in range(SLOW_CLIENTS)]
+    head = b"POST /v1/gradings HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 4096
+    open_ones = set(silent + trickling)
+
+    def trickle():  # a byte to each trickling connection every 0.2 s, until the service closed them all
+        deadline, sent = time.monotonic() + CLOSED_WITHIN_SECONDS, 0
+        while open_ones and time.monotonic() < deadline:
+            for sock in list(open_ones):
+                try:
+                    if sock in trickling:
+                        sock.send(head[sent % len(head):][:1])
+                    sock.setblocking(False)
+                    if sock.recv(4096) == b"":
+                        open_ones.discard(sock)
+                except BlockingIOError:
+                    pass
+                except OSError:  # reset, or a broken pipe: closed by the service too
+                    open_ones.discard(sock)
+            sent += 1
+            time.sleep(0.2)
+
+    slow_clients = threading.Thread(target=trickle)
+    slow_clients.start()
+    try:
+        # While they hang on, a grading is graded: slow clients hold a socket, not a worker.
+        with service.client("platform") as client:
+            graded = client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_bytes()))
+            assert graded.json()["feedback"]["status"] == "passed"
+            assert client.get("/readyz").status_code == 200
+        slow_clients.join()
+        assert not open_ones, f"{len(open_ones)} slow connections still open after {CLOSED_WITHIN_SECONDS} s"
+    finally:
+        open_ones.clear()
+        slow_clients.join()
+        for sock in silent + trickling:
+            sock.close()
+
+
+def test_an_unfinished_head_over_h11s_limit_is_refused_with_400(service):
+    code, _, _ = raw(service, b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (20 * 1024))
+    assert code == 400
 
 
 @pytest.mark.parametrize("query", ["wait=-1", "wait=abc", "wait=601", "wait=nan", "wait=inf"])

@@ -1,23 +1,32 @@
-"""A service's life: start-up and self-tests, the queue, SIGKILL and restart, SIGTERM and drain.
+"""A service's life: start-up and self-tests, the queue, SIGKILL and restart, a sandbox killed
+while it grades, SIGTERM and drain.
 
 Each test starts its own `grader serve` (without tokens: open, on loopback) with a database of
 its own. A "slow" submission is a correct one that first sleeps at import (inside the
 sandbox), so that a grading is surely running or queued when the test acts; no test asserts a
-duration.
+duration. The processes the service started (its engine's sandboxes or warm workers) are found
+as its children in /proc, so the tests hold for any engine behind the seam.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import signal
+import sqlite3
+import threading
 import time
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 
-from service_support import CORRECT_CONV, REPO, Server, new_folder, submission_body, write_config
+from service_support import CORRECT_CONV, REPO, WEBHOOK_SECRET, Server, new_folder, submission_body, write_config
+
+pytestmark = pytest.mark.heavy
 
 
 def slow(seconds: float, seed_note: str = "") -> str:
@@ -53,37 +62,126 @@ def metric(client: httpx.Client, name: str, labels: str = "") -> float:
     return total
 
 
-def test_queued_gradings_survive_sigkill_and_are_graded_once_with_their_seed_after_a_restart(folder):
-    config = write_config(folder, {"queue_limit": 10})
-    server = Server(folder, config, workers=1).start()
+def test_queued_gradings_survive_sigkill_and_are_graded_once_with_their_seed_after_a_restart(folder, receiver):
+    config = write_config(folder, {"queue_limit": 10, "webhooks": {"first_retry_seconds": 0.2,
+                                                                   "max_retry_seconds": 0.5}})
+    env = {"GRADER_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    callback = {"callback_url": receiver.url("ok")}
+    server = Server(folder, config, env=env, workers=1).start()
     try:
         with server.client() as client:
-            finished = client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_bytes())).json()
+            finished = client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_bytes(), **callback)).json()
             assert finished["state"] == "done"
-            running = client.post("/v1/gradings", params={"wait": 0}, json=submission_body(slow(3))).json()
+            running = client.post("/v1/gradings", params={"wait": 0}, json=submission_body(slow(3), **callback)).json()
             queued = [client.post("/v1/gradings", params={"wait": 0},
-                                  json=submission_body(CORRECT_CONV.read_bytes(), seed=100 + n,
+                                  json=submission_body(CORRECT_CONV.read_bytes(), seed=100 + n, **callback,
                                                        priority="regrade" if n == 2 else "interactive")).json()
                       for n in range(3)]
             until(lambda: client.get(f"/v1/gradings/{running['id']}").json()["state"] == "running",
                   what="the slow grading starting")
             assert [client.get(f"/v1/gradings/{g['id']}").json()["queue_position"] for g in queued] == [1, 2, 3]
+            finished = client.get(f"/v1/gradings/{finished['id']}").json()
         server.kill()
     finally:
         if server.process.poll() is None:
             server.kill()
-    restarted = Server(folder, config, workers=1).start()
+    restarted = Server(folder, config, env=env, workers=1).start()
+    accepted = [finished, running, *queued]
     try:
         assert "4 gradings accepted before the last stop are queued again" in restarted.log_text()
         with restarted.client() as client:
-            for accepted in [running, *queued]:
-                done = client.get(f"/v1/gradings/{accepted['id']}", params={"wait": 60}).json()
+            for grading in [running, *queued]:
+                done = client.get(f"/v1/gradings/{grading['id']}", params={"wait": 60}).json()
                 assert done["state"] == "done" and done["feedback"]["status"] == "passed", done
-                assert done["feedback"]["seed"] == accepted["seed"]
+                assert done["feedback"]["seed"] == grading["seed"]
             assert client.get(f"/v1/gradings/{finished['id']}").json() == finished  # kept, not graded again
             assert metric(client, "grader_gradings_total") == 4  # each graded once, after the restart
+        # Counted by the webhooks too: each grading's outcome is delivered, and only one outcome
+        # (a delivery may repeat - at least once - but with the same body).
+        deliveries = until(lambda: _by_grading(receiver.received["ok"], len(accepted)), what="every webhook")
+        assert sorted(deliveries) == sorted(grading["id"] for grading in accepted)
+        assert all(len(set(bodies)) == 1 for bodies in deliveries.values()), deliveries
     finally:
         assert restarted.stop() == 0
+    with sqlite3.connect(folder / "service.sqlite3") as db:  # started once each; the one running at the kill twice
+        runs = dict(db.execute("SELECT id, runs FROM gradings"))
+    assert runs == {grading["id"]: 2 if grading is running else 1 for grading in accepted}
+
+
+def _by_grading(received: list, count: int) -> dict[str, list[bytes]] | None:
+    """{grading id: [each delivery's body]} once ``count`` gradings have had one."""
+    found = defaultdict(list)
+    for _, body in list(received):
+        found[json.loads(body)["data"]["id"]].append(body)
+    return dict(found) if len(found) >= count else None
+
+
+def test_a_sandbox_killed_while_it_grades_is_graded_again_and_the_service_recovers(folder):
+    server = Server(folder, write_config(folder, {"queue_limit": 4}), workers=1).start()
+    try:
+        answer = {}
+        with server.client() as client:
+            before = set(children(server.process.pid))  # a warm engine's idle workers, if any
+
+            def grade():
+                answer["response"] = client.post("/v1/gradings", json=submission_body(slow(3), seed=4711))
+
+            waiting = threading.Thread(target=grade)
+            waiting.start()
+            grading = until(lambda: [g for g in [_only_running(folder)] if g], what="the grading starting")[0]
+            # The grading's own processes: the engine's children, new ones and (warm) the old ones.
+            victims = until(lambda: set(children(server.process.pid)) | before, what="a sandbox of the grading")
+            time.sleep(1)  # inside the student's sleep, most likely (either way it is not the student's doing)
+            assert client.get(f"/v1/gradings/{grading}").json()["state"] == "running"
+            killed = 0
+            for pid in victims:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed += 1
+                except ProcessLookupError:
+                    pass
+            assert killed, "no process of the grading was there to kill"
+            waiting.join(120)
+            response = answer["response"]
+            if response.status_code == 503:  # the alternative the contract allows: the platform retries
+                assert int(response.headers["retry-after"]) >= 1
+            else:
+                assert response.status_code == 200, response.text[:500]
+                body = response.json()
+                assert body["id"] == grading
+                assert body["state"] == "done" and body["feedback"]["status"] == "passed", body["feedback"]
+                assert body["feedback"]["seed"] == 4711
+            # The service recovers: ready, and the next gradings are right.
+            assert client.get("/readyz").status_code == 200
+            for number in range(2):
+                after = client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_text() + f"# {number}\n"))
+                assert after.json()["feedback"]["status"] == "passed"
+            assert metric(client, "grader_gradings_total") == 3  # the killed grading counted once
+    finally:
+        assert server.stop() == 0
+    assert "Traceback" not in server.log_text()
+
+
+def _only_running(folder) -> str | None:
+    """The id of the one grading the database says is running, if one is."""
+    with sqlite3.connect(f"file:{folder / 'service.sqlite3'}?mode=ro", uri=True, timeout=10) as db:
+        rows = db.execute("SELECT id FROM gradings WHERE state = 'running'").fetchall()
+    return rows[0][0] if len(rows) == 1 else None
+
+
+def children(pid: int) -> list[int]:
+    """The live processes whose parent is ``pid``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.append(int(entry))
+    return found
 
 
 def test_sigterm_finishes_every_waiting_request_refuses_new_work_and_keeps_the_queue(folder):
@@ -113,6 +211,72 @@ def test_sigterm_finishes_every_waiting_request_refuses_new_work_and_keeps_the_q
             assert done["state"] == "done" and done["feedback"]["seed"] == left["seed"]
     finally:
         assert restarted.stop() == 0
+
+
+# The drain under load: clients submitting synchronously, and answers before the SIGTERM.
+DRAIN_CLIENTS = 8
+DRAIN_SIGTERM_AFTER = 6
+DRAIN_HANG_SECONDS = 120
+
+
+def test_sigterm_under_load_loses_no_accepted_synchronous_request(folder):
+    """Clients submit correct files synchronously, each with an Idempotency-Key of its own, until
+    refused; SIGTERM once a few are done. Every request is then answered 200 with its passed
+    grading, refused 503 with Retry-After (draining: nothing accepted), or never taken (the
+    connection refused or closed before an answer). The database, read after the exit, judges
+    what was accepted: every grading in it was answered 200 to the request that made it."""
+    server = Server(folder, write_config(folder, {"queue_limit": 2 * DRAIN_CLIENTS}), workers=2).start()
+    answered = threading.Semaphore(0)
+    fates: list[tuple[str, str, str | None]] = []  # (key, fate, grading id)
+    lock = threading.Lock()
+
+    def client_loop(number: int) -> None:
+        with server.client(timeout=DRAIN_HANG_SECONDS) as client:
+            for turn in range(1000):
+                key = f"drain-{number}-{turn}"
+                body = submission_body(CORRECT_CONV.read_text() + f"# {key}\n")
+                try:
+                    response = client.post("/v1/gradings", json=body, headers={"Idempotency-Key": key},
+                                           params={"wait": DRAIN_HANG_SECONDS - 20})
+                except (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError) as exc:
+                    with lock:
+                        fates.append((key, f"no answer: {type(exc).__name__}", None))
+                    return
+                if response.status_code == 200 and response.json()["feedback"]["status"] == "passed":
+                    with lock:
+                        fates.append((key, "passed", response.json()["id"]))
+                    answered.release()
+                    continue
+                if response.status_code == 503 and int(response.headers["retry-after"]) >= 1:
+                    fate = "refused: " + response.json()["type"].rsplit("/", 1)[1]
+                else:
+                    fate = f"wrong answer {response.status_code}: {response.text[:300]}"
+                with lock:
+                    fates.append((key, fate, None))
+                return
+
+    with ThreadPoolExecutor(DRAIN_CLIENTS) as pool:
+        loops = [pool.submit(client_loop, number) for number in range(DRAIN_CLIENTS)]
+        for _ in range(DRAIN_SIGTERM_AFTER):
+            assert answered.acquire(timeout=DRAIN_HANG_SECONDS), "the load got no answers"
+        server.signal(signal.SIGTERM)
+        started = time.monotonic()
+        for loop in loops:
+            loop.result(timeout=DRAIN_HANG_SECONDS)
+    assert server.process.wait(DRAIN_HANG_SECONDS) == 0
+    stop_seconds = time.monotonic() - started
+    assert "Traceback" not in server.log_text()
+    with sqlite3.connect(folder / "service.sqlite3") as db:
+        recorded = dict(db.execute("SELECT k.key, g.state FROM idempotency_keys k JOIN gradings g ON g.id = k.grading_id"))
+    passed = {key: grading for key, fate, grading in fates if fate == "passed"}
+    wrong = [(key, fate) for key, fate, _ in fates if fate.startswith("wrong")]
+    print(f"\ndrain: {len(passed)} gradings passed, {len(fates) - len(passed)} requests refused or not taken "
+          f"({sorted({fate for _, fate, _ in fates if fate != 'passed'})}); the service stopped {stop_seconds:.1f} s "
+          "after SIGTERM")
+    assert not wrong, wrong
+    assert set(recorded) == set(passed), {key: state for key, state in recorded.items() if key not in passed}
+    assert set(recorded.values()) == {"done"}
+    assert any(fate == "refused: draining" for _, fate, _ in fates), "no request arrived while draining"
 
 
 def test_interactive_goes_before_regrade_and_a_full_queue_answers_503_with_retry_after(folder):

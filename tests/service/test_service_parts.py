@@ -141,9 +141,12 @@ class HandEngine:
     def workers(self):
         return {"busy": 0, "idle": 1}
 
-    def finish_next(self):
+    def finish_next(self, status: str = "passed"):
         task, future = self.submitted.pop(0)
-        future.set_result(Graded({"status": "passed", "task": task, "tests": []}, 0.1, 0.2))
+        document = {"status": status, "task": task, "tests": []}
+        if status == "error":
+            document["error"] = "the sandbox failed: the sandbox was killed from outside by signal 9"
+        future.set_result(Graded(document, 0.1, 0.2))
         return task
 
 
@@ -179,3 +182,31 @@ def test_the_dispatcher_starts_interactive_first_and_only_waited_for_gradings_wh
         return order
 
     assert asyncio.run(scenario()) == ["first", "interactive", "waited"]
+
+
+@pytest.mark.parametrize("statuses, state", [(["error", "passed"], "done"), (["error", "error"], "error"),
+                                             (["passed"], "done")])
+def test_a_grading_the_engine_answers_error_is_graded_once_more_and_no_more(tmp_path, statuses, state):
+    async def scenario():
+        engine = HandEngine()
+        database = store.Store(tmp_path / "service.sqlite3")
+        dispatcher = Dispatcher(engine, database, Metrics(engine.workers), limit=3, refusal=lambda task: None,
+                                finished=lambda: None)
+        runner = asyncio.create_task(dispatcher.run())
+        accepted = record("5" * 32)
+        database.add(accepted, b"x")
+        dispatcher.admit(accepted)
+        for status in statuses:
+            await asyncio.sleep(0.05)
+            assert len(engine.submitted) == 1  # the same job, submitted again only after the first answer
+            engine.finish_next(status)
+        await dispatcher.wait("5" * 32, 30)
+        await asyncio.sleep(0.05)
+        assert not engine.submitted  # never a third time
+        finished = database.get("5" * 32)
+        runner.cancel()
+        database.close()
+        return finished
+
+    finished = asyncio.run(scenario())
+    assert finished.state == state and finished.feedback["status"] == statuses[-1]

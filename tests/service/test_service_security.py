@@ -1,12 +1,20 @@
-"""Red-team attacks through the service: the security harness with the service as its entry point.
+"""The whole red-team list through the service: the security harness with the service as its entry point.
 
-The harness of tests/security grades an attack, checks everything around it (the verdict, the
-feedback's schema, no file, process or connection left, no leak) and then grades a correct
-submission, which must pass. Here ``grade_with`` is a running `grader serve` (bwrap, the
+The harness of tests/security grades an attack, checks everything around it (the verdict its
+header expects, the feedback's schema, no file, process or connection left, no leak) and then
+grades a correct submission of the same task on the same service, which must pass (the
+innocent after the hostile). Here ``grade_with`` is a running `grader serve` (bwrap, the
 harness's tight limits), which holds a secret in its environment that must never reach an
-answer, and must outlive every attack. A sample of the list runs here: the attacks on the
-grader's own process and its neighbours; the whole list runs through the service once the
-warm engine exists (every grading here has a sandbox of its own, as in `grader grade`).
+answer, and must outlive every attack.
+
+One service for the module, and the attacks graded over HTTP a few at a time (each attack and
+then its correct submission in one thread, ``CLIENTS`` threads against ``WORKERS`` gradings at
+once), so that the list costs about its slowest attacks rather than their sum; each attack's
+result is then its own test. The expectations are the attacks' own headers (one copy, read by
+tests/security/attacklist.py); an attack a mode cannot stop says so there (``xfail[bwrap]``).
+With a warm engine, the correct submissions after the attacks land on workers that graded
+attacks before: the final round grades ``2 * WORKERS`` correct files at once, so that every
+worker grades one after the whole list.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -21,8 +30,10 @@ from service_support import REPO, Server, grade_with_service, new_folder
 
 SECURITY = REPO / "tests" / "security"
 SERVICE_SECRET = "service-secret-0f1e2d3c4b5a"
-SAMPLE = ("escape_environment_secret", "escape_kill_everything", "escape_signal_parent", "steal_read_reference",
-          "steal_proc_other_processes", "steal_other_submissions", "escape_network_tcp")
+WORKERS = 4
+CLIENTS = 6
+
+pytestmark = pytest.mark.heavy
 
 
 def _load(name: str, file: str):
@@ -37,20 +48,22 @@ def _load(name: str, file: str):
 
 attacklist = _load("cnn_security_attacklist", "attacklist.py")
 harness = _load("cnn_security_harness", "harness.py")
-ATTACKS = {attack.name: attack for attack in attacklist.load() if attack.name in SAMPLE}
+ATTACKS = {attack.name: attack for attack in attacklist.load()}
+MODE = "bwrap"
 
 
 @pytest.fixture(scope="module")
 def red_team_service():
-    problem = harness.mode_problem("bwrap")
+    problem = harness.mode_problem(MODE)
     if problem:
-        pytest.skip(f"bwrap cannot run here: {problem}")
+        pytest.skip(f"{MODE} cannot run here: {problem}")
     folder = new_folder("redteam")
     config = folder / "grader.yaml"
     tasks = sorted({attack.task for attack in ATTACKS.values()})
-    config.write_text(harness.config_file("bwrap").read_text() + f"tasks_root: {REPO}\n"
-                      + f"service:\n  tasks: {tasks}\n  database: {folder / 'service.sqlite3'}\n")
-    server = Server(folder, config, env={harness.SECRET_NAME: SERVICE_SECRET}, workers=2)
+    config.write_text(harness.config_file(MODE).read_text() + f"tasks_root: {REPO}\n"
+                      + f"service:\n  tasks: {tasks}\n  database: {folder / 'service.sqlite3'}\n"
+                      + "  queue_limit: 64\n")
+    server = Server(folder, config, env={harness.SECRET_NAME: SERVICE_SECRET}, workers=WORKERS)
     try:
         yield server.start()
     finally:
@@ -60,17 +73,58 @@ def red_team_service():
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def test_the_sample_is_in_the_list():
-    assert sorted(ATTACKS) == sorted(SAMPLE)
+@pytest.fixture(scope="module")
+def graded_attacks(red_team_service):
+    """{attack name: Graded} for the whole list, graded through the service CLIENTS at a time,
+    each followed by a correct submission; then what the list left behind."""
+    grade_with = grade_with_service(red_team_service, None, SERVICE_SECRET)
+    before = harness.checkout_snapshot()
+
+    def one(attack):
+        canary = harness.correct_example(attack.task)
+        return attack.name, harness.run_attack(attack, MODE, attacklist, canary, grade_with=grade_with)
+
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        results = dict(pool.map(one, ATTACKS.values()))
+        tasks = sorted({attack.task for attack in ATTACKS.values()})
+        last_round = list(pool.map(lambda n: (tasks[n % len(tasks)], grade_with(MODE, tasks[n % len(tasks)],
+                                                                                harness.correct_example(
+                                                                                    tasks[n % len(tasks)]))),
+                                   range(2 * WORKERS)))
+    results["__last_round__"] = [f"{task}: {graded.problems or (graded.feedback or {}).get('status')}"
+                                 for task, graded in last_round
+                                 if graded.problems or (graded.feedback or {}).get("status") != "passed"]
+    results["__sandbox_uid_leftovers__"] = harness.settled(harness.leftover_sandbox_processes)
+    after = harness.checkout_snapshot()
+    results["__checkout_changed__"] = sorted(name for name in set(before) | set(after)
+                                             if before.get(name) != after.get(name))
+    return results
 
 
-@pytest.mark.parametrize("name", SAMPLE)
-def test_an_attack_through_the_service_is_judged_and_leaves_it_and_the_next_grading_unharmed(red_team_service, name):
+def _params():
+    for attack in ATTACKS.values():
+        marks = []
+        if MODE in attack.xfail:
+            marks.append(pytest.mark.xfail(reason=f"documented limitation of {MODE}: {attack.xfail[MODE]}",
+                                           strict=True))
+        yield pytest.param(attack.name, id=attack.name, marks=marks)
+
+
+@pytest.mark.parametrize("name", list(_params()))
+def test_an_attack_through_the_service_is_judged_and_the_next_correct_grading_passes(graded_attacks, name):
+    graded = graded_attacks[name]
     attack = ATTACKS[name]
-    canary = harness.correct_example(attack.task)
-    graded = harness.run_attack(attack, "bwrap", attacklist, canary,
-                                grade_with=grade_with_service(red_team_service, None, SERVICE_SECRET))
-    assert not graded.problems, graded.problems
+    assert not graded.problems, f"{name} ({attack.why}) through the service:\n" + "\n".join(graded.problems)
+
+
+def test_after_the_whole_list_the_service_is_alive_ready_and_every_worker_grades_right(red_team_service,
+                                                                                      graded_attacks):
+    assert graded_attacks["__last_round__"] == []
     assert red_team_service.process.poll() is None, "the service died"
     with red_team_service.client() as client:
         assert client.get("/readyz").json()["ready"] is True
+
+
+def test_the_list_leaves_no_process_of_a_sandbox_uid_and_the_checkout_unchanged(graded_attacks):
+    assert graded_attacks["__sandbox_uid_leftovers__"] == []
+    assert graded_attacks["__checkout_changed__"] == []

@@ -1,66 +1,19 @@
 """Callbacks: signed as Standard Webhooks says, retried until received, every attempt recorded.
 
-A receiver on loopback (Starlette on uvicorn, in a thread) records what reaches it and answers
-with a scripted status per path. Signatures are checked with the `standardwebhooks` package,
+A receiver on loopback (``service_support.Receiver``, the ``receiver`` fixture) records what
+reaches it and answers with a scripted status per path. Signatures are checked with the `standardwebhooks` package,
 an implementation of the specification that is not ours.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections import defaultdict
 
 import pytest
 import standardwebhooks
-import uvicorn
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from service_support import CORRECT_CONV, WEBHOOK_SECRET, submission_body, validate_against
-
-SCRIPTS = {"ok": [200], "flaky": [500, 502, 204], "down": [500]}  # the last status repeats
-
-
-class Receiver:
-    def __init__(self):
-        self.received: dict[str, list[tuple[dict, bytes]]] = defaultdict(list)
-        app = Starlette(routes=[Route("/{name}", self.receive, methods=["POST"])])
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    async def receive(self, request: Request) -> Response:
-        name = request.path_params["name"]
-        self.received[name].append((dict(request.headers), await request.body()))
-        script = SCRIPTS[name]
-        return Response(status_code=script[min(len(self.received[name]), len(script)) - 1])
-
-    def url(self, name: str) -> str:
-        port = self.server.servers[0].sockets[0].getsockname()[1]
-        return f"http://127.0.0.1:{port}/{name}"
-
-    def wait_for(self, name: str, count: int, seconds: float = 60) -> list[tuple[dict, bytes]]:
-        deadline = time.monotonic() + seconds
-        while len(self.received[name]) < count:
-            assert time.monotonic() < deadline, f"{name}: {len(self.received[name])} of {count} deliveries arrived"
-            time.sleep(0.05)
-        return self.received[name]
-
-
-@pytest.fixture(scope="module")
-def receiver():
-    receiver = Receiver()
-    receiver.thread.start()
-    deadline = time.monotonic() + 30
-    while not receiver.server.started:
-        assert time.monotonic() < deadline, "the receiver did not start"
-        time.sleep(0.02)
-    yield receiver
-    receiver.server.should_exit = True
-    receiver.thread.join(10)
 
 
 def submit_with_callback(service, url: str) -> dict:
