@@ -81,8 +81,13 @@ class Service:
         return self.self_tests.get(task_id, "refused")
 
     def refusal(self, task_id: str) -> str | None:
-        """Why ``task_id`` is not graded (a broken spec, a failed self-test), or None."""
-        return self.problems.get(task_id)
+        """Why ``task_id`` is not graded (a broken spec, a failed self-test), or None, as API
+        clients read it (students, on the practice page): the server's folders are named by what
+        they are; the whole reason is on stderr at start-up."""
+        problem = self.problems.get(task_id)
+        if problem is None:
+            return None
+        return problem.replace(str(self.settings.grader.root), "<tasks root>")
 
     def limits(self, task_id: str) -> dict:
         return self.tasks[task_id].limits(self.settings.grader.values["limits"])

@@ -141,6 +141,8 @@ def _announce(settings: ServiceSettings, service: Service, url: str) -> None:
     say(f"practice page at {url}" if settings.values["practice_page"] else "practice page off (service.practice_page)")
     refused = f" (refused: {', '.join(service.problems)})" if service.problems else ""
     say(f"tasks: {', '.join(service.order)}{refused}")
+    for task_id, problem in service.problems.items():
+        say(f"refusing {task_id}: {problem}")
 
 
 def run(settings: ServiceSettings) -> int:

@@ -317,9 +317,9 @@ def test_readiness_waits_for_the_self_tests_and_a_task_that_fails_its_own_is_ref
     relu = root / "reference" / "relu_backward.py"
     noise = "dx[self.mask] = 0\n        dx += np.random.default_rng().normal()"
     relu.write_text(relu.read_text().replace("dx[self.mask] = 0", noise))
-    # im2col's spec is broken.
-    spec = root / "tasks" / "im2col.yaml"
-    spec.write_text(spec.read_text().replace("params:", "params: 3\nparameters:", 1))
+    # im2col's template is broken (its Begin marker is gone): the task's problem, named by its file.
+    template = root / "student_template" / "im2col.py"
+    template.write_text(template.read_text().replace("########## Begin ##########", "", 1))
     config = write_config(folder, {"tasks": ["conv_backward", "relu_backward", "im2col"]})
     config.write_text(config.read_text().replace(f"tasks_root: {REPO}", f"tasks_root: {root}"))
     server = Server(folder, config, workers=2).start(wait_ready=False)
@@ -338,6 +338,9 @@ def test_readiness_waits_for_the_self_tests_and_a_task_that_fails_its_own_is_ref
             assert states["relu_backward"]["state"] == "refused"
             assert "WRONG_VALUES" in states["relu_backward"]["problem"]
             assert states["im2col"]["state"] == "refused" and "spec is broken" in states["im2col"]["problem"]
+            # What a client (a student on the practice page) reads names no folder of the server.
+            assert "<tasks root>/student_template/im2col.py" in states["im2col"]["problem"]
+            assert str(root) not in json.dumps(ready) and str(root) not in client.get("/v1/tasks").text
             refused = client.post("/v1/gradings", json=submission_body("x = 1\n", task="relu_backward"))
             assert refused.status_code == 503 and refused.json()["type"].endswith("/task-refused")
             assert refused.headers["retry-after"] and refused.json()["task"] == "relu_backward"
