@@ -34,7 +34,7 @@ def _where(lang: str, grading, location: dict | None) -> str:
     return text(lang, "where.block_line" if grading.submission.mode == "block" else "where.line", line=location["line"])
 
 
-def _allowed_modules(task) -> str:
+def allowed_modules(task) -> str:
     return ", ".join(["numpy"] + [p.stem for p in task.support_paths])
 
 
@@ -46,7 +46,7 @@ def error_location(grading, error: dict | None, lang: str | None = None) -> dict
         if kind == "IndentationError" and locate.mixes_tabs_and_spaces(grading.submission):
             kind = "TabError"
         if has(lang, f"exception_hints.{kind}"):
-            location["hint"] = text(lang, f"exception_hints.{kind}", allowed=_allowed_modules(grading.task))
+            location["hint"] = text(lang, f"exception_hints.{kind}", allowed=allowed_modules(grading.task))
     return location
 
 
