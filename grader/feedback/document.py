@@ -15,7 +15,9 @@ from .. import SCHEMA_VERSION, __version__
 from ..grading import diagnostics, locate
 from .messages import catalog, has, text
 
-PROGRAM_CODES = {"COMPILE_ERROR", "ENCODING_ERROR", "SUBMISSION_TOO_LARGE", "BLOCK_MODE_UNAVAILABLE", "IMPORT_ERROR"}
+PROGRAM_CODES = {"COMPILE_ERROR", "ENCODING_ERROR", "SUBMISSION_TOO_LARGE", "BLOCK_MODE_UNAVAILABLE", "IMPORT_ERROR",
+                 "OUTSIDE_BLANKS_CHANGED"}
+REGIONS_LISTED = 8  # changed regions named in a message (the JSON lists them all)
 ARRAY_CODES = {"SHAPE_MISMATCH", "NOT_FINITE", "WRONG_VALUES"}  # failing checks that still have the student's array
 
 
@@ -74,6 +76,8 @@ def case_message(lang: str, grading, verdict, location: dict | None = None) -> s
             values["how"] = text(lang, "crash.signal", signal=verdict.detail["signal"])
         else:
             values["how"] = text(lang, "crash.exit_early", code=verdict.detail.get("exit_code"))
+    if verdict.code == "OUTSIDE_BLANKS_CHANGED":
+        values["what"] = _outside_blanks_what(lang, grading.submission.outside_blanks)
     if verdict.code == "ENCODING_ERROR":
         line = verdict.detail.get("line")
         values["where"] = text(lang, "where.line", line=line) if line else ""
@@ -210,6 +214,35 @@ def _shrunk_entry(lang: str, grading) -> dict | None:
     return entry
 
 
+def _regions_text(lang: str, regions: list[dict]) -> str:
+    """"lines 3-5 changed, line 40 changed, ..." in the student's line numbers."""
+    words = []
+    for region in regions[:REGIONS_LISTED]:
+        key = "changed_lines" if region["kind"] == "changed" and region["end"] > region["start"] else region["kind"]
+        words.append(text(lang, f"outside_blanks.{key}", start=region["start"], end=region["end"]))
+    return text(lang, "outside_blanks.join").join(words + (["..."] if len(regions) > REGIONS_LISTED else []))
+
+
+def _outside_blanks_what(lang: str, report: dict | None) -> str:
+    if not report or not report["markers_match"]:
+        return text(lang, "outside_blanks.markers")
+    return text(lang, "outside_blanks.rejected", regions=_regions_text(lang, report["regions"]))
+
+
+def outside_blanks_entry(lang: str, submission) -> dict | None:
+    """What the file changed outside the template's blanks and what the policy did about it."""
+    report = submission.outside_blanks
+    if report is None:
+        return None
+    if submission.problem is not None and submission.problem["code"] == "OUTSIDE_BLANKS_CHANGED":
+        action = "rejected"
+        message = text(lang, "codes.OUTSIDE_BLANKS_CHANGED", what=_outside_blanks_what(lang, report))
+    else:
+        action = "restored" if submission.line_map is not None else "graded"
+        message = text(lang, f"outside_blanks.{action}", regions=_regions_text(lang, report["regions"]))
+    return {**report, "action": action, "message": message}
+
+
 def _mode_message(lang: str, submission, entry_name: str) -> str:
     """Why the file was used as it was; a file without markers that defines the entry says so, not "markers"."""
     if "WHOLE_BY_DEFINITION" in submission.notes:
@@ -277,6 +310,9 @@ def build(grading, lang: str) -> dict:
     shrunk = _shrunk_entry(lang, grading)
     if shrunk:
         document["shrunk"] = shrunk
+    outside = outside_blanks_entry(lang, submission)
+    if outside:
+        document["submission"]["outside_blanks"] = outside
     if grading.import_stdout:
         document["import_stdout"] = grading.import_stdout
     return document

@@ -171,6 +171,9 @@ def render(document: dict) -> str:
         return htmlpage.page(lang, title, "".join(body))
     submission = document.get("submission", {})
     notes = [submission.get("mode_message")] + submission.get("notes", [])
+    outside = submission.get("outside_blanks")
+    if outside and outside["action"] != "rejected":  # a rejected file's program_error says it
+        notes.append(outside["message"])
     body += [
         f'<p class="note">{esc(note)}</p>'
         for position, note in enumerate(notes)

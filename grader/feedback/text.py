@@ -173,6 +173,9 @@ def render(document: dict, colour: bool = False) -> str:
         return "\n".join(lines) + "\n"
     submission = document.get("submission", {})
     notes = [submission.get("mode_message")] + submission.get("notes", [])
+    outside = submission.get("outside_blanks")
+    if outside and outside["action"] != "rejected":  # a rejected file's program_error says it
+        notes.append(outside["message"])
     for position, note in enumerate(notes):
         if note and note not in notes[:position]:
             lines.append(paint("dim", note))
