@@ -218,7 +218,8 @@ def value_report(expected: np.ndarray, got: np.ndarray, tolerance: dict) -> dict
     badness = np.where(finite, error, np.inf)
     worst = np.unravel_index(int(np.argmax(badness)), expected.shape)
     report["max_abs_error"] = _finite_or_none(error.max()) if finite.any() else None
-    relative = finite & (expected != 0)
+    # Over the wrong values only: None (n/a) when each of them should be 0 (no relative error exists).
+    relative = finite & wrong & (expected != 0)
     with np.errstate(all="ignore"):
         report["max_rel_error"] = (
             _finite_or_none((error[relative] / np.abs(expected[relative])).max()) if relative.any() else None
