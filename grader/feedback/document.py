@@ -168,14 +168,16 @@ def _inline(array) -> dict:
 
 def tiny_arrays(verdict, expected: dict) -> dict | None:
     """A failing visible case's inputs, expected and student's outputs, when each has at most
-    INLINE_VALUES values (a student's output that is not such an array is null)."""
+    INLINE_VALUES values (a student's output that is not such an array is null; none at all when
+    the case raised)."""
     case = verdict.case
     if verdict.passed or verdict.code == "NOT_RUN" or not case.visible or not case.inputs or not expected:
         return None
     if any(a.size > INLINE_VALUES for a in [*case.inputs.values(), *expected.values()]):
         return None
+    # (An exception left no outputs to show: then only the inputs and what was expected.)
     got = {name: _inline(verdict.got[name]) if name in verdict.got and verdict.got[name].size <= INLINE_VALUES
-           else None for name in expected}
+           else None for name in expected} if verdict.checks else {}
     return {"inputs": {name: _inline(a) for name, a in case.inputs.items()},
             "expected": {name: _inline(a) for name, a in expected.items()}, "got": got}
 
