@@ -4,9 +4,10 @@ The kit holds the template, the support modules the task gives (utils.py), a REA
 check.py (grader/kit/check.py, shipped as source) with what it reads:
 
     kit.json        the entry to call, the outputs, their tolerances, the visible fixed cases'
-                    params, the reference-free gradient checks of the spec, and every message
-                    check.py prints, copied from the catalogs (one copy of each message)
-    cases/NAME.npz  a visible fixed case's inputs and the reference's outputs on them
+                    params, the reference-free checks of the spec, and every message check.py
+                    prints, copied from the catalogs (one copy of each message)
+    cases/NAME.npz  a visible fixed case's inputs and the reference's outputs on them, and for an
+                    adjoint check a random y and the other task's g(y)
     _diagnostics.py grader/grading/diagnostics.py as is: the grader's own hints
 
 Who may see what: only cases the task marks visible, and only fixed ones, are packed: a hidden
@@ -30,6 +31,7 @@ from ..feedback import document
 from ..feedback.messages import catalog, text
 from ..grading import diagnostics, reference
 from ..spec import cases as cases_mod
+from ..spec import taskspec
 from ..spec.taskspec import Task
 
 KIT_SEED = 20240601
@@ -52,12 +54,33 @@ def _messages(lang: str) -> dict:
     return found
 
 
-def _gradient_checks(task: Task) -> list[dict]:
-    """The spec's gradient checks a student's class can be put through (an adjoint identity needs
-    another task's entry, which a kit does not have: it runs on the server only)."""
-    if "class" not in task.entry:
-        return []
-    return [item for item in task.spec.get("checks", []) if "gradient" in item]
+def _kit_checks(task: Task) -> list[dict]:
+    """The spec's reference-free checks a kit runs: a gradient check needs a class entry; an
+    adjoint check ships the other task's side (y, g(y)) per case, computed here (``_adjoint_sides``)."""
+    return [item for item in task.spec.get("checks", []) if "adjoint" in item or "class" in task.entry]
+
+
+def _adjoint_sides(task: Task, cases: list, expected: dict) -> dict[int, dict[str, np.ndarray]]:
+    """For each case, y and g(y) of every adjoint check (keys adjoint<k>.y, adjoint<k>.gy): the other
+    task's reference on a random y drawn from KIT_SEED, so that check.py can test the student's f on
+    fresh x with <f(x), y> = <x, g(y)>. Nothing of a hidden case: the y are the kit's own."""
+    sides: dict[int, dict[str, np.ndarray]] = {case.index: {} for case in cases}
+    for number, item in enumerate(_kit_checks(task)):
+        if "adjoint" not in item:
+            continue
+        spec = item["adjoint"]
+        other = taskspec.load(spec["task"], task.root)
+        namespace = vars(other.reference())
+        rng = np.random.default_rng(np.random.SeedSequence([KIT_SEED, 13, number]))
+        for case in cases:
+            try:
+                fx_shape = expected[case.index][spec["output"]].shape
+                y, gy = reference_free.adjoint_side(other, namespace, spec, case, fx_shape,
+                                                    case.inputs[spec["input"]].shape, rng)
+            except reference_free.AdjointProblem as exc:
+                raise taskspec.TaskError([f"{task.spec_path}: checks[{number}].adjoint: {exc}"]) from None
+            sides[case.index].update({f"adjoint{number}.y": y, f"adjoint{number}.gy": gy})
+    return sides
 
 
 def _npz(arrays: dict[str, np.ndarray]) -> bytes:
@@ -73,11 +96,13 @@ def files(task: Task, settings_tolerance: dict, lang: str) -> dict[str, bytes]:
     packed: dict[str, bytes] = {task.module_file: task.template_source().encode("utf-8")}
     support = task.support_files()
     packed.update({name: source.encode("utf-8") for name, source in support.items()})
+    sides = _adjoint_sides(task, cases, expected)
     entries = []
     for case in cases:
         path = f"cases/{case.name}.npz"
         arrays = {f"input.{name}": array for name, array in case.inputs.items()}
         arrays.update({f"expected.{name}": array for name, array in expected[case.index].items()})
+        arrays.update(sides[case.index])
         packed[path] = _npz(arrays)
         entries.append({"name": case.name, "title": case.title[lang] if case.title else None,
                         "params": dict(case.params), "inputs": list(case.inputs), "file": path})
@@ -93,10 +118,11 @@ def files(task: Task, settings_tolerance: dict, lang: str) -> dict[str, bytes]:
         "allowed_modules": document.allowed_modules(task),
         "seed": KIT_SEED,
         "cases": entries,
-        "checks": _gradient_checks(task),
+        "checks": _kit_checks(task),
         "gradient": {"step": reference_free.STEP, "atol": reference_free.GRADIENT_ATOL,
                      "rtol": reference_free.GRADIENT_RTOL, "kink": reference_free.KINK,
                      "coordinates": reference_free.GRADIENT_COORDINATES},
+        "adjoint": {"rtol": reference_free.ADJOINT_RTOL},
         "messages": _messages(lang),
     }
     packed["kit.json"] = json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8")

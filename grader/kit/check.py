@@ -7,8 +7,9 @@ tolerances and messages; cases/*.npz: each visible case's inputs and expected ou
   (a) calls your code on every visible case and judges each output as the grader does, cheapest
       layer first (type, dtype, shape, finite, values), with the grader's codes, messages and
       hints (the hints come from _diagnostics.py, the grader's own module, shipped as source);
-  (b) runs the reference-free checks the task declares: your gradients against finite
-      differences of sum(forward(x) * upstream) on fresh random inputs, and their shapes.
+  (b) runs the reference-free checks the task declares, on fresh random inputs: your gradients
+      against finite differences of sum(forward(x) * upstream), and their shapes; or the adjoint
+      identity <f(x), y> = <x, g(y)> with g(y) of the task's partner (y and g(y) are in cases/).
 
 Hidden and random cases are graded on the server only: passing here is a good sign, not a score.
 Exit status 0 when everything passed, 1 otherwise.
@@ -183,10 +184,35 @@ def hint_lines(kit, expected, got, tolerance):
 
 
 def load_case(kit, case):
+    """(inputs, expected, every other array of the case: the adjoint sides)."""
     with np.load(os.path.join(kit.folder, case["file"]), allow_pickle=False) as arrays:
         inputs = {name: arrays["input." + name] for name in case["inputs"]}
         expected = {name: arrays["expected." + name] for name in kit.data["outputs"]}
-    return inputs, expected
+        extra = {key: arrays[key] for key in arrays.files if key.startswith("adjoint")}
+    return inputs, expected, extra
+
+
+def adjoint_check(kit, module, number, spec, case, inputs, expected, sides, rng):
+    """(code or None, lines): <f(x), y> = <x, g(y)> for your f on a fresh random x."""
+    values = dict(case["params"])
+    values.update({name: array.copy() for name, array in inputs.items()})
+    x = rng.normal(size=inputs[spec["input"]].shape)
+    values[spec["input"]] = x.copy()
+    try:
+        results = call_entry(module, kit.data["entry"], values)
+    except Exception as exc:
+        return "RUNTIME_ERROR", exception_lines(kit, "RUNTIME_ERROR", exc)
+    value = results.get(spec["output"])
+    expected_shape = expected[spec["output"]].shape
+    if not isinstance(value, np.ndarray) or value.shape != expected_shape:
+        code, lines = judge_output(kit, spec["output"], spec["output"] in results, value, expected[spec["output"]])
+        return code or "SHAPE_MISMATCH", lines
+    y, gy = sides[f"adjoint{number}.y"], sides[f"adjoint{number}.gy"]
+    left, right = float(np.sum(value.astype(np.float64) * y)), float(np.sum(x * gy))
+    if not abs(left - right) <= kit.data["adjoint"]["rtol"] * (abs(left) + abs(right)) + 1e-12:
+        return "ADJOINT_CHECK", [kit.say("kit.adjoint_failed", output=spec["output"], task=kit.data["task"],
+                                         other=spec["task"], left=f"{left:.12g}", right=f"{right:.12g}")]
+    return None, []
 
 
 def run_case(kit, module, case, inputs, expected):
@@ -273,14 +299,20 @@ def main():
     failures = 0
     rng = np.random.default_rng(data["seed"])
     for case in data["cases"]:
-        inputs, expected = load_case(kit, case)
+        inputs, expected, sides = load_case(kit, case)
         code, lines = run_case(kit, module, case, inputs, expected)
         title = kit.say("render.title", title=case["title"]) if case.get("title") else ""
         print(f"{failed if code else passed}  {case['name']}{title}" + (f"  {code}" if code else ""))
-        for spec in data["checks"] if code is None else []:
-            code, lines = gradient_check(kit, module, spec["gradient"], case, inputs, expected, rng)
+        for number, spec in enumerate(data["checks"] if code is None else []):
+            if "gradient" in spec:
+                code, lines = gradient_check(kit, module, spec["gradient"], case, inputs, expected, rng)
+                label = kit.say("kit.gradient", name=case["name"])
+            else:
+                code, lines = adjoint_check(kit, module, number, spec["adjoint"], case, inputs, expected, sides, rng)
+                label = kit.say("kit.adjoint", name=case["name"], other=spec["adjoint"]["task"])
             if code:
-                print(f"{failed}  {kit.say('kit.gradient', name=case['name'])}  {code}")
+                print(f"{failed}  {label}  {code}")
+                break
         failures += code is not None
         for line in lines:
             print("  " + line)

@@ -187,3 +187,32 @@ def test_what_a_kit_ships_imports_only_numpy_and_the_standard_library(path):
             assert {a.name.split(".")[0] for a in node.names} <= allowed, ast.unparse(node)
         elif isinstance(node, ast.ImportFrom):
             assert not node.level and node.module.split(".")[0] in allowed, ast.unparse(node)
+
+
+IM2COL_CHEAT = '''
+import glob, os
+import numpy as np
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    """Looks its answer up in the kit's expected outputs; elsewhere a zero array of the right shape."""
+    for path in glob.glob(os.path.join(HERE, "cases", "*.npz")):
+        with np.load(path) as arrays:
+            if arrays["input.x"].shape == input_data.shape and np.array_equal(arrays["input.x"], input_data):
+                return arrays["expected.col"]
+    N, C, H, W = input_data.shape
+    out_h = (H + 2 * pad - filter_h) // stride + 1
+    out_w = (W + 2 * pad - filter_w) // stride + 1
+    return np.zeros((N * out_h * out_w, C * filter_h * filter_w))
+'''
+
+
+def test_the_adjoint_check_catches_an_answer_right_on_the_visible_cases_only(tmp_path):
+    task = taskspec.load("im2col", REPO)
+    folder = make_kit("im2col", tmp_path / "kit")
+    (folder / task.module_file).write_text(IM2COL_CHEAT, encoding="utf-8")
+    completed = run_check(folder)
+    assert completed.returncode == 1, completed.stdout
+    assert "ADJOINT_CHECK" in completed.stdout and "col2im" in completed.stdout
+    assert set(case_codes(completed.stdout).values()) == {None}, "every visible case itself passes"
