@@ -23,7 +23,7 @@ from ..spec.taskspec import BEGIN_MARKER, END_MARKER
 
 PLACEHOLDER = "__grader_blank__"
 DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+BODIES = ("body", "orelse", "finalbody", "handlers")  # (a match's cases compare whole: they have no lines)
 
 
 @dataclass
@@ -71,7 +71,10 @@ def _hollowed(text: str, pairs: list[tuple[int, int]]) -> str:
 
 
 def _key(node: ast.AST) -> str:
-    return ast.dump(node, annotate_fields=False, include_attributes=False)
+    try:
+        return ast.dump(node, annotate_fields=False, include_attributes=False)
+    except RecursionError:  # a statement nested deeper than ast.dump recurses: no template has one
+        return f"<too deep to compare {id(node)}>"
 
 
 def _shell(node: ast.AST) -> str:
@@ -159,7 +162,10 @@ def compare(template: str, student: str) -> Integrity:
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Integrity(matched=False, student_blanks=student_pairs)
     comparison = _Comparison(_bound_names(ours.body))
-    comparison.statements(ours.body, theirs.body, True, 0)
+    try:
+        comparison.statements(ours.body, theirs.body, True, 0)
+    except (RecursionError, MemoryError):  # statements nested beyond Python's recursion: not comparable
+        return Integrity(matched=False, student_blanks=student_pairs)
     regions = sorted(comparison.regions, key=lambda r: (r["start"], r["end"]))
     return Integrity(True, regions, comparison.added, student_pairs)
 

@@ -167,3 +167,13 @@ def test_the_stricter_of_the_tasks_and_the_configs_policy_applies():
     assert task.outside_blanks("reject") == "reject"
     task.spec.pop("outside_blanks")
     assert task.outside_blanks("warn") == "warn"
+
+
+@pytest.mark.parametrize("terms", [900, 2000])
+def test_a_statement_too_deep_to_dump_is_a_change_not_a_crash(terms):
+    deep = "Z = " + "+".join(["1"] * terms)
+    student = CORRECT.replace(FORWARD_LINE, FORWARD_LINE + "\n        " + deep, 1)
+    for policy in ("warn", "reject", "restore"):
+        submission = prepare(student.encode(), TEMPLATE, "Convolution", "solution.py", policy)
+        line = line_of(student, "        " + deep)
+        assert submission.outside_blanks["regions"] == [{"kind": "changed", "start": line, "end": line}]
