@@ -2,8 +2,8 @@
 
 Owns the comparison and the restored module. Both files are parsed with each blank hollowed out
 (its Begin marker becomes a placeholder statement, its lines empty, so line numbers stay the
-student's), and their statements are compared as syntax trees: comments, blank lines and
-formatting do not count. Each statement list (the module, a class, a function, an if...) is
+student's), and their statements are compared as syntax trees: comments, docstrings, blank
+lines and formatting do not count. Each statement list (the module, a class, a function, an if...) is
 aligned with the template's; what differs is reported as a region of the student's lines:
 ``changed`` (a statement or a def/class header that is not the template's) or ``removed`` (the
 template's statement is gone; reported at the student's line where it was). A new top-level
@@ -68,6 +68,17 @@ def _hollowed(text: str, pairs: list[tuple[int, int]]) -> str:
         for index in range(begin + 1, end + 1):
             lines[index] = ""
     return "\n".join(lines)
+
+
+def _without_docstrings(tree: ast.Module) -> ast.Module:
+    """A docstring is a comment to a reader of the code: translated or edited, it changes nothing."""
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, *DEFINITIONS)) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.header_end = body[0].lineno - 1  # (not a field: ast.dump ignores it)
+            node.body = body[1:]
+    return tree
 
 
 def _key(node: ast.AST) -> str:
@@ -142,8 +153,9 @@ class _Comparison:
         """The same kind of statement (and the same name): its header, then each of its bodies."""
         bodies = [name for name in BODIES if getattr(student, name, None)]
         if _shell(template) != _shell(student) or not bodies:
-            first_body = min((getattr(student, n)[0].lineno for n in bodies), default=None)
-            end = first_body - 1 if bodies and first_body > student.lineno else (student.end_lineno or student.lineno)
+            first_body = getattr(student, "header_end", None) or \
+                min((getattr(student, n)[0].lineno for n in bodies), default=student.lineno + 1) - 1
+            end = first_body if bodies and first_body >= student.lineno else (student.end_lineno or student.lineno)
             self.regions.append({"kind": "changed", "start": _start(student), "end": max(end, student.lineno)})
         for name in BODIES:
             ours, theirs = getattr(template, name, None), getattr(student, name, None)
@@ -157,8 +169,8 @@ def compare(template: str, student: str) -> Integrity:
     if template_pairs is None or student_pairs is None or len(template_pairs) != len(student_pairs):
         return Integrity(matched=False)
     try:
-        ours = ast.parse(_hollowed(template, template_pairs))
-        theirs = ast.parse(_hollowed(student, student_pairs))
+        ours = _without_docstrings(ast.parse(_hollowed(template, template_pairs)))
+        theirs = _without_docstrings(ast.parse(_hollowed(student, student_pairs)))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Integrity(matched=False, student_blanks=student_pairs)
     comparison = _Comparison(_bound_names(ours.body))

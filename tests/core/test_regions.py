@@ -45,6 +45,8 @@ def line_of(text: str, needle: str) -> int:
 def test_comments_blank_lines_and_formatting_do_not_count():
     student = CORRECT.replace("import numpy as np\n", "import numpy  as np   # numpy\n\n\n# note\n", 1)
     student = student.replace(FORWARD_LINE, "        N,C,H,W=x.shape  # unpack", 1)
+    student = student.replace("卷积层的反向传播\n", "my own notes on the task\n", 1)  # the module's docstring
+    student = student.replace("卷积层的前向传播", "forward pass, in my words", 1)  # a method's
     assert regions.compare(TEMPLATE, student).regions == []
     assert not regions.compare(TEMPLATE, CORRECT).changed
 
