@@ -3,7 +3,7 @@
 The tree is the pipeline, one folder per stage (each folder's __init__.py maps its modules):
 
     cli          the command line: parsing, dispatch, the exit codes, the settings every command loads
-    commands/    one module per command: grade, batch, replay, tasks (list, template), validate,
+    commands/    one module per command: grade, batch, replay, tasks (list, template), kit, validate,
                  new, docs, serve
     schemas/     the JSON Schemas of every contract: task spec, grader.yaml, feedback, batch results,
                  validation report, Gradescope results, and the service's OpenAPI document
@@ -19,6 +19,8 @@ The tree is the pipeline, one folder per stage (each folder's __init__.py maps i
     batch/       ``grader batch``: many submissions on shared cases, resumable, and the class summary
     authoring/   for authors: ``grader validate``'s checks, the docs generated from the schemas, the
                  scaffold of ``grader new``
+    kit/         ``grader kit``: a student's offline kit (template, support modules, visible cases,
+                 check.py that needs only numpy)
     service/     ``grader serve``: the HTTP service around a grading engine (see its __init__.py)
 
 A grading: spec -> cases -> submission -> sandbox (streams, protocol) -> judge -> feedback.

@@ -18,7 +18,7 @@ EXIT_OK, EXIT_USAGE, EXIT_INTERNAL = 0, 2, 3
 # `grader grade` (_HOT_PATH) only its own is: others import numpy at module level, and grade must
 # start its sandbox before numpy is imported (docs/platform.md, "Performance"; enforced by
 # tests/platform/test_latency_design.py).
-COMMANDS = ["grade", "replay", "tasks", "validate", "new", "docs", "batch", "serve"]
+COMMANDS = ["grade", "replay", "tasks", "kit", "validate", "new", "docs", "batch", "serve"]
 _HOT_PATH = "grade"
 
 

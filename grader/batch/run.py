@@ -64,6 +64,7 @@ class Plan:
     backend: str
     fallback_reason: str | None
     uid_range: dict
+    outside_blanks: str = "warn"
 
 
 def make_plan(task: Task, settings: Settings, seed: int) -> Plan:
@@ -81,6 +82,7 @@ def make_plan(task: Task, settings: Settings, seed: int) -> Plan:
         variants=variants,
         limits=limits,
         tolerance=dict(settings.values["tolerance"]),
+        outside_blanks=task.outside_blanks(settings.values["outside_blanks"]),
         backend=backend,
         fallback_reason=fallback_reason,
         uid_range=settings.values["sandbox_uids"],
@@ -145,7 +147,7 @@ class Sandboxes:
 def grade(plan: Plan, sandboxes: Sandboxes, data: bytes, lang: str) -> dict:
     """One submission's feedback document, decided exactly as ``grader grade`` decides it."""
     task = plan.task
-    submission = prepare(data, task.template_source(), task.entry_name, task.module_file)
+    submission = prepare(data, task.template_source(), task.entry_name, task.module_file, plan.outside_blanks)
     grading = Grading(task=task, seed=plan.seed, submission=submission, cases=plan.cases, expected=plan.expected,
                       backend=plan.backend, fallback_reason=plan.fallback_reason, limits=plan.limits,
                       tolerance=plan.tolerance)

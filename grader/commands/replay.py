@@ -119,7 +119,8 @@ def run(args) -> int:
         key, values = exc.args[0]
         print(text(lang, key, **values), file=sys.stderr)
         return cli.EXIT_USAGE
-    submission = prepare(read_submission(args.submission), task.template_source(), task.entry_name, task.module_file)
+    submission = prepare(read_submission(args.submission), task.template_source(), task.entry_name, task.module_file,
+                         task.outside_blanks(settings.values["outside_blanks"]))
     try:
         if submission.problem is not None:
             expected, got = reference.expected_outputs(task, [case])[case.index], {}

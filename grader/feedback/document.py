@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import SCHEMA_VERSION, __version__
 from ..grading import diagnostics, locate
 from .messages import catalog, has, text
 
-PROGRAM_CODES = {"COMPILE_ERROR", "ENCODING_ERROR", "SUBMISSION_TOO_LARGE", "BLOCK_MODE_UNAVAILABLE", "IMPORT_ERROR"}
+PROGRAM_CODES = {"COMPILE_ERROR", "ENCODING_ERROR", "SUBMISSION_TOO_LARGE", "BLOCK_MODE_UNAVAILABLE", "IMPORT_ERROR",
+                 "OUTSIDE_BLANKS_CHANGED"}
+INLINE_VALUES = 12  # a failing visible case whose every input and expected output is this small shows its numbers
+REGIONS_LISTED = 8  # changed regions named in a message (the JSON lists them all)
 ARRAY_CODES = {"SHAPE_MISMATCH", "NOT_FINITE", "WRONG_VALUES"}  # failing checks that still have the student's array
 
 
@@ -34,7 +39,7 @@ def _where(lang: str, grading, location: dict | None) -> str:
     return text(lang, "where.block_line" if grading.submission.mode == "block" else "where.line", line=location["line"])
 
 
-def _allowed_modules(task) -> str:
+def allowed_modules(task) -> str:
     return ", ".join(["numpy"] + [p.stem for p in task.support_paths])
 
 
@@ -46,7 +51,7 @@ def error_location(grading, error: dict | None, lang: str | None = None) -> dict
         if kind == "IndentationError" and locate.mixes_tabs_and_spaces(grading.submission):
             kind = "TabError"
         if has(lang, f"exception_hints.{kind}"):
-            location["hint"] = text(lang, f"exception_hints.{kind}", allowed=_allowed_modules(grading.task))
+            location["hint"] = text(lang, f"exception_hints.{kind}", allowed=allowed_modules(grading.task))
     return location
 
 
@@ -74,6 +79,8 @@ def case_message(lang: str, grading, verdict, location: dict | None = None) -> s
             values["how"] = text(lang, "crash.signal", signal=verdict.detail["signal"])
         else:
             values["how"] = text(lang, "crash.exit_early", code=verdict.detail.get("exit_code"))
+    if verdict.code == "OUTSIDE_BLANKS_CHANGED":
+        values["what"] = _outside_blanks_what(lang, grading.submission.outside_blanks)
     if verdict.code == "ENCODING_ERROR":
         line = verdict.detail.get("line")
         values["where"] = text(lang, "where.line", line=line) if line else ""
@@ -148,6 +155,33 @@ def _check_entry(lang: str, check, visible: bool, task, expected=None, got=None,
     return entry
 
 
+def _inline(array) -> dict:
+    """An array of the trusted side (parsed by sandbox/protocol.py, or the reference's) as JSON:
+    every value through float(), non-finite ones as text."""
+    as_floats = np.asarray(array, dtype=np.float64)
+
+    def values(node):
+        return [values(item) for item in node] if isinstance(node, list) else diagnostics.number(node)
+
+    return {"shape": [int(d) for d in as_floats.shape], "values": values(as_floats.tolist())}
+
+
+def tiny_arrays(verdict, expected: dict) -> dict | None:
+    """A failing visible case's inputs, expected and student's outputs, when each has at most
+    INLINE_VALUES values (a student's output that is not such an array is null; none at all when
+    the case raised)."""
+    case = verdict.case
+    if verdict.passed or verdict.code == "NOT_RUN" or not case.visible or not case.inputs or not expected:
+        return None
+    if any(a.size > INLINE_VALUES for a in [*case.inputs.values(), *expected.values()]):
+        return None
+    # (An exception left no outputs to show: then only the inputs and what was expected.)
+    got = {name: _inline(verdict.got[name]) if name in verdict.got and verdict.got[name].size <= INLINE_VALUES
+           else None for name in expected} if verdict.checks else {}
+    return {"inputs": {name: _inline(a) for name, a in case.inputs.items()},
+            "expected": {name: _inline(a) for name, a in expected.items()}, "got": got}
+
+
 def test_entry(lang: str, grading, verdict, expected: dict, diagnosis_ids: list[str]) -> dict:
     """One case's entry; everything beyond status, code and diagnoses only when the case is visible."""
     case = verdict.case
@@ -182,6 +216,9 @@ def test_entry(lang: str, grading, verdict, expected: dict, diagnosis_ids: list[
         if verdict.stdout:
             entry["stdout"] = verdict.stdout
             entry["stdout_truncated"] = verdict.stdout_dropped > 0
+        arrays = tiny_arrays(verdict, expected)
+        if arrays:
+            entry["arrays"] = arrays
     return entry
 
 
@@ -208,6 +245,73 @@ def _shrunk_entry(lang: str, grading) -> dict | None:
                   "summary": text(lang, "shrink.found" if shrunk.source else "shrink.found_hidden",
                                   source=shrunk.source, params=params)})
     return entry
+
+
+def _regions_text(lang: str, regions: list[dict]) -> str:
+    """"lines 3-5 changed, line 40 changed, ..." in the student's line numbers."""
+    words = []
+    for region in regions[:REGIONS_LISTED]:
+        key = "changed_lines" if region["kind"] == "changed" and region["end"] > region["start"] else region["kind"]
+        words.append(text(lang, f"outside_blanks.{key}", start=region["start"], end=region["end"]))
+    return text(lang, "outside_blanks.join").join(words + (["..."] if len(regions) > REGIONS_LISTED else []))
+
+
+def _outside_blanks_what(lang: str, report: dict | None) -> str:
+    if not report or not report["markers_match"]:
+        return text(lang, "outside_blanks.markers")
+    return text(lang, "outside_blanks.rejected", regions=_regions_text(lang, report["regions"]))
+
+
+def outside_blanks_entry(lang: str, submission) -> dict | None:
+    """What the file changed outside the template's blanks and what the policy did about it."""
+    report = submission.outside_blanks
+    if report is None:
+        return None
+    if submission.problem is not None and submission.problem["code"] == "OUTSIDE_BLANKS_CHANGED":
+        action = "rejected"
+        message = text(lang, "codes.OUTSIDE_BLANKS_CHANGED", what=_outside_blanks_what(lang, report))
+    else:
+        action = "restored" if submission.line_map is not None else "graded"
+        message = text(lang, f"outside_blanks.{action}", regions=_regions_text(lang, report["regions"]))
+    return {**report, "action": action, "message": message}
+
+
+LOW_PRECISION = ("float32", "float16")
+GROWTH_CASES = 3  # cases with a measured error needed to say the error grows with the size
+GROWTH_FACTOR = 10.0  # the largest case's error over the smallest's, at least
+ABOUT = {"TIMEOUT": "time", "MEMORY_LIMIT": "memory", "WRONG_VALUES": "precision", "NOT_FINITE": "precision"}
+
+
+def hidden_hints(lang: str, grading) -> list[dict]:
+    """Hints for a submission that fails hidden tests only, from what every case shows together: a
+    low-precision dtype in any output, an error that grows with the input's size, only the largest
+    cases failing. None names a hidden case, its params, its values or its error."""
+    verdicts = grading.verdicts
+    failing = [v for v in verdicts if not v.passed and v.code != "NOT_RUN"]
+    if not failing or any(v.case.visible for v in failing):
+        return []
+    hints = []
+    dtypes = sorted({c.got_dtype for v in verdicts for c in v.checks if c.got_dtype in LOW_PRECISION})
+    if dtypes:
+        hints.append({"code": "LOW_PRECISION_DTYPE", "dtype": ", ".join(dtypes)})
+    # Each case's largest error, by size: the larger third's median against the smaller third's.
+    measured = [v for v in sorted(verdicts, key=lambda v: v.case.size)
+                if any(c.max_abs_error is not None for c in v.checks)]
+    errors = [max(c.max_abs_error for c in v.checks if c.max_abs_error is not None) for v in measured]
+    third = len(errors) // 3
+    if third and len(errors) >= GROWTH_CASES and all(math.isfinite(e) for e in errors):
+        small, large = sorted(errors[:third])[third // 2], sorted(errors[-third:])[third // 2]
+        if large > 0 and large >= GROWTH_FACTOR * small:
+            hints.append({"code": "ERROR_GROWS_WITH_SIZE"})
+    passing = [v.case.size for v in verdicts if v.passed]
+    if passing and min(v.case.size for v in failing) > max(passing):
+        codes = {v.code for v in failing}
+        about = ABOUT.get(next(iter(codes)), "other") if len(codes) == 1 else "other"
+        hints.append({"code": "ONLY_LARGEST_FAIL", "about": about})
+    for hint in hints:
+        values = {**hint, "about": text(lang, f"hidden_hints.about.{hint.get('about', 'other')}")}
+        hint["message"] = text(lang, f"hidden_hints.{hint['code']}", **values)
+    return hints
 
 
 def _mode_message(lang: str, submission, entry_name: str) -> str:
@@ -277,6 +381,12 @@ def build(grading, lang: str) -> dict:
     shrunk = _shrunk_entry(lang, grading)
     if shrunk:
         document["shrunk"] = shrunk
+    hints = hidden_hints(lang, grading)
+    if hints:
+        document["hidden_hints"] = hints
+    outside = outside_blanks_entry(lang, submission)
+    if outside:
+        document["submission"]["outside_blanks"] = outside
     if grading.import_stdout:
         document["import_stdout"] = grading.import_stdout
     return document

@@ -12,10 +12,12 @@ script and loads nothing (``htmlpage``).
 
 from __future__ import annotations
 
+import itertools
+
 from . import htmlpage, svgcharts
 from .htmlpage import esc
 from .messages import text
-from .text import params_text, shape_text
+from .text import ARRAY_SECTIONS, params_text, shape_text, stats_text
 
 
 def _badge(lang: str, status: str) -> str:
@@ -48,7 +50,7 @@ def _error_block(lang: str, error: dict) -> str:
     return "".join(parts)
 
 
-def _heat_map(lang: str, output: str, error_map: dict) -> str:
+def _heat_map(lang: str, output: str, error_map: dict, one_dimensional: bool = False) -> str:
     rows, errors = error_map["rows"], error_map.get("errors")
     if not rows:
         return ""
@@ -56,8 +58,8 @@ def _heat_map(lang: str, output: str, error_map: dict) -> str:
     height, width = error_map["size"]
     # The map is a plane of the last two axes: x[0, 1, :, :] names it as numpy would.
     index = "[" + ", ".join([str(i) for i in error_map["slice"]] + [":", ":"]) + "]" if error_map["slice"] else ""
-    caption = text(lang, "html.map", output=output, slice=index, top=top, bottom=top + len(rows) - 1, left=left,
-                   right=left + len(rows[0]) - 1, height=height, width=width)
+    caption = text(lang, "html.map_1d" if one_dimensional else "html.map", output=output, slice=index, top=top,
+                   bottom=top + len(rows) - 1, left=left, right=left + len(rows[0]) - 1, height=height, width=width)
     words = svgcharts.HeatMapWords(
         axes=text(lang, "html.axes"), not_finite=text(lang, "html.not_finite"),
         cell=lambda row, column, error: text(lang, "html.cell", row=row, column=column, error=error))
@@ -85,9 +87,7 @@ def _check_block(lang: str, check: dict) -> str:
         return "".join(parts)
     if "shape_hints" in found:
         return "".join(parts + [f'<p class="hint">{esc(hint["message"])}</p>' for hint in found["shape_hints"]])
-    stats = text(lang, "render.stats", output=check["output"], wrong=found["wrong_count"], total=found["total"],
-                 percent=found["wrong_percent"], abs_error=found.get("max_abs_error"),
-                 rel_error=found.get("max_rel_error"))
+    stats = stats_text(lang, check["output"], found)
     parts.append(f"<p>{esc(stats)}</p>")
     if "worst" in found:
         worst = found["worst"]
@@ -101,8 +101,44 @@ def _check_block(lang: str, check: dict) -> str:
         parts.append(f"<p>{esc(line)}</p>")
     parts += [f'<p class="hint">{esc(hint["message"])}</p>' for hint in found.get("hints", [])]
     if found.get("error_map"):
-        parts.append(_heat_map(lang, check["output"], found["error_map"]))
+        parts.append(_heat_map(lang, check["output"], found["error_map"], len(check.get("expected_shape", [])) == 1))
     return "".join(parts)
+
+
+def _cell(value) -> str:
+    return f'<td class="num">{_number(value)}</td>'
+
+
+def _array_table(label: str, array: dict) -> str:
+    """One small array as tables: a row for 0-d and 1-d, rows and columns for the last two axes,
+    one table per index of the leading axes (captioned as numpy indexes it: x[0, 1, :, :])."""
+    shape, values = array["shape"], array["values"]
+    if len(shape) <= 1:
+        row = "".join(_cell(v) for v in (values if shape else [values]))
+        caption = f"{label} {shape_text(shape)}"
+        return f'<table class="array"><caption class="mono">{esc(caption)}</caption><tr>{row}</tr></table>'
+    tables = []
+    for lead in itertools.product(*(range(d) for d in shape[:-2])):
+        plane = values
+        for i in lead:
+            plane = plane[i]
+        rows = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>" for row in plane)
+        index = "[" + ", ".join([str(i) for i in lead] + [":", ":"]) + "]" if lead else ""
+        caption = f"{label}{index} {shape_text(shape)}"
+        tables.append(f'<table class="array"><caption class="mono">{esc(caption)}</caption>{rows}</table>')
+    return "".join(tables)
+
+
+def _arrays_block(lang: str, arrays: dict) -> str:
+    """A tiny failing case's numbers: inputs, expected and the student's outputs, as tables."""
+    parts = [f'<p class="dim">{esc(text(lang, "render.arrays"))}</p><div class="arrays">']
+    for section, key in ARRAY_SECTIONS:
+        for name, array in arrays[section].items():
+            label = text(lang, key, name=name)
+            body = (f'<p class="note">{esc(text(lang, "render.not_an_array"))}</p>' if array is None
+                    else _array_table(label, array))
+            parts.append(f'<div class="array-group {esc(section)}" data-name="{esc(name)}">{body}</div>')
+    return "".join(parts) + "</div>"
 
 
 def _printed(lang: str, output: str) -> str:
@@ -120,6 +156,8 @@ def _details(lang: str, test: dict, show_params: bool = True) -> str:
         if test.get("error"):
             parts.append(_error_block(lang, test["error"]))
     parts += [_check_block(lang, check) for check in failing]
+    if test.get("arrays"):
+        parts.append(_arrays_block(lang, test["arrays"]))
     if test.get("stdout"):
         parts.append(_printed(lang, test["stdout"]))
     return "".join(parts)
@@ -171,13 +209,22 @@ def render(document: dict) -> str:
         return htmlpage.page(lang, title, "".join(body))
     submission = document.get("submission", {})
     notes = [submission.get("mode_message")] + submission.get("notes", [])
+    outside = submission.get("outside_blanks")
+    if outside and outside["action"] != "rejected":  # a rejected file's program_error says it
+        notes.append(outside["message"])
     body += [
         f'<p class="note">{esc(note)}</p>'
         for position, note in enumerate(notes)
         if note and note not in notes[:position]
     ]
     tests = document["tests"]
-    body.append(f"<h2>{esc(text(lang, 'html.tests'))}</h2>{_tests_table(lang, tests)}")
+    problem = document.get("program_error")
+    if problem and len(tests) > 1 and all(t["code"] == problem["code"] for t in tests):
+        # One error stopped every test: one line says so, not the same code once per test.
+        summary = esc(text(lang, "render.all_tests", count=len(tests), code=problem["code"]))
+        body.append(f"<h2>{esc(text(lang, 'html.tests'))}</h2><p>{_badge(lang, 'failed')} {summary}</p>")
+    else:
+        body.append(f"<h2>{esc(text(lang, 'html.tests'))}</h2>{_tests_table(lang, tests)}")
     diagnoses = document.get("diagnoses", [])
     if diagnoses:
         body.append(f"<h2>{esc(text(lang, 'html.mistakes'))}</h2>")
@@ -186,7 +233,6 @@ def render(document: dict) -> str:
             f'<strong>{esc(text(lang, "render.known_mistake", id=d["id"]))}</strong><p>{esc(d["message"])}</p></div>'
             for d in diagnoses
         ]
-    problem = document.get("program_error")
     if problem:
         body.append(f'<h2>{esc(text(lang, "html.program_error"))}</h2><section class="program-error">'
                     f'<p><strong>{esc(problem["message"])}</strong></p>'
@@ -203,6 +249,8 @@ def render(document: dict) -> str:
                         f"<summary>{_badge(lang, 'failed')} {heading}</summary>{_details(lang, test)}</details>")
         if any(t["status"] == "failed" and t["visibility"] == "hidden" for t in tests):
             body.append(f'<p class="note">{esc(text(lang, "html.hidden_only"))}</p>')
+            body += [f'<p class="hint hidden-hint">{esc(hint["message"])}</p>'
+                     for hint in document.get("hidden_hints", [])]
     shrunk = document.get("shrunk")
     if shrunk:
         body.append(
@@ -211,5 +259,5 @@ def render(document: dict) -> str:
         )
     if document.get("import_stdout"):
         body.append(_printed(lang, document["import_stdout"]))
-    body.append(f'<footer>{esc(text(lang, "render.seed", seed=document["seed"]))}</footer>')
+    body.append(f'<footer>{esc(text(lang, "render.seed", seed=document["seed"], task=document["task"]))}</footer>')
     return htmlpage.page(lang, title, "\n".join(body))

@@ -68,6 +68,10 @@ summary { cursor: pointer; padding: .35rem 0; font-weight: 600; }
   font-size: .9rem; }
 .legend li { display: flex; gap: .35rem; align-items: center; }
 .bar-cell { min-width: 12rem; }
+.arrays { display: flex; gap: 1rem; flex-wrap: wrap; align-items: flex-start; }
+table.array caption { text-align: left; caption-side: top; font-size: .9rem; padding-bottom: .2rem; }
+table.array td { border: 1px solid var(--line); padding: .15rem .45rem; }
+.array-group.got table.array td { background: #fff8f0; }
 .hidden-mark { color: var(--dim); font-size: .85rem; }
 footer { margin-top: 2rem; color: var(--dim); font-size: .9rem; }
 """

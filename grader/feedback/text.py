@@ -61,7 +61,18 @@ def _error_lines(lang: str, error: dict, paint: _Painter) -> list[str]:
     return lines
 
 
-def _map_lines(lang: str, output: str, error_map: dict, paint: _Painter) -> list[str]:
+def stats_text(lang: str, output: str, found: dict) -> str:
+    """The error statistics line; a relative error that does not exist (every expected value at the
+    wrong positions is 0) reads n/a."""
+    def shown(value):
+        return text(lang, "render.not_applicable") if value is None else value
+
+    return text(lang, "render.stats", output=output, wrong=found["wrong_count"], total=found["total"],
+                percent=found["wrong_percent"], abs_error=shown(found.get("max_abs_error")),
+                rel_error=shown(found.get("max_rel_error")))
+
+
+def _map_lines(lang: str, output: str, error_map: dict, paint: _Painter, one_dimensional: bool = False) -> list[str]:
     top, left = error_map["origin"]
     height, width = error_map["size"]
     index = text(lang, "render.slice", index=shape_text(error_map["slice"])) if error_map["slice"] else ""
@@ -69,7 +80,7 @@ def _map_lines(lang: str, output: str, error_map: dict, paint: _Painter) -> list
         INDENT
         + text(
             lang,
-            "render.map",
+            "render.map_1d" if one_dimensional else "render.map",
             output=output,
             slice=index,
             top=top,
@@ -96,19 +107,7 @@ def _check_lines(lang: str, check: dict, paint: _Painter) -> list[str]:
         return lines
     if "shape_hints" in found:
         return lines + [INDENT + hint["message"] for hint in found["shape_hints"]]
-    lines.append(
-        INDENT
-        + text(
-            lang,
-            "render.stats",
-            output=check["output"],
-            wrong=found["wrong_count"],
-            total=found["total"],
-            percent=found["wrong_percent"],
-            abs_error=found.get("max_abs_error"),
-            rel_error=found.get("max_rel_error"),
-        )
-    )
+    lines.append(INDENT + stats_text(lang, check["output"], found))
     if "worst" in found:
         worst = found["worst"]
         lines.append(
@@ -121,7 +120,27 @@ def _check_lines(lang: str, check: dict, paint: _Painter) -> list[str]:
                                    positions=", ".join(shape_text(p) for p in bad["positions"])))
     lines += [INDENT + hint["message"] for hint in found.get("hints", [])]
     if found.get("error_map"):
-        lines += _map_lines(lang, check["output"], found["error_map"], paint)
+        lines += _map_lines(lang, check["output"], found["error_map"], paint, len(check.get("expected_shape", [])) == 1)
+    return lines
+
+
+def values_text(values) -> str:
+    """Nested values as numpy prints a list: [[1, 0.5], [nan, 2]]."""
+    if isinstance(values, list):
+        return "[" + ", ".join(values_text(v) for v in values) + "]"
+    return f"{values:g}" if isinstance(values, (int, float)) else str(values)
+
+
+ARRAY_SECTIONS = (("inputs", "render.input"), ("expected", "render.expected"), ("got", "render.got"))
+
+
+def _array_lines(lang: str, arrays: dict) -> list[str]:
+    lines = [INDENT + text(lang, "render.arrays")]
+    for section, key in ARRAY_SECTIONS:
+        for name, array in arrays[section].items():
+            value = text(lang, "render.not_an_array") if array is None else \
+                f"{shape_text(array['shape'])} {values_text(array['values'])}"
+            lines.append(INDENT * 2 + f"{text(lang, key, name=name)}: {value}")
     return lines
 
 
@@ -137,6 +156,8 @@ def _detail_lines(lang: str, test: dict, paint: _Painter, show_params: bool = Tr
             lines += _error_lines(lang, test["error"], paint)
     for check in failing:
         lines += _check_lines(lang, check, paint)
+    if test.get("arrays"):
+        lines += _array_lines(lang, test["arrays"])
     if test.get("stdout"):
         lines.append(INDENT + text(lang, "render.stdout"))
         lines += [INDENT * 2 + line for line in test["stdout"].rstrip("\n").split("\n")[:10]]
@@ -173,6 +194,9 @@ def render(document: dict, colour: bool = False) -> str:
         return "\n".join(lines) + "\n"
     submission = document.get("submission", {})
     notes = [submission.get("mode_message")] + submission.get("notes", [])
+    outside = submission.get("outside_blanks")
+    if outside and outside["action"] != "rejected":  # a rejected file's program_error says it
+        notes.append(outside["message"])
     for position, note in enumerate(notes):
         if note and note not in notes[:position]:
             lines.append(paint("dim", note))
@@ -180,14 +204,19 @@ def render(document: dict, colour: bool = False) -> str:
     width = max((_width(t["name"]) + (_width(text(lang, "render.hidden")) + 3 if t["visibility"] == "hidden" else 0)
                  for t in tests), default=0)
     lines.append("")
-    lines += [_test_line(lang, t, width, paint) for t in tests]
+    problem = document.get("program_error")
+    if problem and len(tests) > 1 and all(t["code"] == problem["code"] for t in tests):
+        # One error stopped every test: one line says so, not the same code once per test.
+        lines.append(INDENT + paint("failed", _pad(text(lang, "render.failed"), 6)) + "  "
+                     + text(lang, "render.all_tests", count=len(tests), code=problem["code"]))
+    else:
+        lines += [_test_line(lang, t, width, paint) for t in tests]
     for diagnosis in document.get("diagnoses", []):
         lines += [
             "",
             paint("bold", text(lang, "render.known_mistake", id=diagnosis["id"])),
             INDENT + diagnosis["message"],
         ]
-    problem = document.get("program_error")
     if problem:
         lines += ["", INDENT + problem["message"]]
         if problem.get("error"):
@@ -202,9 +231,10 @@ def render(document: dict, colour: bool = False) -> str:
             lines += (
                 _detail_lines(lang, first, paint) if first["visibility"] == "visible" else [INDENT + first["message"]]
             )
+            lines += [INDENT + hint["message"] for hint in document.get("hidden_hints", [])]
     shrunk = document.get("shrunk")
     if shrunk:
         lines += ["", paint("bold", text(lang, "render.shrunk")), INDENT + shrunk["summary"]]
         lines += _detail_lines(lang, shrunk, paint, show_params=False)
-    lines += ["", paint("dim", text(lang, "render.seed", seed=document["seed"]))]
+    lines += ["", paint("dim", text(lang, "render.seed", seed=document["seed"], task=document["task"]))]
     return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
     pipeline        the order of the steps (run, execute), overlapped with the sandbox's work
     model           the records every step fills in (Grading, CaseVerdict, Check, Diagnosis, Shrunk)
     submission      the student's bytes -> the module the sandbox imports (whole file or spliced block)
+    regions         what a whole file changed outside the template's blanks, and the restored module
     reference       the hidden reference solution, run here on private copies of the inputs
     judge           a finished sandbox run -> a verdict per case, then the diagnoses
     compare         one output against the reference's, layer by layer (type, dtype, shape, finite, values)

@@ -13,17 +13,6 @@ from ..sandbox.protocol import ReceivedOutput
 from .model import Check
 
 
-def close(got: np.ndarray, expected: np.ndarray, tolerance: dict) -> bool:
-    """Same shape and every element within atol + rtol*|expected| (NaN never agrees): the values
-    rule of ``compare``, for arrays that are not a student's answer to judge (a misconception's
-    outputs, a shape hint's undone mistake)."""
-    if got.shape != expected.shape:
-        return False
-    with np.errstate(all="ignore"):
-        error = np.abs(got.astype(np.float64) - expected)
-    return bool(np.all(error <= tolerance["atol"] + tolerance["rtol"] * np.abs(expected)))
-
-
 def compare(
     name: str, source: str, received: ReceivedOutput | None, expected: np.ndarray, tolerance: dict
 ) -> tuple[Check, np.ndarray | None]:

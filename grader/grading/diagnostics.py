@@ -7,6 +7,9 @@ error itself, and a compact map of the worst (n, c) slice: which positions are w
 |got - expected| at each (for the HTML heat map), cut to at most MAP_SIZE x MAP_SIZE.
 Hints are stable codes with values; feedback.py words them from the catalogs. Only
 visible cases are analysed: nothing here may be computed for a hidden case.
+
+It imports numpy and nothing else (tests/kit checks it): the student kit ships this module as
+source next to its check.py (grader/kit), so that a student sees the hints the grader gives.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ import itertools
 
 import numpy as np
 
-from .compare import close
-
 MAP_SIZE = 24  # the error map shows at most this many rows and columns around the worst element
 MAX_POSITIONS = 5  # non-finite positions listed
 BORDER_BANDS = (1, 2, 3)
@@ -24,6 +25,17 @@ STRIDE_STEPS = (2, 3)
 MAX_FACTORS = 6
 FACTOR_TOLERANCE = 1e-4  # relative: ratios this close are one factor
 LARGEST_COUNT = 64  # a factor k or 1/k with k up to this is shown as a count
+
+
+def close(got: np.ndarray, expected: np.ndarray, tolerance: dict) -> bool:
+    """Same shape and every element within atol + rtol*|expected| (NaN never agrees): the values
+    rule of ``compare``, for arrays that are not a student's answer to judge (a misconception's
+    outputs, a shape hint's undone mistake)."""
+    if got.shape != expected.shape:
+        return False
+    with np.errstate(all="ignore"):
+        error = np.abs(got.astype(np.float64) - expected)
+    return bool(np.all(error <= tolerance["atol"] + tolerance["rtol"] * np.abs(expected)))
 
 
 def number(value: float) -> float | str:
@@ -206,7 +218,8 @@ def value_report(expected: np.ndarray, got: np.ndarray, tolerance: dict) -> dict
     badness = np.where(finite, error, np.inf)
     worst = np.unravel_index(int(np.argmax(badness)), expected.shape)
     report["max_abs_error"] = _finite_or_none(error.max()) if finite.any() else None
-    relative = finite & (expected != 0)
+    # Over the wrong values only: None (n/a) when each of them should be 0 (no relative error exists).
+    relative = finite & wrong & (expected != 0)
     with np.errstate(all="ignore"):
         report["max_rel_error"] = (
             _finite_or_none((error[relative] / np.abs(expected[relative])).max()) if relative.any() else None

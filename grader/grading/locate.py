@@ -19,7 +19,7 @@ SYNTAX_ERRORS = {"SyntaxError", "IndentationError", "TabError"}
 
 def own_lines(submission) -> list[str]:
     """The student's text as they numbered it: the whole file, or the block alone."""
-    lines = submission.source.split("\n")
+    lines = (submission.own_text if submission.own_text is not None else submission.source).split("\n")
     if submission.mode == "whole":
         return lines[:-1] if lines and lines[-1] == "" else lines
     start = submission.block_start - 1

@@ -19,7 +19,7 @@ import numpy as np
 from ..spec.cases import Case
 from ..spec.taskspec import Task
 from . import reference
-from .compare import close
+from .diagnostics import close
 from .model import Diagnosis
 
 Outputs = dict[str, np.ndarray]

@@ -41,7 +41,8 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
     with sandbox.aborted_on_failure(launch):
         seed = cases_mod.new_seed() if seed is None else seed
         limits = Limits.from_dict(task.limits(settings.values["limits"]))
-        submission = prepare(data, task.template_source(), task.entry_name, task.module_file)
+        submission = prepare(data, task.template_source(), task.entry_name, task.module_file,
+                             task.outside_blanks(settings.values["outside_blanks"]))
         backend, fallback_reason = sandbox.choose_backend(settings.sandbox)
     if submission.problem is not None and launch is not None:
         sandbox.abort(launch)

@@ -1,6 +1,7 @@
 """Shrinking: the smallest case on which a failing submission still fails the same way.
 
-Owns the search. It starts from the smallest failing visible case; when only hidden cases
+Owns the search (none when every case failed in the same words: a smaller case would say
+nothing new). It starts from the smallest failing visible case; when only hidden cases
 fail it starts from the top of the task's parameter space instead, so that nothing of a
 hidden case (not even its params) is used. Each round tries every one-parameter
 reduction of the current case at once, in one sandboxed run of the same submission, and
@@ -74,6 +75,20 @@ def candidate_case(
     return case
 
 
+def _signature(verdict) -> tuple:
+    """What a failure says, whatever the case's size: its code, the exception, each output's check."""
+    error = verdict.error or {}
+    frames = tuple((f.get("file"), f.get("line")) for f in error.get("frames", []))
+    checks = tuple((c.output, c.code, repr(sorted(c.detail.items()))) for c in verdict.checks)
+    return verdict.code, error.get("exception"), error.get("message"), frames, checks
+
+
+def identical_everywhere(verdicts: list[CaseVerdict]) -> bool:
+    """Every case failed, and each in the same words (e.g. backward returned None, or the same
+    exception on the same line): a smaller case would show nothing new."""
+    return len(verdicts) > 1 and len({_signature(v) for v in verdicts}) == 1 and not verdicts[0].passed
+
+
 def _same_failure(verdict, code: str, exception: str | None) -> bool:
     if verdict.code != code:
         return False
@@ -107,7 +122,7 @@ def search(grading: Grading, rounds: int, wall_seconds: float,
     A round runs every one-parameter reduction of the current case together with the case that applies
     all the reductions that failed in the round before, so a few rounds shrink many params at once."""
     source, params = _source(grading)
-    if source is None or params is None or rounds <= 0:
+    if source is None or params is None or rounds <= 0 or identical_everywhere(grading.verdicts):
         return None
     code = source.code
     exception = (source.error or {}).get("exception")

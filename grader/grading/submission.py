@@ -9,6 +9,11 @@ whole  the file contains the Begin/End markers, or defines the task's entry (``d
        ``class Convolution``) at the top level: it is the module, as written;
 block  neither: it is the code of the template's one blank, re-indented and spliced
        between the markers.
+
+A whole file with the template's markers is held to the task's ``outside_blanks`` policy
+(``regions`` compares it with the template): ``warn`` grades it as written and reports what
+changed outside the blanks; ``reject`` makes it ungradable (OUTSIDE_BLANKS_CHANGED); ``restore``
+grades the template with the student's blanks (and new top-level definitions) put back.
 """
 
 from __future__ import annotations
@@ -36,11 +41,17 @@ class Submission:
     problem: dict | None = None
     block_start: int = 0  # module line of the block's first line (block mode)
     block_lines: int = 0
+    # What changed outside the blanks of a whole file: {"policy", "regions", "markers_match"}
+    outside_blanks: dict | None = None
+    own_text: str | None = None  # the student's file, when the module is not it (restored)
+    line_map: dict[int, int] | None = None  # module line -> the student's line (restored)
 
     def student_line(self, module_line: int | None) -> int | None:
         """The student's own line number for a line of the module, None if it is template code."""
         if module_line is None:
             return None
+        if self.line_map is not None:
+            return self.line_map.get(module_line)
         if self.mode == "whole":
             return module_line
         offset = module_line - self.block_start
@@ -124,8 +135,10 @@ def defines_at_top_level(text: str, name: str) -> bool:
     return re.search(rf"^(?:def|class)[ \t]+{re.escape(name)}\b", text, re.MULTILINE) is not None
 
 
-def prepare(data: bytes, template: str, entry_name: str, module_file: str) -> Submission:
-    """The module made of ``data`` (to be imported as ``module_file``), or why there is none."""
+def prepare(data: bytes, template: str, entry_name: str, module_file: str,
+            outside_blanks: str = "warn") -> Submission:
+    """The module made of ``data`` (to be imported as ``module_file``), or why there is none.
+    ``outside_blanks``: the task's policy for a whole file that changes the template outside its blanks."""
     text, encoding, notes, problem = decode(data)
     if problem:
         return Submission(None, "whole", encoding, notes, problem)
@@ -139,7 +152,28 @@ def prepare(data: bytes, template: str, entry_name: str, module_file: str) -> Su
         error = compile_error(submission.source, module_file)
         if error:
             submission.problem = {"code": "COMPILE_ERROR", "error": error}
+        elif submission.mode == "whole":
+            _hold_to_template(submission, template, outside_blanks, module_file)
     return submission
+
+
+def _hold_to_template(submission: Submission, template: str, policy: str, module_file: str) -> None:
+    """Apply the ``outside_blanks`` policy to a whole file that compiles."""
+    from . import regions  # only a whole file pays for the comparison
+
+    text = submission.source
+    integrity = regions.compare(template, text)
+    if not integrity.changed or (policy == "warn" and not integrity.matched):
+        return  # (a file without the template's markers has no outside to compare under warn)
+    submission.outside_blanks = {"policy": policy, "regions": integrity.regions, "markers_match": integrity.matched}
+    if policy == "reject" or (policy == "restore" and not integrity.matched):
+        submission.problem = {"code": "OUTSIDE_BLANKS_CHANGED"}
+    elif policy == "restore":
+        submission.own_text = text
+        submission.source, submission.line_map = regions.restored(template, text, integrity)
+        error = compile_error(submission.source, module_file)
+        if error:
+            submission.problem = {"code": "COMPILE_ERROR", "error": error}
 
 
 def _spliced(text: str, template: str, encoding: str, notes: list[str]) -> Submission:

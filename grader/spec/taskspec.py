@@ -20,6 +20,9 @@ END_MARKER = "########## End ##########"
 MARKER_LIKE = re.compile(r"#{3,}\s*(begin|end)\b", re.IGNORECASE)
 
 
+OUTSIDE_BLANKS_POLICIES = ("warn", "restore", "reject")  # from the loosest to the strictest
+
+
 class TaskError(Exception):
     """A task that cannot be used: unknown id or a broken spec. ``problems`` are one line each."""
 
@@ -111,6 +114,13 @@ class Task:
     def tolerances(self, settings_tolerance: dict) -> dict[str, dict]:
         """Every output's tolerance (``tolerance``), by output name."""
         return {name: self.tolerance(name, settings_tolerance) for name in self.output_names}
+
+    def outside_blanks(self, settings_policy: str) -> str:
+        """The policy for a whole file that changes the template outside its blanks: the stricter of
+        the task's and grader.yaml's (warn < restore < reject), so that neither can loosen the other."""
+        order = OUTSIDE_BLANKS_POLICIES
+        own = self.spec.get("outside_blanks") or settings_policy
+        return max(own, settings_policy, key=order.index)
 
     def limits(self, settings_limits: dict) -> dict:
         merged = dict(settings_limits)

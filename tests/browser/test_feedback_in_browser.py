@@ -121,3 +121,22 @@ def test_huge_output_stays_inside_the_page(watched, overlaps, tmp_path):
         "a long name wraps in its own column; the other columns keep their headers on one line"
     assert page.locator("details.failure svg.heat-map").first.is_visible(), "the heat map is still on screen"
     page.screenshot(path=str(tmp_path / "huge.png"))
+
+
+def test_the_tiny_failing_cases_numbers_are_tables_a_person_can_read(watched, overlaps, tmp_path):
+    shrunk = overlaps.get("shrunk")
+    if not shrunk or "arrays" not in shrunk:
+        pytest.fail("the shrunk case of this grading is tiny: its arrays are in the document")
+    page = watched.open(write(tmp_path, "col2im_arrays_en", render_html.render(overlaps)))
+    section = page.locator("section.shrunk")
+    for part in ("inputs", "expected", "got"):
+        for name, array in shrunk["arrays"][part].items():
+            group = section.locator(f'div.array-group.{part}[data-name="{name}"]')
+            assert group.is_visible(), f"{part} {name} is on screen"
+            shown = [float(text) for text in group.locator("td").all_inner_texts()]
+            values = array["values"]
+            while values and isinstance(values[0], list):
+                values = [v for row in values for v in row]
+            assert shown == pytest.approx(values, rel=1e-5), f"{part} {name}: the cells are the document's values"
+    section.screenshot(path=str(tmp_path / "col2im_arrays_en.png"))
+    assert watched.requests == [page.url] and not watched.dialogs

@@ -21,7 +21,7 @@ from grader.feedback import htmlpage, svgcharts
 # Every element the renderer writes. A tag outside this list in a page means some text became markup.
 OUR_TAGS = {"html", "head", "meta", "title", "style", "body", "header", "span", "div", "h1", "h2", "p", "table", "thead",
             "tbody", "tr", "th", "td", "br", "strong", "details", "summary", "section", "figure", "figcaption", "pre",
-            "ul", "li", "footer", "svg", "rect", "text", "line"}
+            "ul", "li", "footer", "svg", "rect", "text", "line", "caption"}
 
 # Attributes a browser loads or follows; the pages have none (a data-* attribute is only text).
 URL_ATTRIBUTES = {"href", "xlink:href", "src", "srcset", "action", "formaction", "data", "poster", "background", "ping"}

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import compare, reference
+from grader.grading import diagnostics, reference
 from grader.spec import cases, config, taskspec
 from mutants import MUTANTS, REPO, TASKS, correct_variants, file_name
 
@@ -83,7 +83,7 @@ def test_every_mutant_is_wrong_somewhere_and_the_textbook_is_right(task, tmp_pat
             except Exception:
                 differs = True
                 break
-            if any(n not in got or not compare.close(got[n], expected[case.index][n], tolerances[n])
+            if any(n not in got or not diagnostics.close(got[n], expected[case.index][n], tolerances[n])
                    for n in task_spec.output_names):
                 differs = True
                 break

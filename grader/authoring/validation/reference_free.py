@@ -181,48 +181,12 @@ def _adjoint_check(context: Context, check: Check, index: int, spec: dict) -> st
     for case in context.cases:
         x = case.inputs[spec["input"]]
         fx = context.expected[case.index][spec["output"]]
-        env = cases_mod.resolve_params(other, {p: case.params[p] for p in other.spec["params"]})
-        if env is None:
-            check.fail(at(where + ("task",), f"case {case.name} {case.params} is not a valid case of {other.id}"))
-            return ""
-        shapes = {n: tuple(expressions.evaluate(t, env) for t in a["shape"]) for n, a in other.spec["inputs"].items()}
-        matching = [n for n, shape in shapes.items() if shape == fx.shape]
-        if len(matching) != 1:
-            check.fail(
-                at(
-                    where + ("task",),
-                    f"on case {case.name}, {other.id} has {len(matching)} inputs of the shape of "
-                    f"{spec['output']} {list(fx.shape)}; it needs exactly one",
-                )
-            )
-            return ""
-        y = rng.normal(size=fx.shape)
-        other_inputs = cases_mod.make_inputs(other, env, rng)
-        other_inputs[matching[0]] = y
-        other_case = cases_mod.Case(
-            case.index, case.name, case.kind, case.visible, case.points, env, inputs=other_inputs
-        )
         try:
-            outputs = reference.invoke(other.entry, other_namespace, other_case)
-        except Exception as exc:
-            check.fail(
-                at(
-                    where + ("task",),
-                    f"the reference of {other.id} raised {type(exc).__name__}: {exc} on case {case.name}",
-                )
-            )
+            y, gy = adjoint_side(other, other_namespace, spec, case, fx.shape, x.shape, rng)
+        except AdjointProblem as exc:
+            check.fail(at(where + ("task",), str(exc)))
             return ""
-        candidates = [o for o in outputs.values() if o.shape == x.shape]
-        if len(candidates) != 1:
-            check.fail(
-                at(
-                    where + ("task",),
-                    f"on case {case.name}, {other.id} has {len(candidates)} outputs of the shape of "
-                    f"{spec['input']} {list(x.shape)}; it needs exactly one",
-                )
-            )
-            return ""
-        left, right = float(np.sum(fx * y)), float(np.sum(x * candidates[0]))
+        left, right = float(np.sum(fx * y)), float(np.sum(x * gy))
         error = abs(left - right)
         worst = max(worst, error / (abs(left) + abs(right) + 1e-300))
         if error > ADJOINT_RTOL * (abs(left) + abs(right)) + 1e-12:
@@ -230,3 +194,36 @@ def _adjoint_check(context: Context, check: Check, index: int, spec: dict) -> st
                                  f"<x, {other.id}(y)> = {right:.12g}: the two references are not adjoint"))
             return ""
     return f"adjoint of {other.id}: holds on {len(context.cases)} cases (max relative error {worst:.1e})"
+
+
+class AdjointProblem(Exception):
+    """The other task of an adjoint check cannot give its side on a case (the author's problem)."""
+
+
+def adjoint_side(other, other_namespace: dict, spec: dict, case, fx_shape: tuple, x_shape: tuple,
+                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(y, g(y)) for the adjoint identity <f(x), y> = <x, g(y)> on ``case``: y random, of the shape of
+    f(x), as the one input of ``other`` (g) of that shape, its other inputs drawn; g(y) its one output
+    of the shape of x (``grader kit`` ships these, so that check.py tests the student's f)."""
+    env = cases_mod.resolve_params(other, {p: case.params[p] for p in other.spec["params"]})
+    if env is None:
+        raise AdjointProblem(f"case {case.name} {case.params} is not a valid case of {other.id}")
+    shapes = {n: tuple(expressions.evaluate(t, env) for t in a["shape"]) for n, a in other.spec["inputs"].items()}
+    matching = [n for n, shape in shapes.items() if shape == fx_shape]
+    if len(matching) != 1:
+        raise AdjointProblem(f"on case {case.name}, {other.id} has {len(matching)} inputs of the shape of "
+                             f"{spec['output']} {list(fx_shape)}; it needs exactly one")
+    y = rng.normal(size=fx_shape)
+    other_inputs = cases_mod.make_inputs(other, env, rng)
+    other_inputs[matching[0]] = y
+    other_case = cases_mod.Case(case.index, case.name, case.kind, case.visible, case.points, env, inputs=other_inputs)
+    try:
+        outputs = reference.invoke(other.entry, other_namespace, other_case)
+    except Exception as exc:
+        raise AdjointProblem(f"the reference of {other.id} raised {type(exc).__name__}: {exc} on case {case.name}") \
+            from exc
+    candidates = [o for o in outputs.values() if o.shape == x_shape]
+    if len(candidates) != 1:
+        raise AdjointProblem(f"on case {case.name}, {other.id} has {len(candidates)} outputs of the shape of "
+                             f"{spec['input']} {list(x_shape)}; it needs exactly one")
+    return y, candidates[0]

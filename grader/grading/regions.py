@@ -1,0 +1,204 @@
+"""Region integrity: what a whole-file submission changed outside the template's blanks.
+
+Owns the comparison and the restored module. Both files are parsed with each blank hollowed out
+(its Begin marker becomes a placeholder statement, its lines empty, so line numbers stay the
+student's), and their statements are compared as syntax trees: comments, docstrings, blank
+lines and formatting do not count. Each statement list (the module, a class, a function, an if...) is
+aligned with the template's; what differs is reported as a region of the student's lines:
+``changed`` (a statement or a def/class header that is not the template's) or ``removed`` (the
+template's statement is gone; reported at the student's line where it was). A new top-level
+function or class whose name the template does not bind is ``added``: allowed in every policy.
+
+``restore`` builds the module from the pristine template with the student's blanks put back
+(any number of them) and their added definitions appended, and maps its lines back to theirs.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+from dataclasses import dataclass, field
+
+from ..spec.taskspec import BEGIN_MARKER, END_MARKER
+
+PLACEHOLDER = "__grader_blank__"
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+BODIES = ("body", "orelse", "finalbody", "handlers")  # (a match's cases compare whole: they have no lines)
+
+
+@dataclass
+class Integrity:
+    """``regions``: what changed outside the blanks ({"kind", "start", "end"}, the student's lines);
+    ``matched``: the blanks could be paired with the template's (same number of marker pairs, and
+    the file parses with its blanks hollowed out); ``added``: the student's new top-level
+    definitions, as (first line, last line)."""
+
+    matched: bool
+    regions: list[dict] = field(default_factory=list)
+    added: list[tuple[int, int]] = field(default_factory=list)
+    student_blanks: list[tuple[int, int]] = field(default_factory=list)  # (begin, end) marker line indexes
+
+    @property
+    def changed(self) -> bool:
+        return not self.matched or bool(self.regions)
+
+
+def marker_pairs(text: str) -> list[tuple[int, int]] | None:
+    """(Begin, End) line indexes of each blank, in order; None when the markers do not pair up."""
+    pairs, begin = [], None
+    for index, line in enumerate(text.split("\n")):
+        word = line.strip()
+        if word == BEGIN_MARKER:
+            if begin is not None:
+                return None
+            begin = index
+        elif word == END_MARKER:
+            if begin is None:
+                return None
+            pairs.append((begin, index))
+            begin = None
+    return None if begin is not None else pairs
+
+
+def _hollowed(text: str, pairs: list[tuple[int, int]]) -> str:
+    lines = text.split("\n")
+    for begin, end in pairs:
+        indent = lines[begin][: len(lines[begin]) - len(lines[begin].lstrip())]
+        lines[begin] = indent + PLACEHOLDER
+        for index in range(begin + 1, end + 1):
+            lines[index] = ""
+    return "\n".join(lines)
+
+
+def _without_docstrings(tree: ast.Module) -> ast.Module:
+    """A docstring is a comment to a reader of the code: translated or edited, it changes nothing."""
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, (ast.Module, *DEFINITIONS)) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
+            node.header_end = body[0].lineno - 1  # (not a field: ast.dump ignores it)
+            node.body = body[1:]
+    return tree
+
+
+def _key(node: ast.AST) -> str:
+    try:
+        return ast.dump(node, annotate_fields=False, include_attributes=False)
+    except RecursionError:  # a statement nested deeper than ast.dump recurses: no template has one
+        return f"<too deep to compare {id(node)}>"
+
+
+def _shell(node: ast.AST) -> str:
+    """The node without its statement lists: a def's header, an if's test..."""
+    values = {name: getattr(node, name) for name in BODIES if hasattr(node, name)}
+    for name in values:
+        setattr(node, name, [])
+    try:
+        return _key(node)
+    finally:
+        for name, value in values.items():
+            setattr(node, name, value)
+
+
+def _start(node: ast.AST) -> int:
+    decorators = getattr(node, "decorator_list", [])
+    return min([node.lineno] + [d.lineno for d in decorators])
+
+
+def _bound_names(body: list[ast.stmt]) -> set[str]:
+    names = set()
+    for node in body:
+        if isinstance(node, DEFINITIONS):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return names
+
+
+class _Comparison:
+    def __init__(self, template_names: set[str]):
+        self.template_names = template_names
+        self.regions: list[dict] = []
+        self.added: list[tuple[int, int]] = []
+
+    def changed(self, node: ast.AST) -> None:
+        self.regions.append({"kind": "changed", "start": _start(node), "end": node.end_lineno or node.lineno})
+
+    def statements(self, template: list, student: list, top: bool, after_line: int) -> None:
+        """Align two statement lists; ``after_line``: the student's line just before the list."""
+        matcher = difflib.SequenceMatcher(None, [_key(n) for n in template], [_key(n) for n in student],
+                                          autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                continue
+            ours, theirs = list(template[i1:i2]), list(student[j1:j2])
+            where = theirs[0].lineno if theirs else (student[j1 - 1].end_lineno + 1 if j1 else after_line + 1)
+            for node in theirs:
+                partner = next((t for t in ours if type(t) is type(node) and getattr(t, "name", None)
+                                == getattr(node, "name", None)), None)
+                if partner is not None:
+                    ours.remove(partner)
+                    self.pair(partner, node)
+                elif top and isinstance(node, DEFINITIONS) and node.name not in self.template_names:
+                    self.added.append((_start(node), node.end_lineno or node.lineno))
+                else:
+                    self.changed(node)
+            for _ in ours:
+                self.regions.append({"kind": "removed", "start": where, "end": where})
+
+    def pair(self, template: ast.AST, student: ast.AST) -> None:
+        """The same kind of statement (and the same name): its header, then each of its bodies."""
+        bodies = [name for name in BODIES if getattr(student, name, None)]
+        if _shell(template) != _shell(student) or not bodies:
+            first_body = getattr(student, "header_end", None) or \
+                min((getattr(student, n)[0].lineno for n in bodies), default=student.lineno + 1) - 1
+            end = first_body if bodies and first_body >= student.lineno else (student.end_lineno or student.lineno)
+            self.regions.append({"kind": "changed", "start": _start(student), "end": max(end, student.lineno)})
+        for name in BODIES:
+            ours, theirs = getattr(template, name, None), getattr(student, name, None)
+            if ours or theirs:
+                self.statements(ours or [], theirs or [], False, student.lineno)
+
+
+def compare(template: str, student: str) -> Integrity:
+    """What ``student`` (a whole file) changed outside the blanks of ``template``."""
+    template_pairs, student_pairs = marker_pairs(template), marker_pairs(student)
+    if template_pairs is None or student_pairs is None or len(template_pairs) != len(student_pairs):
+        return Integrity(matched=False)
+    try:
+        ours = _without_docstrings(ast.parse(_hollowed(template, template_pairs)))
+        theirs = _without_docstrings(ast.parse(_hollowed(student, student_pairs)))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return Integrity(matched=False, student_blanks=student_pairs)
+    comparison = _Comparison(_bound_names(ours.body))
+    try:
+        comparison.statements(ours.body, theirs.body, True, 0)
+    except (RecursionError, MemoryError):  # statements nested beyond Python's recursion: not comparable
+        return Integrity(matched=False, student_blanks=student_pairs)
+    regions = sorted(comparison.regions, key=lambda r: (r["start"], r["end"]))
+    return Integrity(True, regions, comparison.added, student_pairs)
+
+
+def restored(template: str, student: str, integrity: Integrity) -> tuple[str, dict[int, int]]:
+    """The template with the student's blanks put back and their added definitions appended, and
+    {module line: student line} for every line that is the student's (1-based)."""
+    template_lines, student_lines = template.split("\n"), student.split("\n")
+    module: list[str] = []
+    line_map: dict[int, int] = {}
+    position = 0
+    for (begin, end), (their_begin, their_end) in zip(marker_pairs(template) or [], integrity.student_blanks):
+        module += template_lines[position:begin + 1]
+        for index in range(their_begin + 1, their_end):
+            module.append(student_lines[index])
+            line_map[len(module)] = index + 1
+        position = end
+    module += template_lines[position:]
+    for first, last in integrity.added:
+        module += ["", ""]
+        for line in range(first, last + 1):
+            module.append(student_lines[line - 1])
+            line_map[len(module)] = line
+    return "\n".join(module) + ("\n" if not module or module[-1] != "" else ""), line_map
