@@ -4,12 +4,17 @@ Owns the trusted side of batch grading's sandboxes. A worker is started exactly 
 grading's bwrap sandbox (``bwrap.worker_command``: same namespaces, mounts, environment and
 rlimits; as root, the submissions run as a uid slot of their own), but its program is
 ``confined/warm_worker.py`` instead of the runner; see there for what isolates one submission from the
-next. A worker serves one batch: it receives, once, the part of the runner's request every
-submission shares (the cases and their input arrays, ``protocol.request_parts``). Then, per
+next. A worker serves either one batch - it receives, once, the part of the runner's request every
+submission shares (the cases and their input arrays, ``protocol.request_parts``), and per submission
+only the student's module (``run``) - or submissions on cases of their own (``shared_request``
+None; ``grader serve``), each handed a single grading's whole request (``run_request``). Per
 submission, the trusted side makes four fresh pipes, hands their sandbox ends to the worker
-over the control socket, writes the student's module to the request pipe and reads the results
-itself - the worker never sees a byte of either - and enforces the wall-clock limit. A worker
-that dies, hangs, or reports that it could not clean up is discarded and replaced.
+over the control socket, writes the request and reads the results itself - the worker never sees
+a byte of either - and enforces the wall-clock limit. A worker that dies, hangs, or reports that
+it could not clean up is discarded and replaced.
+
+What the child used (CPU time, peak memory) comes in the worker's report, from ``wait4`` of its
+parent, which the child cannot reach; the trusted side keeps it only when plausible (``Usage``).
 
 Only the bwrap backend has warm workers: the process backend has no namespace of its own to
 keep a worker in (batch grading then starts one sandbox per submission).
@@ -35,7 +40,7 @@ from .guarantees import Setup
 from .limits import Limits, rlimit_pairs
 from .protocol import frame
 from .reaping import reap_strays
-from .streams import Outcome, widen_pipe
+from .streams import Outcome, Usage, widen_pipe
 
 STARTUP_SECONDS = 60.0
 _CONTROL_MESSAGE = 4096
@@ -51,10 +56,11 @@ def _worker_rlimits(pairs: list[tuple[int, int, int]]) -> None:
             resource.setrlimit(which, (soft, hard))
 
 
-def worker_command(limits: Limits, child_uid: int | None, control_fd: int) -> list[str]:
+def worker_command(limits: Limits, child_uid: int | None, control_fd: int, shared: bool = True) -> list[str]:
     """A warm worker in a single grading's bwrap sandbox (``bwrap.worker_command``), with what it
-    runs each child with: the runner's, Landlock's, the seccomp filter's and removal's sources."""
-    settings = {"child_uid": child_uid, "rlimits": rlimit_pairs(limits)}
+    runs each child with: the runner's, Landlock's, the seccomp filter's and removal's sources.
+    ``shared``: it reads a batch's shared request on its stdin (else each child reads a whole one)."""
+    settings = {"child_uid": child_uid, "rlimits": rlimit_pairs(limits), "shared": shared}
     program = confined.argv(layout.layout().python_executable, "warm_worker", layout.SANDBOX_SITE, str(control_fd),
                             json.dumps(settings), *(confined.source(name) for name in WORKER_MODULES))
     return bwrap.worker_command(limits, child_uid, program)
@@ -76,8 +82,9 @@ class Worker:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def launch(cls, limits: Limits, uid_range: dict, shared_request: bytes) -> Worker:
-        """Start a worker's sandbox and send it the batch's shared request; ``wait_ready`` next.
+    def launch(cls, limits: Limits, uid_range: dict, shared_request: bytes | None) -> Worker:
+        """Start a worker's sandbox and send it the batch's shared request (None: every
+        submission brings a whole request of its own); ``wait_ready`` next.
 
         Call from a thread that outlives the worker: bwrap dies with the thread that started it.
         """
@@ -93,7 +100,7 @@ class Worker:
             shared_read, shared_write = os.pipe()
             opened += [shared_read, shared_write]
             process = subprocess.Popen(
-                worker_command(limits, slot.uid if slot else None, worker_end.fileno()),
+                worker_command(limits, slot.uid if slot else None, worker_end.fileno(), shared_request is not None),
                 stdin=shared_read, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 close_fds=True, pass_fds=(worker_end.fileno(),), start_new_session=True,
                 preexec_fn=lambda: _worker_rlimits(rlimits),
@@ -108,7 +115,7 @@ class Worker:
             raise
         os.close(shared_read)
         worker_end.close()
-        streams.write_request(shared_write, shared_request)
+        streams.write_request(shared_write, shared_request or b"")
         return cls(limits, process, trusted_end, slot)
 
     def wait_ready(self) -> Worker:
@@ -133,6 +140,15 @@ class Worker:
                 raise WorkerLost("this worker was discarded")
             self.jobs += 1
             return self._run(self.jobs, frame(json.dumps(module_files).encode("utf-8")))
+
+    def run_request(self, request: bytes) -> Outcome:
+        """Run a single grading's whole request (``protocol.request``) in a fresh child of a
+        worker started without a shared request; WorkerLost if the worker failed."""
+        with self._lock:
+            if not self.usable:
+                raise WorkerLost("this worker was discarded")
+            self.jobs += 1
+            return self._run(self.jobs, request)
 
     def _run(self, job: int, request: bytes) -> Outcome:
         limits = self.limits
@@ -182,8 +198,10 @@ class Worker:
         if not reports[0].get("clean", False) or not collected.ended:
             self._discard()
         returncode = reports[0].get("returncode")
+        elapsed = time.monotonic() - started
+        usage = Usage.plausible(reports[0].get("cpu_seconds"), reports[0].get("max_rss_kb"), elapsed, limits)
         return collected.outcome("bwrap", list(self.enforced), returncode if isinstance(returncode, int) else None,
-                                 time.monotonic() - started)
+                                 elapsed, usage)
 
     def _take_report(self, job: int) -> dict:
         try:
@@ -246,10 +264,11 @@ class Worker:
 
 
 class Pool:
-    """``size`` warm workers for one batch; ``run`` takes a free one (from any thread) and
-    replaces a worker that was lost."""
+    """``size`` warm workers for one batch (``shared_request``), or for submissions that each
+    bring their own cases (None); ``run``/``run_request`` take a free one (from any thread) and
+    replace a worker that was lost (from that thread, which must outlive the new worker)."""
 
-    def __init__(self, size: int, limits: Limits, uid_range: dict, shared_request: bytes):
+    def __init__(self, size: int, limits: Limits, uid_range: dict, shared_request: bytes | None):
         self.limits = limits
         self.uid_range = uid_range
         self.shared_request = shared_request
@@ -270,17 +289,33 @@ class Pool:
     def run(self, module_files: dict[str, str]) -> Outcome:
         """Run one submission on a free worker. WorkerLost when the worker failed during the run
         (it is replaced) or when no worker can be started any more."""
+        worker = self._take()
+        try:
+            return worker.run(module_files)
+        finally:
+            self._release(worker)
+
+    def run_request(self, request: bytes) -> Outcome:
+        """Run a whole request (a pool started without a shared request) on a free worker;
+        WorkerLost as ``run``."""
+        worker = self._take()
+        try:
+            return worker.run_request(request)
+        finally:
+            self._release(worker)
+
+    def _take(self) -> Worker:
         worker = self._free.get()
         if worker is None:
             self._free.put(None)  # wake the next waiting thread with the same news
             raise WorkerLost("no warm worker can be started any more")
-        try:
-            return worker.run(module_files)
-        finally:
-            if worker.usable:
-                self._free.put(worker)
-            else:
-                self._replace(worker)
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        if worker.usable:
+            self._free.put(worker)
+        else:
+            self._replace(worker)
 
     def _replace(self, lost: Worker) -> None:
         with self._lock:
