@@ -35,7 +35,8 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
     and backend (``grade`` does, so that the sandboxed interpreter starts while numpy loads here).
     ``meanwhile``: the caller's own work for the time the student's code runs (after the
     reference), e.g. loading what its feedback needs."""
-    started = time.monotonic()
+    # The grading's time counts from its sandbox's start when the caller started that first.
+    started = min(time.monotonic(), launch.started) if launch is not None else time.monotonic()
     # From here to the end, whatever fails (this code, the student's bytes, the caller's
     # ``meanwhile``), a sandbox started is stopped and leaves nothing behind.
     with sandbox.aborted_on_failure(launch):
