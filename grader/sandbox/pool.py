@@ -77,6 +77,7 @@ class Worker:
     control: socket.socket
     slot: uids.Slot | None
     enforced: list[str] = field(default_factory=list)
+    single_enforced: list[str] = field(default_factory=list)  # what a whole request run here reports
     jobs: int = 0
     usable: bool = True
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -130,6 +131,12 @@ class Worker:
         # and, where the kernel has Landlock, a domain of its own (warm_worker.become_runner).
         self.enforced = guarantees.enforced(Setup("bwrap", warm=True, own_uid=self.slot is not None, seccomp=True,
                                                   landlock_abi=abi if isinstance(abi, int) and abi > 0 else 0))
+        # A single grading's whole request (``run_request``) reports the labels a single grading
+        # of it reports, among those this worker's children have (all of them: a child has
+        # Landlock also as root, and the warm labels besides, which are left out): a platform
+        # sees `grader grade`'s guarantees exactly, never more than were in force.
+        single = guarantees.enforced(Setup(**bwrap.single_facts(self.slot is not None, True)))
+        self.single_enforced = [label for label in self.enforced if label in single]
         return self
 
     def run(self, module_files: dict[str, str]) -> Outcome:
@@ -139,18 +146,21 @@ class Worker:
             if not self.usable:
                 raise WorkerLost("this worker was discarded")
             self.jobs += 1
-            return self._run(self.jobs, frame(json.dumps(module_files).encode("utf-8")))
+            return self._run(self.jobs, frame(json.dumps(module_files).encode("utf-8")), self.enforced,
+                             self.limits.wall_seconds)
 
-    def run_request(self, request: bytes) -> Outcome:
+    def run_request(self, request: bytes, wall_seconds: float | None = None) -> Outcome:
         """Run a single grading's whole request (``protocol.request``) in a fresh child of a
-        worker started without a shared request; WorkerLost if the worker failed."""
+        worker started without a shared request, within ``wall_seconds`` (at most the worker's
+        limit; the shrinker asks for less); WorkerLost if the worker failed."""
+        wall = self.limits.wall_seconds if wall_seconds is None else min(wall_seconds, self.limits.wall_seconds)
         with self._lock:
             if not self.usable:
                 raise WorkerLost("this worker was discarded")
             self.jobs += 1
-            return self._run(self.jobs, request)
+            return self._run(self.jobs, request, self.single_enforced, wall)
 
-    def _run(self, job: int, request: bytes) -> Outcome:
+    def _run(self, job: int, request: bytes, enforced: list[str], wall_seconds: float) -> Outcome:
         limits = self.limits
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
@@ -175,7 +185,7 @@ class Worker:
         try:
             # Until the worker reports (its child and everything it started are gone by then)
             # and every stream has ended: nothing the submission wrote is left unread.
-            collected = streams.collect(limits, result_read, stdout_read, stderr_read, started + limits.wall_seconds,
+            collected = streams.collect(limits, result_read, stdout_read, stderr_read, started + wall_seconds,
                                         lambda: self._kill(job), control=self.control,
                                         take_report=lambda: reports.append(self._take_report(job)))
         except BaseException as exc:
@@ -200,7 +210,7 @@ class Worker:
         returncode = reports[0].get("returncode")
         elapsed = time.monotonic() - started
         usage = Usage.plausible(reports[0].get("cpu_seconds"), reports[0].get("max_rss_kb"), elapsed, limits)
-        return collected.outcome("bwrap", list(self.enforced), returncode if isinstance(returncode, int) else None,
+        return collected.outcome("bwrap", list(enforced), returncode if isinstance(returncode, int) else None,
                                  elapsed, usage)
 
     def _take_report(self, job: int) -> dict:
@@ -295,12 +305,12 @@ class Pool:
         finally:
             self._release(worker)
 
-    def run_request(self, request: bytes) -> Outcome:
+    def run_request(self, request: bytes, wall_seconds: float | None = None) -> Outcome:
         """Run a whole request (a pool started without a shared request) on a free worker;
         WorkerLost as ``run``."""
         worker = self._take()
         try:
-            return worker.run_request(request)
+            return worker.run_request(request, wall_seconds)
         finally:
             self._release(worker)
 

@@ -69,8 +69,17 @@ def request(task: Task, order: list[Case], limits: Limits, module_files: dict[st
 
 def encode_request(header: dict, arrays: list[np.ndarray], module_files: dict[str, str]) -> bytes:
     """A request as the runner reads it: ``request_parts`` with the student's files added."""
-    header = dict(header, files=dict(header["files"], **module_files))
-    parts = [frame(json.dumps(header).encode("utf-8"))]
+    return encode_header(header, module_files) + encode_arrays(arrays)
+
+
+def encode_header(header: dict, module_files: dict[str, str]) -> bytes:
+    """The request's first frame: ``header`` with the student's files added."""
+    return frame(json.dumps(dict(header, files=dict(header["files"], **module_files))).encode("utf-8"))
+
+
+def encode_arrays(arrays: list[np.ndarray]) -> bytes:
+    """The request's array frames (the same for every submission on the same cases)."""
+    parts = []
     for array in arrays:
         buffer = io.BytesIO()
         np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)

@@ -13,7 +13,7 @@ from grader.batch import run as batch
 from grader.grading import failures
 from grader.sandbox import launch
 from grader.sandbox.errors import SandboxError, SandboxFailure, SandboxUnavailable, WorkerLost
-from grader.service.engine import ColdEngine, Job
+from grader.service.engine import Job, WarmEngine
 from grader.spec import config, taskspec
 from grader.spec.taskspec import TaskError
 from platform_support import CORRECT_CONV, REPO
@@ -50,7 +50,7 @@ def test_grade_batch_and_the_service_engine_answer_a_failed_sandbox_alike(error,
     entry = inputs.Entry(CORRECT_CONV.name, CORRECT_CONV.stat().st_size, CORRECT_CONV.read_bytes)
     line, batched = batch.grade_entry(plan, sandboxes, entry, "en")
 
-    engine = ColdEngine(settings, {task.id: task}, capacity=1)
+    engine = WarmEngine(settings, {task.id: task}, capacity=1)
     served = engine._graded(Job(task.id, CORRECT_CONV.read_bytes(), 1, "en"), 0.0).document
     engine.stop()
     for document in (graded, batched, served):
