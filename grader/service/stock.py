@@ -32,7 +32,7 @@ from ..spec.config import Settings
 from ..spec.taskspec import Task
 
 STOCK_PER_TASK = 4  # case sets kept ready per task: a burst of that many needs no preparation
-HELD_LIMIT = 256  # drawn case sets waiting for their grading; the oldest are dropped beyond it
+HELD_LIMIT = 64  # drawn case sets waiting for their grading; the oldest are dropped beyond it
 
 
 @dataclass(frozen=True)
