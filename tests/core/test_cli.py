@@ -23,8 +23,9 @@ def test_the_seed_replays_a_run_exactly(grade):
     _, first = grade("maxpool_backward", path, "--seed", "99")
     _, again = grade("maxpool_backward", path, "--seed", "99")
     _, other = grade("maxpool_backward", path, "--seed", "100")
-    for document in (first, again, other):
+    for document in (first, again, other):  # what was measured differs; the limits applied do not
         document.pop("timing")
+        document["resources"] = document["resources"]["limits"]
     assert first == again and first["seed"] == 99
     assert first["tests"] != other["tests"]
 
