@@ -93,6 +93,28 @@ class Service:
             self.process.wait()
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds of ``root`` and every live process below it, with what each has waited for
+    (a warm worker's children are counted in their worker): the whole service's cost."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents, times = {}, {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            parents[int(entry)] = int(fields[1])
+            times[int(entry)] = sum(int(value) for value in fields[11:15]) / tick
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        total += times.get(pid, 0.0)
+        stack += [child for child, parent in parents.items() if parent == pid]
+    return total
+
+
 def body(source: str) -> dict:
     return {"task": TASK, "source": source, "lang": "en"}
 
@@ -175,15 +197,28 @@ async def open_loop(url: str, source: str, rate: float, seconds: float) -> dict:
     """Requests offered at ``rate`` per second for ``seconds`` whatever the answers: every one is
     counted as graded (200, passed), refused (503 with Retry-After), or a failure."""
     outcome = {"offered": 0, "graded": 0, "refused": 0, "refused_without_retry_after": 0, "wrong": 0, "failed": 0,
-               "latencies": []}
+               "latencies": [], "failures": [], "waited_longer": 0, "waited": set()}
     limits = httpx.Limits(max_connections=512, max_keepalive_connections=512)
 
     async def one(client: httpx.AsyncClient, number: int) -> None:
         started = time.perf_counter()
         try:
             response = await client.post("/v1/gradings", json=body(source + f"\n# overload {number}\n"))
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
             outcome["failed"] += 1
+            outcome["failures"].append(f"{type(exc).__name__}: {exc}"[:200])
+            return
+        try:
+            while response.status_code == 202:  # accepted, still queued when the wait ran out: waited for
+                outcome["waited_longer"] += number not in outcome["waited"]
+                outcome["waited"].add(number)
+                response = await client.get(response.headers["location"], params={"wait": 30})
+                response = httpx.Response(200 if response.json()["state"] in ("done", "error") else 202,
+                                          headers=response.headers, content=response.content,
+                                          request=response.request)
+        except httpx.HTTPError as exc:
+            outcome["failed"] += 1
+            outcome["failures"].append(f"{type(exc).__name__}: {exc}"[:200])
             return
         if response.status_code == 503:
             outcome["refused"] += 1
@@ -197,6 +232,7 @@ async def open_loop(url: str, source: str, rate: float, seconds: float) -> dict:
                 outcome["wrong"] += 1
         else:
             outcome["failed"] += 1
+            outcome["failures"].append(f"{response.status_code}: {response.text[:200]}")
 
     async with httpx.AsyncClient(base_url=url, timeout=300, limits=limits) as client:
         pending = []
@@ -220,6 +256,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20, help="length of the throughput run")
     parser.add_argument("--overload-seconds", type=float, default=30)
     parser.add_argument("--queue-limit", type=int, default=64, help="the service's queue_limit")
+    parser.add_argument("--skip-latency", action="store_true", help="throughput and overload only")
     args = parser.parse_args()
     submission = REPO / "examples" / TASK / "correct.py"
     source = submission.read_text(encoding="utf-8")
@@ -231,8 +268,10 @@ def main() -> None:
     load_before = os.getloadavg()
     service = Service(grader, args.workers, args.queue_limit, folder)
     try:
-        samples = latency_round(service, source, submission, args.runs)
+        samples = latency_round(service, source, submission, args.runs) if not args.skip_latency else None
+        cpu_before = tree_cpu_seconds(service.process.pid)
         count, elapsed, closed = asyncio.run(closed_loop(service.url, source, args.concurrency, args.seconds))
+        cpu_per_grading = (tree_cpu_seconds(service.process.pid) - cpu_before) / max(count, 1)
         rate = count / elapsed
         overload = asyncio.run(open_loop(service.url, source, 4 * rate, args.overload_seconds))
     finally:
@@ -240,10 +279,29 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     load_after = os.getloadavg()
 
-    floor = percentile(samples["floor"], 0.5)
     print(f"task {TASK}, examples/{TASK}/correct.py, grader.yaml's cases, a fresh seed each grading; "
           f"grader serve --workers {args.workers} (warm workers)")
     print(f"load average before {load_before[0]:.2f}, after {load_after[0]:.2f} ({os.cpu_count()} cores)")
+    if samples is not None:
+        report_latency(samples)
+    print(f"throughput: {count} distinct correct submissions in {elapsed:.1f} s at concurrency {args.concurrency}: "
+          f"{rate:.1f} gradings/s (target >= 50); latency {describe(closed)}")
+    print(f"  CPU per grading, the service and its sandboxes together: {cpu_per_grading * 1000:.1f} ms, so "
+          f"{os.cpu_count()} idle cores could grade at most {(os.cpu_count() or 1) / cpu_per_grading:.1f}/s")
+    answered = overload["graded"] + overload["refused"]
+    print(f"overload: {4 * rate:.1f}/s offered for {args.overload_seconds:.0f} s: {overload['offered']} requests, "
+          f"{overload['graded']} graded, {overload['refused']} refused with 503 "
+          f"({overload['refused_without_retry_after']} without Retry-After), {overload['wrong']} wrong verdicts, "
+          f"{overload['failed']} failed or lost; answered {answered}/{overload['offered']} "
+          f"({overload['waited_longer']} of the graded answered 202 first, their wait over, and were fetched)")
+    if overload["latencies"]:
+        print(f"  accepted gradings: {describe(overload['latencies'])}")
+    for failure in sorted(set(overload["failures"])):
+        print(f"  failed: {failure} (x{overload['failures'].count(failure)})")
+
+
+def report_latency(samples: dict[str, list[float]]) -> None:
+    floor = percentile(samples["floor"], 0.5)
     print("latency, interleaved, one at a time:")
     print(f"  floor (python -c: numpy + the student's code, same sizes)  {describe(samples['floor'])}")
     print(f"  grader serve (POST /v1/gradings, keep-alive)             {describe(samples['service'])}")
@@ -252,15 +310,6 @@ def main() -> None:
         ratios = {q: percentile(samples[name], q) / floor for q in (0.5, 0.95, 0.99)}
         print(f"  {name:7s}/floor p50: p50 {ratios[0.5]:.2f}x  p95 {ratios[0.95]:.2f}x  p99 {ratios[0.99]:.2f}x"
               + ("   (target p50 <= 0.5x, aim 0.3x)" if name == "service" else ""))
-    print(f"throughput: {count} distinct correct submissions in {elapsed:.1f} s at concurrency {args.concurrency}: "
-          f"{rate:.1f} gradings/s (target >= 50); latency {describe(closed)}")
-    answered = overload["graded"] + overload["refused"]
-    print(f"overload: {4 * rate:.1f}/s offered for {args.overload_seconds:.0f} s: {overload['offered']} requests, "
-          f"{overload['graded']} graded, {overload['refused']} refused with 503 "
-          f"({overload['refused_without_retry_after']} without Retry-After), {overload['wrong']} wrong verdicts, "
-          f"{overload['failed']} failed or lost; answered {answered}/{overload['offered']}")
-    if overload["latencies"]:
-        print(f"  accepted gradings: {describe(overload['latencies'])}")
 
 
 if __name__ == "__main__":
