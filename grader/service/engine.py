@@ -129,9 +129,14 @@ class WarmEngine:
 
     def _start_pools(self) -> None:
         uid_range = self.settings.values["sandbox_uids"]
+        pooled: dict[Limits, Limits] = {}  # per pool, the longest wall clock of its tasks (each run sets its own)
+        for limits in self.limits.values():
+            key = _pool_key(limits)
+            if key not in pooled or limits.wall_seconds > pooled[key].wall_seconds:
+                pooled[key] = limits
         try:
-            for limits in dict.fromkeys(self.limits.values()):
-                self._pools[_pool_key(limits)] = Pool(self.capacity, limits, uid_range, None)
+            for key, limits in pooled.items():
+                self._pools[key] = Pool(self.capacity, limits, uid_range, None)
         except SandboxError as exc:
             self.warm_problem = f"the warm workers could not start: {exc}"
             self._close_pools()
