@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -122,6 +123,7 @@ class Sandboxes:
 def grade(plan: Plan, sandboxes: Sandboxes, data: bytes, lang: str) -> dict:
     """One submission's feedback document, decided exactly as ``grader grade`` decides it."""
     task = plan.task
+    started = time.monotonic()
     submission = prepare(data, task.template_source(), task.entry_name, task.module_file)
     grading = Grading(task=task, seed=plan.seed, submission=submission, cases=plan.cases, expected=plan.expected,
                       backend=plan.backend, fallback_reason=plan.fallback_reason, limits=plan.limits,
@@ -130,6 +132,7 @@ def grade(plan: Plan, sandboxes: Sandboxes, data: bytes, lang: str) -> dict:
         judge.mark_not_gradable(grading)
     else:
         judge.conclude(grading, sandboxes.run(submission), plan.order, plan.variants)
+    grading.elapsed = time.monotonic() - started  # this submission's grading (the plan is shared)
     return feedback.build(grading, lang)
 
 
