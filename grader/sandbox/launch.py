@@ -185,8 +185,9 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
         # bwrap's outer process ends as soon as its init reports the runner's exit, without
         # waiting for init: its count holds bwrap alone, not the student's process.
         usage = None
-    if usage is not None:
-        usage = streams.Usage.plausible(usage.ru_utime + usage.ru_stime, usage.ru_maxrss, elapsed, launch.limits)
+    if usage is not None:  # its processes ran from the sandbox's start (the interpreter starts before the request)
+        usage = streams.Usage.plausible(usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+                                        time.monotonic() - launch.started, launch.limits)
     return collected.outcome(launch.backend, enforced, process.returncode, elapsed, usage)
 
 

@@ -76,8 +76,8 @@ class Usage(namedtuple("Usage", "cpu_seconds peak_memory_kb")):
 
     @classmethod
     def plausible(cls, cpu_seconds, peak_memory_kb, elapsed: float, limits: Limits) -> Usage | None:
-        """The usage, or None when a figure is not a number within what the run's wall clock, the
-        machine's CPUs and the memory limit allow (a keeper that was tampered with)."""
+        """The usage, or None when a figure is not a number within what ``elapsed`` (the processes'
+        whole life), the machine's CPUs and the memory limit allow (a keeper that was tampered with)."""
         numbers = [value for value in (cpu_seconds, peak_memory_kb)
                    if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)]
         if len(numbers) != 2 or min(numbers) < 0:
