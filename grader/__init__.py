@@ -27,4 +27,4 @@ A grading: spec -> cases -> submission -> sandbox (streams, protocol) -> judge -
 """
 
 __version__ = "0.1.0"
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"

@@ -25,6 +25,7 @@ import io
 import json
 import os
 import threading
+import time
 import tokenize
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,6 +148,7 @@ class Sandboxes:
 def grade(plan: Plan, sandboxes: Sandboxes, data: bytes, lang: str) -> dict:
     """One submission's feedback document, decided exactly as ``grader grade`` decides it."""
     task = plan.task
+    started = time.monotonic()
     submission = prepare(data, task.template_source(), task.entry_name, task.module_file, plan.outside_blanks)
     grading = Grading(task=task, seed=plan.seed, submission=submission, cases=plan.cases, expected=plan.expected,
                       backend=plan.backend, fallback_reason=plan.fallback_reason, limits=plan.limits,
@@ -155,6 +157,7 @@ def grade(plan: Plan, sandboxes: Sandboxes, data: bytes, lang: str) -> dict:
         judge.mark_not_gradable(grading)
     else:
         judge.conclude(grading, sandboxes.run(submission), plan.order, plan.variants)
+    grading.elapsed = time.monotonic() - started  # this submission's grading (the plan is shared)
     return feedback.build(grading, lang)
 
 

@@ -16,6 +16,8 @@ def register(sub, parents) -> None:
     parser.add_argument("--port", type=int, help="port to listen on (default: 8080; 0: any free port)")
     parser.add_argument("--workers", type=int,
                         help="gradings run at once (default: service.workers in grader.yaml, 0 there: one per CPU)")
+    parser.add_argument("--no-practice-page", dest="practice_page", action="store_const", const=False,
+                        help="do not serve the practice page at / (as service.practice_page: false)")
     parser.set_defaults(run=run)
 
 
@@ -30,7 +32,8 @@ def run(args) -> int:
         raise cli.UsageError("grader serve: --workers must be at least 1")
     grader_settings = cli.load_settings(args)
     try:
-        service_settings = settings.load(grader_settings, args.host, args.port, args.workers)
+        service_settings = settings.load(grader_settings, args.host, args.port, args.workers,
+                                         practice_page=args.practice_page)
     except settings.SettingsError as exc:
         raise cli.UsageError(f"grader serve: {exc}") from None
     return server.run(service_settings)

@@ -372,6 +372,8 @@ def build(grading, lang: str) -> dict:
         "tolerance": grading.tolerance,
         "tests": tests,
         "timing": {"total_seconds": _number(grading.elapsed), "sandbox_seconds": _number(grading.sandbox_elapsed)},
+        "resources": resources(grading),
+        "task_hash": grading.task.content_hash,
     }
     if program_error:
         document["program_error"] = program_error
@@ -390,6 +392,20 @@ def build(grading, lang: str) -> dict:
     if grading.import_stdout:
         document["import_stdout"] = grading.import_stdout
     return document
+
+
+def resources(grading) -> dict:
+    """What the student's run used and the limits it ran under: CPU time and peak memory as the
+    kernel counted them for the sandbox's parent (None where the run was not measured: no run, or
+    a figure that was not plausible), each reported case's time on the trusted side's clock."""
+    usage = grading.usage
+    return {
+        "cpu_seconds": _number(usage.cpu_seconds) if usage else None,
+        "peak_memory_mb": round(usage.peak_memory_kb / 1024, 3) if usage else None,
+        "case_seconds": {verdict.case.name: round(verdict.seconds, 6) for verdict in grading.verdicts
+                         if verdict.seconds is not None},
+        "limits": dict(grading.limits._asdict()),
+    }
 
 
 def error_document(lang: str, reason: str, task: str | None = None, seed: int | None = None,

@@ -36,6 +36,7 @@ def judge(grading: Grading, outcome: Outcome, order: list[Case]) -> None:
     """Every case's verdict, from ``outcome`` of a run of the cases in ``order``."""
     grading.enforced = outcome.enforced
     grading.sandbox_elapsed = outcome.elapsed
+    grading.usage = outcome.usage
     results = outcome.results
     if not results.ready:
         if outcome.timed_out:
@@ -111,7 +112,8 @@ def _exception_code(error: dict, default: str) -> str:
 def _judge_case(grading: Grading, case: Case, received: CaseResult) -> CaseVerdict:
     from . import compare  # (lazily: see the module's docstring)
 
-    verdict = CaseVerdict(case, stdout=received.stdout, stdout_dropped=received.stdout_dropped)
+    verdict = CaseVerdict(case, stdout=received.stdout, stdout_dropped=received.stdout_dropped,
+                          seconds=received.seconds)
     if received.error:
         verdict.code = _exception_code(received.error, "RUNTIME_ERROR")
         verdict.error = received.error

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..sandbox.limits import Limits
+from ..sandbox.streams import Usage
 from ..spec.cases import Case
 from ..spec.taskspec import Task
 from .submission import Submission
@@ -48,6 +49,7 @@ class CaseVerdict:
     stdout: str = ""
     stdout_dropped: int = 0
     got: dict[str, np.ndarray] = field(default_factory=dict)
+    seconds: float | None = None  # the case's time as the trusted side saw it (protocol.CaseResult); None: not run
 
     @property
     def passed(self) -> bool:
@@ -94,8 +96,9 @@ class Grading:
     shrunk: Shrunk | None = None
     import_stdout: str = ""
     sandbox_output: str = ""
-    elapsed: float = 0.0
-    sandbox_elapsed: float = 0.0
+    elapsed: float = 0.0  # the whole grading: from its start (or its sandbox's, if earlier) to the verdicts
+    sandbox_elapsed: float = 0.0  # the student's run: from the request handed over until its streams ended
+    usage: Usage | None = None  # what the student's processes used (streams.Usage), when it could be measured
 
     def __post_init__(self) -> None:
         self.tolerances = self.task.tolerances(self.tolerance)

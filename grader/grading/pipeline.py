@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from ..sandbox import launch as sandbox
 from ..sandbox import protocol
 from ..sandbox.limits import Limits
+from ..sandbox.streams import Outcome
 from ..spec import cases as cases_mod
 from ..spec.cases import Case
 from ..spec.config import Settings
@@ -35,7 +36,8 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
     and backend (``grade`` does, so that the sandboxed interpreter starts while numpy loads here).
     ``meanwhile``: the caller's own work for the time the student's code runs (after the
     reference), e.g. loading what its feedback needs."""
-    started = time.monotonic()
+    # The grading's time counts from its sandbox's start when the caller started that first.
+    started = min(time.monotonic(), launch.started) if launch is not None else time.monotonic()
     # From here to the end, whatever fails (this code, the student's bytes, the caller's
     # ``meanwhile``), a sandbox started is stopped and leaves nothing behind.
     with sandbox.aborted_on_failure(launch):
@@ -66,7 +68,7 @@ def run(task: Task, data: bytes, settings: Settings, seed: int | None = None,
         judge.mark_not_gradable(grading)
     else:
         judge.conclude(grading, sandbox.finish(launch), order)
-        grading.shrunk = _shrink(grading, settings)
+        grading.shrunk = shrink_failing(grading, settings)
     grading.elapsed = time.monotonic() - started
     return grading
 
@@ -77,8 +79,14 @@ def run_order(cases: list[Case]) -> list[Case]:
     return sorted(cases, key=lambda c: c.size)
 
 
-def _shrink(grading: Grading, settings: Settings) -> Shrunk | None:
-    """The smallest case that still fails the same way, run in fresh sandboxes within the shrink budget."""
+# Runs one whole request (``protocol.request``) in a sandbox under these limits: a warm worker's
+# child (``grader serve``); without one, ``execute`` starts a fresh sandbox.
+Run = Callable[[Limits, bytes], Outcome]
+
+
+def shrink_failing(grading: Grading, settings: Settings, run: Run | None = None) -> Shrunk | None:
+    """The smallest case that still fails the same way, within the shrink budget; each candidate
+    in a fresh sandbox, or by ``run``."""
     from . import shrink  # only a failing submission is shrunk
 
     budget = settings.values["shrink"]
@@ -88,17 +96,26 @@ def _shrink(grading: Grading, settings: Settings) -> Shrunk | None:
     def run_cases(cases: list[Case], seconds: float) -> Grading:
         limits = grading.limits._replace(wall_seconds=min(grading.limits.wall_seconds, seconds))
         return execute(grading.task, grading.submission, cases, settings, grading.seed, grading.backend, limits,
-                       grading.tolerance)
+                       grading.tolerance, run)
 
     return shrink.search(grading, budget["rounds"], budget["wall_seconds"], run_cases)
 
 
 def execute(task: Task, submission: Submission, cases: list[Case], settings: Settings, seed: int,
-            backend: str, limits: Limits, tolerance: dict) -> Grading:
-    """Run given cases of a prepared submission in a fresh sandbox and judge them (for shrinking and replay)."""
+            backend: str, limits: Limits, tolerance: dict, run: Run | None = None) -> Grading:
+    """Run given cases of a prepared submission and judge them (for shrinking and replay): in a
+    fresh sandbox, or by ``run``."""
     from . import judge
     from .model import Grading
 
+    if run is not None:
+        order = run_order(cases)
+        request = protocol.request(task, order, limits, {task.module_file: submission.source})
+        grading = Grading(task=task, seed=seed, submission=submission, cases=cases,
+                          expected=reference.expected_outputs(task, cases), backend=backend, limits=limits,
+                          tolerance=tolerance)
+        judge.judge(grading, run(limits, request), order)
+        return grading
     launch = sandbox.start(limits, backend, settings.values["sandbox_uids"])
     with sandbox.aborted_on_failure(launch):
         order = run_order(cases)

@@ -202,6 +202,14 @@ def _readable_pipe(data: bytes) -> int:
     return read
 
 
+def single_facts(own_uid: bool, seccomp_installed: bool) -> dict:
+    """The facts (``guarantees.Setup``) of a single grading's sandbox: as an ordinary uid the
+    runner confines itself with Landlock where the kernel has it; as root it runs as a uid of its own."""
+    confine = not own_uid and landlock_abi() > 0
+    return {"backend": "bwrap", "own_uid": own_uid, "seccomp": seccomp_installed,
+            "landlock_abi": landlock_abi() if confine else 0}
+
+
 def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
     """A single grading under bwrap, as ``launch.start`` runs it."""
     seccomp_fd = _readable_pipe(seccomp.program()) if seccomp.supported() else None
@@ -212,8 +220,7 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
         if seccomp_fd is not None:
             os.close(seccomp_fd)
         raise
-    facts = {"backend": "bwrap", "own_uid": uid is not None, "seccomp": seccomp_fd is not None,
-             "landlock_abi": landlock_abi() if confine else 0}
+    facts = single_facts(uid is not None, seccomp_fd is not None)
     # As an ordinary uid, bwrap itself must stay free to clone into its new namespaces:
     # RLIMIT_NPROC would count every process of the grader's uid (concurrent gradings
     # too) and refuse that clone. The runner sets it inside (``runner.main``), where it

@@ -102,8 +102,9 @@ MODES = {
     "process, not root": Setup("process", seccomp=True, landlock_abi=6),
 }
 _MODE_NOTE = ("`grade` stands for every single grading (`grader grade`, shrinking, replay, `grader validate`, "
-              "`grader serve`, `grader batch --sandbox-per-submission`); `batch, warm` for `grader batch`'s warm "
-              "workers (bwrap only).")
+              "`grader batch --sandbox-per-submission`) and for `grader serve`, whose warm children report exactly "
+              "`grade`'s labels (they hold every one of them, and more: pool.Worker.single_enforced); `batch, warm` "
+              "for `grader batch`'s warm workers (bwrap only).")
 
 
 def markdown_table() -> str:

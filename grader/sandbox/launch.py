@@ -30,6 +30,8 @@ from .errors import SandboxFailure, SandboxUnavailable
 from .limits import Limits
 from .streams import Outcome
 
+EXIT_PATIENCE_SECONDS = 0.25  # how long a sandbox whose streams have ended may take to exit by itself
+
 
 def expected_backend(requested: str) -> str | None:
     """The backend ``choose_backend`` will most likely choose, without waiting for bwrap's probe:
@@ -67,6 +69,7 @@ class Launch:
         self.process, self.backend, self.facts, self.limits = process, backend, facts, limits
         self.request_fd, self.result_fd, self.cleanup = request_fd, result_fd, cleanup
         self.started = time.monotonic()
+        self.sent: float | None = None  # when the request was handed over: the student's run starts
         self.deadline: float | None = None
         self.aborted = False  # killed by the grader (``abort``): its signal is no news
 
@@ -115,7 +118,8 @@ def send(launch: Launch, request: bytes) -> None:
     """Hand the runner its request: the student's code starts, and so does the wall clock (the
     sandbox may have been started while the trusted side was still importing numpy, which is
     no time of the student's). The caller may work on, then ``finish``."""
-    launch.deadline = time.monotonic() + launch.limits.wall_seconds
+    launch.sent = time.monotonic()
+    launch.deadline = launch.sent + launch.limits.wall_seconds
     streams.write_request(launch.request_fd, request)
 
 
@@ -135,7 +139,8 @@ def abort(launch: Launch) -> Outcome:
     launch.aborted = True
     _kill(launch)
     if launch.deadline is None:
-        launch.deadline = time.monotonic() + launch.limits.wall_seconds
+        launch.sent = time.monotonic()
+        launch.deadline = launch.sent + launch.limits.wall_seconds
         os.close(launch.request_fd)
     return finish(launch)
 
@@ -150,13 +155,21 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
     from .reaping import reap_strays
 
     process = launch.process
+    usage = None
     try:
         collected = streams.collect(launch.limits, launch.result_fd, process.stdout.fileno(), process.stderr.fileno(),
                                     launch.deadline, lambda: _kill(launch), leader=process.pid)
+        # Left alone for a moment, the sandbox's processes end in order, each waited for by its
+        # parent (the runner by bwrap's init, init by bwrap), so the kernel's count of what the
+        # student's process used reaches the grader; killed at once, it would be lost.
+        usage = _wait(process, EXIT_PATIENCE_SECONDS)
+    except subprocess.TimeoutExpired:
+        pass
     finally:
         _kill(launch)
         try:
-            process.wait(timeout=5)
+            if process.returncode is None:
+                usage = _wait(process, 5)
             reap_strays(process.pid)
         except subprocess.TimeoutExpired:
             pass
@@ -170,7 +183,33 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
             step()
     _check_not_killed_from_outside(launch, collected)
     enforced = guarantees.enforced(guarantees.Setup(**launch.facts))
-    return collected.outcome(launch.backend, enforced, process.returncode, time.monotonic() - launch.started)
+    elapsed = time.monotonic() - launch.sent
+    if launch.backend == "bwrap":
+        # bwrap's outer process ends as soon as its init reports the runner's exit, without
+        # waiting for init: its count holds bwrap alone, not the student's process.
+        usage = None
+    if usage is not None:  # its processes ran from the sandbox's start (the interpreter starts before the request)
+        usage = streams.Usage.plausible(usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
+                                        time.monotonic() - launch.started, launch.limits)
+    return collected.outcome(launch.backend, enforced, process.returncode, elapsed, usage)
+
+
+def _wait(process: subprocess.Popen, timeout: float):
+    """Wait for the sandbox's first process like ``Popen.wait``, and return what it and every
+    process it waited for used (``wait4``'s rusage: the kernel's count, not the sandbox's)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        except ChildProcessError:  # already waited for
+            process.wait(timeout=timeout)
+            return None
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return usage
+        if time.monotonic() >= deadline:
+            raise subprocess.TimeoutExpired(process.args, timeout)
+        time.sleep(0.001)
 
 
 def interrupt(launch: Launch) -> None:

@@ -4,12 +4,17 @@ Owns the trusted side of batch grading's sandboxes. A worker is started exactly 
 grading's bwrap sandbox (``bwrap.worker_command``: same namespaces, mounts, environment and
 rlimits; as root, the submissions run as a uid slot of their own), but its program is
 ``confined/warm_worker.py`` instead of the runner; see there for what isolates one submission from the
-next. A worker serves one batch: it receives, once, the part of the runner's request every
-submission shares (the cases and their input arrays, ``protocol.request_parts``). Then, per
+next. A worker serves either one batch - it receives, once, the part of the runner's request every
+submission shares (the cases and their input arrays, ``protocol.request_parts``), and per submission
+only the student's module (``run``) - or submissions on cases of their own (``shared_request``
+None; ``grader serve``), each handed a single grading's whole request (``run_request``). Per
 submission, the trusted side makes four fresh pipes, hands their sandbox ends to the worker
-over the control socket, writes the student's module to the request pipe and reads the results
-itself - the worker never sees a byte of either - and enforces the wall-clock limit. A worker
-that dies, hangs, or reports that it could not clean up is discarded and replaced.
+over the control socket, writes the request and reads the results itself - the worker never sees
+a byte of either - and enforces the wall-clock limit. A worker that dies, hangs, or reports that
+it could not clean up is discarded and replaced.
+
+What the child used (CPU time, peak memory) comes in the worker's report, from ``wait4`` of its
+parent, which the child cannot reach; the trusted side keeps it only when plausible (``Usage``).
 
 Only the bwrap backend has warm workers: the process backend has no namespace of its own to
 keep a worker in (batch grading then starts one sandbox per submission).
@@ -35,7 +40,7 @@ from .guarantees import Setup
 from .limits import Limits, rlimit_pairs
 from .protocol import frame
 from .reaping import reap_strays
-from .streams import Outcome, widen_pipe
+from .streams import Outcome, Usage, widen_pipe
 
 STARTUP_SECONDS = 60.0
 _CONTROL_MESSAGE = 4096
@@ -51,10 +56,11 @@ def _worker_rlimits(pairs: list[tuple[int, int, int]]) -> None:
             resource.setrlimit(which, (soft, hard))
 
 
-def worker_command(limits: Limits, child_uid: int | None, control_fd: int) -> list[str]:
+def worker_command(limits: Limits, child_uid: int | None, control_fd: int, shared: bool = True) -> list[str]:
     """A warm worker in a single grading's bwrap sandbox (``bwrap.worker_command``), with what it
-    runs each child with: the runner's, Landlock's, the seccomp filter's and removal's sources."""
-    settings = {"child_uid": child_uid, "rlimits": rlimit_pairs(limits)}
+    runs each child with: the runner's, Landlock's, the seccomp filter's and removal's sources.
+    ``shared``: it reads a batch's shared request on its stdin (else each child reads a whole one)."""
+    settings = {"child_uid": child_uid, "rlimits": rlimit_pairs(limits), "shared": shared}
     program = confined.argv(layout.layout().python_executable, "warm_worker", layout.SANDBOX_SITE, str(control_fd),
                             json.dumps(settings), *(confined.source(name) for name in WORKER_MODULES))
     return bwrap.worker_command(limits, child_uid, program)
@@ -71,6 +77,7 @@ class Worker:
     control: socket.socket
     slot: uids.Slot | None
     enforced: list[str] = field(default_factory=list)
+    single_enforced: list[str] = field(default_factory=list)  # what a whole request run here reports
     jobs: int = 0
     usable: bool = True
     _slot_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,8 +85,9 @@ class Worker:
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     @classmethod
-    def launch(cls, limits: Limits, uid_range: dict, shared_request: bytes) -> Worker:
-        """Start a worker's sandbox and send it the batch's shared request; ``wait_ready`` next.
+    def launch(cls, limits: Limits, uid_range: dict, shared_request: bytes | None) -> Worker:
+        """Start a worker's sandbox and send it the batch's shared request (None: every
+        submission brings a whole request of its own); ``wait_ready`` next.
 
         Call from a thread that outlives the worker: bwrap dies with the thread that started it.
         """
@@ -95,7 +103,7 @@ class Worker:
             shared_read, shared_write = os.pipe()
             opened += [shared_read, shared_write]
             process = subprocess.Popen(
-                worker_command(limits, slot.uid if slot else None, worker_end.fileno()),
+                worker_command(limits, slot.uid if slot else None, worker_end.fileno(), shared_request is not None),
                 stdin=shared_read, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                 close_fds=True, pass_fds=(worker_end.fileno(),), start_new_session=True,
                 preexec_fn=lambda: _worker_rlimits(rlimits),
@@ -110,7 +118,7 @@ class Worker:
             raise
         os.close(shared_read)
         worker_end.close()
-        streams.write_request(shared_write, shared_request)
+        streams.write_request(shared_write, shared_request or b"")
         return cls(limits, process, trusted_end, slot)
 
     def wait_ready(self) -> Worker:
@@ -125,6 +133,12 @@ class Worker:
         # and, where the kernel has Landlock, a domain of its own (warm_worker.become_runner).
         self.enforced = guarantees.enforced(Setup("bwrap", warm=True, own_uid=self.slot is not None, seccomp=True,
                                                   landlock_abi=abi if isinstance(abi, int) and abi > 0 else 0))
+        # A single grading's whole request (``run_request``) reports the labels a single grading
+        # of it reports, among those this worker's children have (all of them: a child has
+        # Landlock also as root, and the warm labels besides, which are left out): a platform
+        # sees `grader grade`'s guarantees exactly, never more than were in force.
+        single = guarantees.enforced(Setup(**bwrap.single_facts(self.slot is not None, True)))
+        self.single_enforced = [label for label in self.enforced if label in single]
         return self
 
     def run(self, module_files: dict[str, str]) -> Outcome:
@@ -134,9 +148,21 @@ class Worker:
             if not self.usable:
                 raise WorkerLost("this worker was discarded")
             self.jobs += 1
-            return self._run(self.jobs, frame(json.dumps(module_files).encode("utf-8")))
+            return self._run(self.jobs, frame(json.dumps(module_files).encode("utf-8")), self.enforced,
+                             self.limits.wall_seconds)
 
-    def _run(self, job: int, request: bytes) -> Outcome:
+    def run_request(self, request: bytes, wall_seconds: float | None = None) -> Outcome:
+        """Run a single grading's whole request (``protocol.request``) in a fresh child of a
+        worker started without a shared request, within ``wall_seconds`` (at most the worker's
+        limit; the shrinker asks for less); WorkerLost if the worker failed."""
+        wall = self.limits.wall_seconds if wall_seconds is None else min(wall_seconds, self.limits.wall_seconds)
+        with self._lock:
+            if not self.usable:
+                raise WorkerLost("this worker was discarded")
+            self.jobs += 1
+            return self._run(self.jobs, request, self.single_enforced, wall)
+
+    def _run(self, job: int, request: bytes, enforced: list[str], wall_seconds: float) -> Outcome:
         limits = self.limits
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
@@ -161,7 +187,7 @@ class Worker:
         try:
             # Until the worker reports (its child and everything it started are gone by then)
             # and every stream has ended: nothing the submission wrote is left unread.
-            collected = streams.collect(limits, result_read, stdout_read, stderr_read, started + limits.wall_seconds,
+            collected = streams.collect(limits, result_read, stdout_read, stderr_read, started + wall_seconds,
                                         lambda: self._kill(job), control=self.control,
                                         take_report=lambda: reports.append(self._take_report(job)))
         except BaseException as exc:
@@ -184,8 +210,10 @@ class Worker:
         if not reports[0].get("clean", False) or not collected.ended:
             self._discard()
         returncode = reports[0].get("returncode")
-        return collected.outcome("bwrap", list(self.enforced), returncode if isinstance(returncode, int) else None,
-                                 time.monotonic() - started)
+        elapsed = time.monotonic() - started
+        usage = Usage.plausible(reports[0].get("cpu_seconds"), reports[0].get("max_rss_kb"), elapsed, limits)
+        return collected.outcome("bwrap", list(enforced), returncode if isinstance(returncode, int) else None,
+                                 elapsed, usage)
 
     def _take_report(self, job: int) -> dict:
         try:
@@ -259,10 +287,11 @@ class Worker:
 
 
 class Pool:
-    """``size`` warm workers for one batch; ``run`` takes a free one (from any thread) and
-    replaces a worker that was lost."""
+    """``size`` warm workers for one batch (``shared_request``), or for submissions that each
+    bring their own cases (None); ``run``/``run_request`` take a free one (from any thread) and
+    replace a worker that was lost (from that thread, which must outlive the new worker)."""
 
-    def __init__(self, size: int, limits: Limits, uid_range: dict, shared_request: bytes):
+    def __init__(self, size: int, limits: Limits, uid_range: dict, shared_request: bytes | None):
         self.limits = limits
         self.uid_range = uid_range
         self.shared_request = shared_request
@@ -284,17 +313,33 @@ class Pool:
     def run(self, module_files: dict[str, str]) -> Outcome:
         """Run one submission on a free worker. WorkerLost when the worker failed during the run
         (it is replaced) or when no worker can be started any more."""
+        worker = self._take()
+        try:
+            return worker.run(module_files)
+        finally:
+            self._release(worker)
+
+    def run_request(self, request: bytes, wall_seconds: float | None = None) -> Outcome:
+        """Run a whole request (a pool started without a shared request) on a free worker;
+        WorkerLost as ``run``."""
+        worker = self._take()
+        try:
+            return worker.run_request(request, wall_seconds)
+        finally:
+            self._release(worker)
+
+    def _take(self) -> Worker:
         worker = self._free.get()
         if worker is None or self._closed:
             self._free.put(None)  # wake the next waiting thread with the same news
             raise WorkerLost("the pool is closed" if self._closed else "no warm worker can be started any more")
-        try:
-            return worker.run(module_files)
-        finally:
-            if worker.usable:
-                self._free.put(worker)
-            else:
-                self._replace(worker)
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        if worker.usable:
+            self._free.put(worker)
+        else:
+            self._replace(worker)
 
     def _replace(self, lost: Worker) -> None:
         with self._lock:

@@ -16,6 +16,7 @@ import io
 import json
 import re
 import struct
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -68,8 +69,17 @@ def request(task: Task, order: list[Case], limits: Limits, module_files: dict[st
 
 def encode_request(header: dict, arrays: list[np.ndarray], module_files: dict[str, str]) -> bytes:
     """A request as the runner reads it: ``request_parts`` with the student's files added."""
-    header = dict(header, files=dict(header["files"], **module_files))
-    parts = [frame(json.dumps(header).encode("utf-8"))]
+    return encode_header(header, module_files) + encode_arrays(arrays)
+
+
+def encode_header(header: dict, module_files: dict[str, str]) -> bytes:
+    """The request's first frame: ``header`` with the student's files added."""
+    return frame(json.dumps(dict(header, files=dict(header["files"], **module_files))).encode("utf-8"))
+
+
+def encode_arrays(arrays: list[np.ndarray]) -> bytes:
+    """The request's array frames (the same for every submission on the same cases)."""
+    parts = []
     for array in arrays:
         buffer = io.BytesIO()
         np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
@@ -96,6 +106,9 @@ class CaseResult:
     error: dict | None = None
     stdout: str = ""
     stdout_dropped: int = 0
+    # Seconds from the record before (the import's, or the previous case's) to this one, on the
+    # trusted side's clock as the records were read: not a number the sandbox sent.
+    seconds: float = 0.0
 
 
 @dataclass
@@ -214,6 +227,7 @@ class ResultParser:
         self._buffer = bytearray()
         self._pending: list[tuple[CaseResult, str]] = []
         self._records = 0
+        self._last_record = time.monotonic()
 
     def close(self) -> Results:
         """The stream has ended: a case whose array frames did not all arrive was not reported."""
@@ -287,6 +301,7 @@ class ResultParser:
             results.imported = True
             results.import_error = _clean_error(record.get("error"))
             results.import_stdout, _ = _student_output(record.get("stdout"), 0, self.output_cap)
+            self._last_record = time.monotonic()
         elif kind == "case" and self._cases_may_come():
             self._take_case(record)
         elif kind == "done" and self._cases_may_come():
@@ -308,7 +323,10 @@ class ResultParser:
             self._corrupt("a case was reported twice")
             return
         stdout, dropped = _student_output(record.get("stdout"), record.get("stdout_dropped"), self.output_cap)
-        case = CaseResult(index=index, error=_clean_error(record.get("error")), stdout=stdout, stdout_dropped=dropped)
+        now = time.monotonic()
+        case = CaseResult(index=index, error=_clean_error(record.get("error")), stdout=stdout, stdout_dropped=dropped,
+                          seconds=now - self._last_record)
+        self._last_record = now
         outputs = record.get("outputs") if isinstance(record.get("outputs"), dict) else {}
         for name, meta in outputs.items():
             if not isinstance(name, str) or not isinstance(meta, dict):

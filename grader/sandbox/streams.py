@@ -13,6 +13,7 @@ submission is killed (``timed_out``) and its streams get ``GRACE_SECONDS`` to en
 from __future__ import annotations
 
 import fcntl
+import math
 import os
 import selectors
 import threading
@@ -66,10 +67,32 @@ def _write_rest(fd: int, data: memoryview) -> None:
         os.close(fd)
 
 
+class Usage(namedtuple("Usage", "cpu_seconds peak_memory_kb")):
+    """What the student's processes used, as the kernel counted it for their parent (``wait4``):
+    a single grading's sandbox for the grader, a warm worker's child for its worker. Never a
+    number the student's process sent; and kept only when ``plausible``."""
+
+    __slots__ = ()
+
+    @classmethod
+    def plausible(cls, cpu_seconds, peak_memory_kb, elapsed: float, limits: Limits) -> Usage | None:
+        """The usage, or None when a figure is not a number within what ``elapsed`` (the processes'
+        whole life), the machine's CPUs and the memory limit allow (a keeper that was tampered with)."""
+        numbers = [value for value in (cpu_seconds, peak_memory_kb)
+                   if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)]
+        if len(numbers) != 2 or min(numbers) < 0:
+            return None
+        # Slack for the clocks' granularity: the kernel counts CPU time in ticks.
+        if cpu_seconds > elapsed * (os.cpu_count() or 1) + 0.05 or peak_memory_kb > limits.memory_mb * 1024:
+            return None
+        return cls(round(float(cpu_seconds), 6), int(peak_memory_kb))
+
+
 class Outcome(namedtuple("Outcome", "backend enforced results returncode timed_out result_limited stdout stderr "
-                                    "dropped elapsed", defaults=(None, False, False, "", "", 0, 0.0))):
+                                    "dropped elapsed usage", defaults=(None, False, False, "", "", 0, 0.0, None))):
     """What happened in the sandbox (``results``: the parsed result stream, a
-    ``protocol.Results``); verdicts are decided elsewhere."""
+    ``protocol.Results``; ``elapsed``: from the request handed over until every stream was
+    collected; ``usage``: a ``Usage`` or None); verdicts are decided elsewhere."""
 
     __slots__ = ()
 
@@ -96,10 +119,11 @@ class Collected:
         self.results, self.stdout, self.stderr, self.dropped = results, stdout, stderr, dropped
         self.timed_out, self.result_limited, self.ended = timed_out, result_limited, ended
 
-    def outcome(self, backend: str, enforced: list[str], returncode: int | None, elapsed: float) -> Outcome:
+    def outcome(self, backend: str, enforced: list[str], returncode: int | None, elapsed: float,
+                usage: Usage | None) -> Outcome:
         return Outcome(backend=backend, enforced=enforced, results=self.results, returncode=returncode,
                        timed_out=self.timed_out, result_limited=self.result_limited, stdout=self.stdout,
-                       stderr=self.stderr, dropped=self.dropped, elapsed=elapsed)
+                       stderr=self.stderr, dropped=self.dropped, elapsed=elapsed, usage=usage)
 
 
 def collect(limits: Limits, result_fd: int, stdout_fd: int, stderr_fd: int, deadline: float,

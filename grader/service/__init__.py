@@ -10,7 +10,9 @@ One module, one job:
     auth        bearer tokens (constant-time), scopes, per-token quotas
     store       the SQLite database (WAL): gradings, idempotency keys, webhook outbox, retention
     engine      THE SEAM between the service and grading: what the service needs of an
-                engine, and the engine built on `grader grade`'s own code path
+                engine, and the one engine (warm workers; a fresh sandbox each without bwrap)
+    stock       case sets (cases, the reference's outputs, the encoded request) prepared ahead
+                of demand, a small bounded stock per task
     dispatcher  the bounded priority queue in front of the engine (interactive first)
     webhooks    signed callbacks (Standard Webhooks), retried from the outbox
     metrics     the Prometheus metrics

@@ -29,7 +29,6 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..grading import submission
-from ..spec.cases import new_seed
 from . import api, pages
 from .auth import require
 from .lifecycle import Service
@@ -230,7 +229,8 @@ async def create_grading(request: Request) -> Response:
         record = Record(id=secrets.token_hex(16), owner=token.name, task=task_id,
                         lang=body.get("lang") or service.settings.grader.language, format=body.get("format", "json"),
                         priority=body.get("priority", "interactive"),
-                        seed=int(body["seed"]) if "seed" in body else new_seed(), metadata=body.get("metadata"),
+                        seed=int(body["seed"]) if "seed" in body else service.engine.draw_seed(task_id),
+                        metadata=body.get("metadata"),
                         state="queued", accepted_at=time.time(), callback_url=body.get("callback_url"))
         try:
             record, created = await asyncio.to_thread(service.store.add, record, source,

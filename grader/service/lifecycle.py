@@ -24,7 +24,6 @@ import time
 import traceback
 
 from ..spec import taskspec
-from ..spec.cases import new_seed
 from . import engine as engine_mod
 from .auth import Authenticator, Quotas
 from .dispatcher import Dispatcher
@@ -57,7 +56,7 @@ def load_tasks(settings: ServiceSettings) -> tuple[dict[str, taskspec.Task], dic
 
 
 class Service:
-    def __init__(self, settings: ServiceSettings, engine_factory=engine_mod.ColdEngine):
+    def __init__(self, settings: ServiceSettings, engine_factory=engine_mod.WarmEngine):
         self.settings = settings
         self.tasks, self.problems = load_tasks(settings)
         self.order = list(settings.values["tasks"] or taskspec.task_ids(settings.grader.root))
@@ -144,7 +143,7 @@ class Service:
 
     async def _self_test(self, task_id: str) -> None:
         task = self.tasks[task_id]
-        seed = new_seed()
+        seed = self.engine.draw_seed(task_id)
         try:
             source = task.reference_path.read_bytes()
             job = engine_mod.Job(task_id, source, seed, SELF_TEST_LANG)

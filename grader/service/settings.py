@@ -179,9 +179,12 @@ def is_loopback(host: str) -> bool:
 
 
 def load(grader: Settings, host: str | None = None, port: int | None = None, workers: int | None = None,
-         environ: dict | None = None) -> ServiceSettings:
+         environ: dict | None = None, practice_page: bool | None = None) -> ServiceSettings:
+    """The service's settings: grader.yaml's ``service`` section, with the command line's over it."""
     environ = os.environ if environ is None else environ
     values = grader.values["service"]
+    if practice_page is not None:
+        values = dict(values, practice_page=practice_page)
     tokens = load_tokens(grader, values, environ)
     host = host or environ.get(HOST_ENV) or "127.0.0.1"
     generated = None

@@ -23,8 +23,9 @@ def test_the_seed_replays_a_run_exactly(grade):
     _, first = grade("maxpool_backward", path, "--seed", "99")
     _, again = grade("maxpool_backward", path, "--seed", "99")
     _, other = grade("maxpool_backward", path, "--seed", "100")
-    for document in (first, again, other):
+    for document in (first, again, other):  # what was measured differs; the limits applied do not
         document.pop("timing")
+        document["resources"] = document["resources"]["limits"]
     assert first == again and first["seed"] == 99
     assert first["tests"] != other["tests"]
 
@@ -122,6 +123,39 @@ def test_both_sandbox_backends_grade_and_say_which_ran(backend, grade, tmp_path)
     assert right["status"] == "passed" and wrong["status"] == "failed"
     assert right["sandbox"]["backend"] == backend
     assert "own-uid" in right["sandbox"]["enforced"]
+
+
+@pytest.mark.parametrize("backend", ["bwrap", "process"])
+def test_the_resource_report_says_what_was_measured_and_under_which_limits(backend, grade, tmp_path):
+    from grader.spec import taskspec
+
+    config = tmp_path / "grader.yaml"
+    config.write_text(f"tasks_root: {ROOT}\nsandbox: {backend}\nlimits:\n  memory_mb: 1000\n  wall_seconds: 9\n")
+    _, document = grade("conv_backward", ROOT / "examples" / "conv_backward" / "correct.py", "--config", str(config))
+    resources, timing = document["resources"], document["timing"]
+    assert resources["limits"]["memory_mb"] == 1000 and resources["limits"]["wall_seconds"] == 9
+    assert set(resources["case_seconds"]) == {test["name"] for test in document["tests"]}
+    assert 0 < timing["sandbox_seconds"] <= timing["total_seconds"]
+    assert sum(resources["case_seconds"].values()) <= timing["sandbox_seconds"]
+    if backend == "process":  # its first process is the student's interpreter: numpy's import counted
+        assert 0 < resources["cpu_seconds"] and 10 < resources["peak_memory_mb"] < 1000
+    else:  # bwrap's outer process does not wait for the sandbox's: not measured, and said so with null
+        assert resources["cpu_seconds"] is None and resources["peak_memory_mb"] is None
+    assert document["task_hash"] == taskspec.load("conv_backward", ROOT).content_hash
+
+
+def test_the_task_hash_changes_with_any_file_of_the_task(tmp_path):
+    from grader.spec import taskspec
+
+    for folder in ("tasks", "reference", "student_template", "support"):
+        if (ROOT / folder).exists():
+            shutil.copytree(ROOT / folder, tmp_path / folder)
+    task = taskspec.load("conv_backward", tmp_path)
+    hashes = {task.content_hash}
+    for path in (task.spec_path, task.reference_path, task.template_path, *task.support_paths):
+        path.write_bytes(path.read_bytes() + b"\n")
+        hashes.add(taskspec.load("conv_backward", tmp_path).content_hash)
+    assert len(hashes) == 4 + len(task.support_paths)
 
 
 def test_stdin_submission_and_json_on_stdout_only():

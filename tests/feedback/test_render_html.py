@@ -41,8 +41,8 @@ HOSTILE = [
 ]
 
 # Fields whose value is one of a few words the schema fixes (they select labels and classes).
-FIXED = {"schema_version", "grader_version", "lang", "status", "visibility", "kind", "code", "mode", "backend", "rows",
-         "encoding", "axis", "exception"}
+FIXED = {"schema_version", "grader_version", "task_hash", "lang", "status", "visibility", "kind", "code", "mode",
+         "backend", "rows", "encoding", "axis", "exception"}
 
 
 class Page(HTMLParser):

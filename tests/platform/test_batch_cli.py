@@ -50,6 +50,10 @@ def test_a_class_is_graded_one_line_per_submission_with_a_summary(classroom, tmp
     assert len({line["seed"] for line in lines.values()}) == 1
     feedback = valid(json.loads((tmp_path / "feedback" / "group-b" / "dora.py.json").read_text()), "feedback.schema.json")
     assert feedback["status"] == "failed" and feedback["seed"] == lines["group-b/dora.py"]["seed"]
+    # Each submission's own time and use, in a warm child (wait4 by its worker) where bwrap runs.
+    assert 0 < feedback["timing"]["sandbox_seconds"] <= feedback["timing"]["total_seconds"]
+    if feedback["sandbox"]["backend"] == "bwrap":
+        assert feedback["resources"]["cpu_seconds"] > 0 and feedback["resources"]["peak_memory_mb"] > 1
     summary = (tmp_path / "results.md").read_text()
     assert summary in done.stdout
     assert "| passed (every test) | 2 | 33.3 % |" in summary

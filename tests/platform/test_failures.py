@@ -20,7 +20,7 @@ from grader.batch import run as batch
 from grader.grading import failures
 from grader.sandbox import launch
 from grader.sandbox.errors import SandboxError, SandboxFailure, SandboxUnavailable, WorkerLost
-from grader.service.engine import ColdEngine, Job
+from grader.service.engine import Job, WarmEngine
 from grader.spec import config, taskspec
 from grader.spec.taskspec import TaskError
 from platform_support import CORRECT_CONV, GRADER, REPO, results_lines, run_grader, valid
@@ -57,7 +57,7 @@ def test_grade_batch_and_the_service_engine_answer_a_failed_sandbox_alike(error,
     entry = inputs.Entry(CORRECT_CONV.name, CORRECT_CONV.stat().st_size, CORRECT_CONV.read_bytes)
     line, batched = batch.grade_entry(plan, sandboxes, entry, "en")
 
-    engine = ColdEngine(settings, {task.id: task}, capacity=1)
+    engine = WarmEngine(settings, {task.id: task}, capacity=1)
     served = engine._graded(Job(task.id, CORRECT_CONV.read_bytes(), 1, "en"), 0.0).document
     engine.stop()
     for document in (graded, batched, served):
@@ -132,7 +132,7 @@ def test_a_broken_task_never_blames_the_student_in_grade_batch_or_the_service(br
     if breakage != "reference_does_not_compile":  # refused when the service starts (503 task-refused)
         assert "relu_backward" in refused
     else:  # found when the reference is imported: its self-test fails, and a grading is an error
-        engine = ColdEngine(settings, tasks, capacity=1)
+        engine = WarmEngine(settings, tasks, capacity=1)
         try:
             served = engine._graded(Job("relu_backward", BLOCK, 1, "en"), 0.0).document
         finally:

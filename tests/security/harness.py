@@ -39,6 +39,7 @@ LIMITS = {"cpu_seconds": 3, "wall_seconds": 6, "memory_mb": 768, "processes": 16
           "scratch_mb": 32, "open_files": 64, "output_kb": 4, "result_mb": 16}
 # A hang detector, not a timing assertion: the grader must answer long before this.
 HANG_SECONDS = 90
+KEPT_LOCK_SECONDS = 30  # longer than any grading of the harness's limits holds a uid (see processes_of_uid)
 KEEP_NAME, KEEP_TEXT = "keep-me.txt", "the grader's host folder must keep this file\n"
 
 
@@ -328,13 +329,24 @@ def processes_of_uid(uid: int) -> list[str]:
     The grader takes a sandbox uid by locking /tmp/cnn-grader-slots/<uid>.lock and kills
     every process of the uid before it lets go; holding the lock ourselves, no grading
     (of this suite or any other on the machine) can be using the uid, so whatever process
-    of it still runs was left behind.
+    of it still runs was left behind. A warm worker (`grader serve`'s) keeps its uid for its
+    whole life: a lock still held after KEPT_LOCK_SECONDS is one, which has already cleaned up
+    after the child that was graded (it reports only then), and which no other grading can share:
+    whatever process of the uid runs then was left behind too.
     """
     from grader.sandbox.uids import SLOT_DIR
 
     SLOT_DIR.mkdir(mode=0o755, exist_ok=True)
+    deadline = time.monotonic() + KEPT_LOCK_SECONDS
     with open(SLOT_DIR / f"{uid}.lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
         return _live_processes_of(uid)
 
 

@@ -140,6 +140,27 @@ def test_a_correct_file_is_graded_while_the_request_waits(service):
         assert client.get(f"/v1/gradings/{grading['id']}").json() == grading
 
 
+def test_each_grading_draws_fresh_cases_in_a_warm_child_and_reports_what_it_used(service):
+    from grader.spec import config, taskspec
+
+    with service.client("platform") as client:
+        gradings = [client.post("/v1/gradings", json=submission_body(CORRECT_CONV.read_bytes())).json()
+                    for _ in range(3)]
+    assert len({grading["seed"] for grading in gradings}) == 3  # drawn per grading (from the stock)
+    task = taskspec.load("conv_backward", config.load(str(service.config)).root)
+    for grading in gradings:
+        feedback = grading["feedback"]
+        assert feedback["status"] == "passed" and feedback["seed"] == grading["seed"]
+        resources, timing = feedback["resources"], feedback["timing"]
+        # Measured by the warm worker (wait4 of its child), kept only when plausible: a fork of a
+        # worker that has numpy loaded, the student's arithmetic on small arrays.
+        assert 0 < resources["cpu_seconds"] <= timing["sandbox_seconds"] * 2 + 0.05
+        assert 1 < resources["peak_memory_mb"] < resources["limits"]["memory_mb"]
+        assert set(resources["case_seconds"]) == {test["name"] for test in feedback["tests"]}
+        assert resources["limits"]["wall_seconds"] == 6 and 0 < timing["sandbox_seconds"] <= timing["total_seconds"]
+        assert feedback["task_hash"] == task.content_hash
+
+
 def test_the_asynchronous_form_answers_202_with_location_then_the_grading_can_be_waited_for(service):
     with service.client("platform") as client:
         response = client.post("/v1/gradings", params={"wait": 0},

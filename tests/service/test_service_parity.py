@@ -5,7 +5,7 @@ score, every test's status and code, the named misconceptions, the program error
 sandbox's backend and `enforced` labels must be the same, for a correct file, wrong ones, a
 file given as a blank only, and one that does not compile. The HTML page (format html) must be
 the very bytes `grader grade --format html` prints: the two documents differ only in what was
-measured (timing), which the page does not show; the test checks both halves of that claim.
+measured (timing, and resources but the limits), which the page does not show; the test checks both halves of that claim.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def test_the_service_and_the_cli_agree(service, tmp_path, name):
         assert grading["feedback"]["diagnoses"], "a wrong file with a named misconception: the diagnoses are compared"
 
 
-MEASURED = ("timing",)  # what two gradings of the same file and seed may differ in
+MEASURED = ("timing", "resources")  # what two gradings of the same file and seed may differ in (but limits)
 
 
 @pytest.mark.parametrize("name", ["correct", "wrong_conv_db_wrong_axis", "does_not_compile"])
@@ -83,4 +83,8 @@ def test_the_services_html_is_the_clis_byte_for_byte(service, tmp_path, name, la
     cli_document = json.loads(runs["json"])
     unmeasured = {key: value for key, value in cli_document.items() if key not in MEASURED}
     assert {key: value for key, value in grading["feedback"].items() if key not in MEASURED} == unmeasured
+    if name != "does_not_compile":
+        assert grading["feedback"]["resources"]["limits"] == cli_document["resources"]["limits"]
+        served, graded = grading["feedback"]["resources"]["case_seconds"], cli_document["resources"]["case_seconds"]
+        assert set(served) == set(graded) == {test["name"] for test in cli_document["tests"]}
     assert grading["rendered"] == runs["html"]

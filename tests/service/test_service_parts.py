@@ -210,3 +210,36 @@ def test_a_grading_the_engine_answers_error_is_graded_once_more_and_no_more(tmp_
 
     finished = asyncio.run(scenario())
     assert finished.state == state and finished.feedback["status"] == statuses[-1]
+
+
+# --- the stock of case sets ------------------------------------------------------------------
+
+
+def test_the_stock_hands_out_prepared_case_sets_bounded_and_a_given_seed_gets_the_same_cases():
+    import numpy as np
+
+    from grader.sandbox.limits import Limits
+    from grader.service import stock
+    from grader.spec import config, taskspec
+    from service_support import REPO
+
+    settings = config.load(str(REPO / "grader.yaml"), str(REPO))
+    task = taskspec.load("relu_backward", settings.root)
+    limits = {task.id: Limits.from_dict(task.limits(settings.values["limits"]))}
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as executor:
+        cases = stock.Stock({task.id: task}, settings, limits, executor, size=2)
+        cases.fill([task.id])
+        deadline = time.monotonic() + 60  # a hang detector, not a timing assertion
+        while cases._ready[task.id].qsize() < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cases._ready[task.id].qsize() == 2  # bounded: the refill of a full stock is dropped
+        seeds = [cases.draw_seed(task.id) for _ in range(2)]
+        assert len(set(seeds)) == 2
+        drawn = cases.take(task.id, seeds[0])
+        assert drawn.seed == seeds[0] and cases.take(task.id, seeds[0]) is not drawn  # held once, then computed
+        again = stock.prepare(task, settings, limits[task.id], seeds[0])  # what a given seed gets
+        assert [case.params for case in again.cases] == [case.params for case in drawn.cases]
+        assert again.array_frames == drawn.array_frames and again.header == drawn.header
+        for index, outputs in drawn.expected.items():
+            assert all(np.array_equal(outputs[name], again.expected[index][name]) for name in outputs)
+        assert cases.draw_seed("no-such-task") >= 0  # no stock: a fresh seed, computed on demand

@@ -172,9 +172,12 @@ def answers(tmp_path):
     that grade nothing."""
     made = []
 
-    def ask(service_values: dict, paths: list[str]) -> dict[str, httpx.Response]:
+    def ask(service_values: dict, paths: list[str], argv: tuple[str, ...] = ()) -> dict[str, httpx.Response]:
+        from grader import cli
+
+        args = cli.build_parser(["serve", *argv]).parse_args(["serve", *argv])
         made.append(Service(service_settings.load(config.load(str(write_config(tmp_path, service_values))),
-                                                  environ={})))
+                                                  environ={}, practice_page=args.practice_page)))
 
         async def get_all():
             transport = httpx.ASGITransport(app=create_app(made[-1]))
@@ -201,3 +204,10 @@ def test_an_operator_can_turn_it_off_and_then_it_is_404_while_the_api_is_there(a
         assert found[path].status_code == 404, path
         assert found[path].headers["content-type"] == "application/problem+json", path
     assert found["/v1/tasks"].status_code == 200 and found["/openapi.json"].status_code == 200
+
+
+def test_grader_serve_no_practice_page_turns_it_off_for_one_start(answers):
+    found = answers({"practice_page": True}, ["/", "/practice/practice.js", "/v1/tasks"], ("--no-practice-page",))
+    assert found["/"].status_code == 404 and found["/practice/practice.js"].status_code == 404
+    assert found["/v1/tasks"].status_code == 200
+    assert answers({"practice_page": True}, ["/"])["/"].status_code == 200  # without the flag: grader.yaml's

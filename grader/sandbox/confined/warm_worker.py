@@ -3,7 +3,9 @@
 Started by ``grader/sandbox/pool.py`` as ``python -I -B -S -c WORKER NUMPY_DIR CONTROL_FD SETTINGS
 RUNNER_SOURCE LANDLOCK_SOURCE SECCOMP_SOURCE REMOVAL_SOURCE`` inside the same bwrap sandbox as a
 single grading (same mounts, rlimits, namespaces), with the part of the runner's request that every
-submission of the batch shares (header and input arrays) on stdin. Like the runner it is
+submission of the batch shares (header and input arrays) on stdin - or, for a worker that serves
+submissions on cases of their own (``grader serve``), nothing: each child then reads a single
+grading's whole request, exactly as the runner does. Like the runner it is
 self-contained (the grader package is not in the sandbox); it loads the runner's, the Landlock
 module's, the seccomp module's and the removal module's own source, so a submission is run by
 exactly the code, and under the same system-call filter, as in a single grading (``runner.serve``,
@@ -74,8 +76,9 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_
     """In the forked child: isolate, then serve the submission's request; never returns.
 
     ``fds`` become the child's 0, 1, 2 (request, stdout, stderr) and 3 (the result channel).
-    The request pipe carries one frame: the submission's files, added to the ``shared``
-    (header, arrays) the worker read for the whole batch.
+    With ``shared`` (header, arrays) the worker read for the whole batch, the request pipe carries
+    one frame: the submission's files, added to it. Without (None), it carries a single grading's
+    whole request (``runner.main`` reads the same), its rlimits set again before any student code.
     """
     status = 1
     try:
@@ -108,10 +111,18 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_
         runner.__name__ = "__main__"
         sys.modules["__main__"] = runner
         sys.path[:0] = [os.getcwd(), settings["numpy_dir"]]
-        header, arrays = shared
-        files = json.loads(runner.read_frame(sys.stdin.buffer))
-        sys.stdin.close()
-        header = dict(header, files=dict(header["files"], **files))
+        if shared is None:
+            header = json.loads(runner.read_frame(sys.stdin.buffer))
+            for which, soft, hard in header["rlimits"]:
+                resource.setrlimit(which, (soft, hard))
+            raw_arrays = [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]]
+            sys.stdin.close()
+            arrays = runner.read_arrays(header, raw_arrays, sys.modules["numpy"])
+        else:
+            header, arrays = shared
+            files = json.loads(runner.read_frame(sys.stdin.buffer))
+            sys.stdin.close()
+            header = dict(header, files=dict(header["files"], **files))
         runner.serve(header, arrays, runner.ResultChannel(3))
         status = 0
     except BaseException:
@@ -196,11 +207,13 @@ def main():
     landlock = load_module("landlock", sys.argv[5])
     removal = load_module("removal", sys.argv[7])
     abi = landlock.abi_version()
-    header = json.loads(runner.read_frame(sys.stdin.buffer))
-    shared = (
-        header,
-        runner.read_arrays(header, [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]], numpy),
-    )
+    shared = None
+    if settings["shared"]:
+        header = json.loads(runner.read_frame(sys.stdin.buffer))
+        shared = (
+            header,
+            runner.read_arrays(header, [runner.read_frame(sys.stdin.buffer) for _ in header["arrays"]], numpy),
+        )
     sys.stdin.close()
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     child_uid = settings["child_uid"]
@@ -246,11 +259,15 @@ def main():
             if not request or json.loads(request).get("kill") == job:
                 kill_everything_killable(patience=0)
         os.close(finished)
-        _, status = os.waitpid(child, 0)
+        # The child's resource use, as the kernel counted it for its parent (this worker, which
+        # the child cannot change): the trusted side checks it is plausible before reporting it.
+        _, status, usage = os.wait4(child, 0)
         clean = clean_up(removal, starting_state)
         if lost_trusted_side:
             break
-        control.send(json.dumps({"job": job, "returncode": os.waitstatus_to_exitcode(status), "clean": clean}).encode())
+        control.send(json.dumps({"job": job, "returncode": os.waitstatus_to_exitcode(status), "clean": clean,
+                                 "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                                 "max_rss_kb": usage.ru_maxrss}).encode())
         if not clean:
             break
 
