@@ -25,8 +25,9 @@ child misbehaved is replaced by the pool (a grading whose worker was lost under 
 grader's error, which the dispatcher grades once more). Elsewhere (the process backend) each
 grading gets a fresh sandbox of its own, as in ``grader grade``. The cases come from the stock
 (``stock.py``): prepared ahead of demand on a thread of their own, so a grading is: hand the
-module to a warm child, compare, write the feedback. A failing submission's misconceptions and shrunk case are computed as
-``grader grade`` computes them, the shrinker's candidates run in warm children too.
+module to a warm child, compare, write the feedback. A failing submission's misconceptions and
+shrunk case are computed as ``grader grade`` computes them, the shrinker's candidates run in
+warm children too.
 """
 
 from __future__ import annotations
