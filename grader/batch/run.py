@@ -243,6 +243,15 @@ def results_line(name: str, digest: str | None, document: dict, normalised: str 
         "diagnoses": [d["id"] for d in document.get("diagnoses", [])],
         "test_statuses": {t["name"]: t["status"] for t in tests},
     }
+    # Which grader and which version of the task graded it, and what the run used: the
+    # feedback's own fields (absent where the grader failed before it knew them).
+    for key in ("grader_version", "task_hash"):
+        if key in document:
+            line[key] = document[key]
+    if "resources" in document:
+        line["resources"] = {"cpu_seconds": document["resources"]["cpu_seconds"],
+                             "peak_memory_mb": document["resources"]["peak_memory_mb"],
+                             "sandbox_seconds": document["timing"]["sandbox_seconds"]}
     if document["status"] == "error":
         line["error"] = document.get("error", "")
     return line
@@ -251,14 +260,14 @@ def results_line(name: str, digest: str | None, document: dict, normalised: str 
 class ResultsFile:
     """The JSON-lines results of a batch, appended to and flushed line by line."""
 
-    def __init__(self, path: Path, task_id: str):
+    def __init__(self, path: Path, task_id: str, task_hash: str | None = None):
         self.path = path
         self.lines: dict[str, dict] = {}  # file -> its last line
         self.seed: int | None = None
-        self._read(task_id)
+        self._read(task_id, task_hash)
         self._stream = None
 
-    def _read(self, task_id: str) -> None:
+    def _read(self, task_id: str, task_hash: str | None) -> None:
         if not self.path.exists():
             return
         data = self.path.read_bytes()
@@ -276,6 +285,11 @@ class ResultsFile:
                                    "give another --out or remove the file") from None
             if task != task_id:
                 raise ResultsError(f"{self.path} holds results of task {task!r}, not {task_id!r}; give another --out")
+            # A batch continued after its task changed would mix two versions of the cases.
+            graded_by = line.get("task_hash")
+            if task_hash and isinstance(graded_by, str) and graded_by != task_hash:
+                raise ResultsError(f"{self.path} holds results of another version of task {task_id!r} "
+                                   f"({graded_by}, now {task_hash}); give another --out")
             if isinstance(seed, int):
                 if self.seed is not None and seed != self.seed:
                     raise ResultsError(f"{self.path} mixes the seeds {self.seed} and {seed}")

@@ -74,7 +74,7 @@ def run(args) -> int:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         if args.feedback_dir:
             Path(args.feedback_dir).mkdir(parents=True, exist_ok=True)
-        results = batch.ResultsFile(Path(args.out), args.task)
+        results = batch.ResultsFile(Path(args.out), args.task, task.content_hash if task else None)
     except (batchinput.InputError, batch.ResultsError) as exc:
         raise cli.UsageError(f"grader batch: {exc}") from None
     except OSError as exc:

@@ -58,6 +58,12 @@ def test_a_class_is_graded_one_line_per_submission_with_a_summary(classroom, tmp
     assert summary in done.stdout
     assert "| passed (every test) | 2 | 33.3 % |" in summary
     assert "## Score histogram" in summary and "`COMPILE_ERROR`" in summary
+    # The line says which grader and which version of the task graded it, and what the run used.
+    dora = lines["group-b/dora.py"]
+    assert dora["grader_version"] == feedback["grader_version"] and dora["task_hash"] == feedback["task_hash"]
+    assert dora["resources"] == {"cpu_seconds": feedback["resources"]["cpu_seconds"],
+                                 "peak_memory_mb": feedback["resources"]["peak_memory_mb"],
+                                 "sandbox_seconds": feedback["timing"]["sandbox_seconds"]}
     for line in lines.values():
         assert list(line["test_statuses"]) == [t["name"] for t in feedback["tests"]]
         assert sum(status == "passed" for status in line["test_statuses"].values()) == line["passed_tests"]
@@ -65,6 +71,18 @@ def test_a_class_is_graded_one_line_per_submission_with_a_summary(classroom, tmp
     page = (tmp_path / "results.html").read_text()
     assert page.startswith("<!DOCTYPE html>") and 'class="histogram"' in page and "Content-Security-Policy" in page
     assert "notes.txt (not .py)" in done.stderr and ".hidden.py" in done.stderr
+
+
+def test_a_batch_graded_by_another_version_of_the_task_is_not_continued(classroom, tmp_path):
+    out = tmp_path / "results.jsonl"
+    assert batch(classroom, out).returncode == 0
+    lines = out.read_text().splitlines()
+    first = json.loads(lines[0])
+    first["task_hash"] = "sha256:" + "0" * 64  # graded before the task's files changed
+    out.write_text("\n".join([json.dumps(first)] + lines[1:]) + "\n")
+    again = batch(classroom, out)
+    assert again.returncode == 2 and "another version of task 'conv_backward'" in again.stderr
+    assert "Traceback" not in again.stderr
 
 
 def test_the_same_seed_replays_one_submission_alone(classroom, tmp_path):
