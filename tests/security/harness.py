@@ -34,8 +34,11 @@ SECRET_NAME = "CNN_GRADER_TEST_SECRET"
 # The uid the grader runs as in process-unprivileged mode: outside the sandbox uid range.
 UNPRIVILEGED_UID = 61999
 SANDBOX_UID_RANGE = range(61000, 61064)
-# Tight limits: the attacks about limits end quickly; a correct im2col needs a fraction.
-LIMITS = {"cpu_seconds": 3, "wall_seconds": 6, "memory_mb": 768, "processes": 16, "file_size_mb": 8,
+# Tight limits: the attacks about limits end quickly; a correct im2col needs a fraction of the CPU.
+# The wall clock is four times the CPU limit because the suite grades a dozen submissions at once
+# on two cores, some of them burning CPU to their limit: an attack that does a second of work before
+# answering correctly (exhaust_undeletable_scratch) then needs more than 6 s of wall time (CI, stop 17).
+LIMITS = {"cpu_seconds": 3, "wall_seconds": 12, "memory_mb": 768, "processes": 16, "file_size_mb": 8,
           "scratch_mb": 32, "open_files": 64, "output_kb": 4, "result_mb": 16}
 # A hang detector, not a timing assertion: the grader must answer long before this.
 HANG_SECONDS = 90
