@@ -17,6 +17,7 @@ output whose "frame" is true.
 import io
 import json
 import os
+import re
 import resource
 import struct
 import sys
@@ -166,10 +167,32 @@ def main():
     serve(header, read_arrays(header, raw_arrays, numpy), ResultChannel(result_fd))
 
 
+# The header numpy's write_array gives a C-ordered array (the trusted side's input frames), read
+# here directly: numpy's reader evaluates a header as a Python literal, which cost a child more
+# than all its input bytes (about 75 us a frame, 60 frames a request). Any other header is numpy's.
+PLAIN_NPY_HEADER = re.compile(rb"\{'descr': '([<>|][a-z][0-9]{1,2})', 'fortran_order': False, "
+                              rb"'shape': \(((?:[0-9]+, )*(?:[0-9]+,?)?)\), \} *\n")
+
+
+def read_array(raw, numpy):
+    """One .npy frame of the request as a writable array of its own."""
+    if raw[:8] == b"\x93NUMPY\x01\x00":
+        end = 10 + int.from_bytes(raw[8:10], "little")
+        plain = PLAIN_NPY_HEADER.fullmatch(raw, 10, end)
+        if plain:
+            shape = tuple(int(size) for size in plain.group(2).split(b",") if size.strip())
+            dtype = numpy.dtype(plain.group(1).decode("ascii"))
+            count = 1
+            for size in shape:
+                count *= size
+            return numpy.frombuffer(raw, dtype, count, end).reshape(shape).copy()
+    return numpy.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+
+
 def read_arrays(header, raw_arrays, numpy):
     arrays = {}
     for (case_index, name), raw in zip(header["arrays"], raw_arrays):
-        arrays[(case_index, name)] = numpy.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+        arrays[(case_index, name)] = read_array(raw, numpy)
     return arrays
 
 
