@@ -8,7 +8,7 @@ import struct
 import numpy as np
 import pytest
 
-from grader.sandbox.protocol import ResultParser, frame, load_npy
+from grader.sandbox.protocol import ResultParser, encode_arrays, frame, load_npy
 
 
 def npy(array, allow_pickle=False) -> bytes:
@@ -166,3 +166,17 @@ def test_the_runners_writes_reach_the_parser_whole_even_when_cut_short():
     results = parse(bytes(channel.stream.data)).results
     assert results.ready and results.done and not results.corrupt
     np.testing.assert_array_equal(results.cases[0].outputs["dx"].array, expected)
+
+
+def test_input_frames_are_numpys_own_npy_bytes():
+    # The request's frames are built from a cached header; they must be what write_array writes.
+    arrays = [np.arange(24.0).reshape(2, 3, 4), np.array(1.5), np.zeros((0, 2)), np.asfortranarray(np.eye(3)),
+              np.arange(6.0).reshape(2, 3)[:, ::2]]
+    expected = []
+    for array in arrays:
+        buffer = io.BytesIO()
+        np.lib.format.write_array(buffer, np.ascontiguousarray(array), allow_pickle=False)
+        expected.append(frame(buffer.getvalue()))
+    assert encode_arrays(arrays) == b"".join(expected)
+    with pytest.raises(ValueError):
+        encode_arrays([np.array([None, 1], dtype=object)])
