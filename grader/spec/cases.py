@@ -79,8 +79,11 @@ def failed_constraints(task: Task, params: dict[str, int]) -> list[str]:
 
 
 def plan(task: Task, random_count: int) -> corners.Plan:
-    """Which corners the fixed cases reach and which each random case is drawn to reach."""
-    return corners.make_plan(task, random_count, resolve_params)
+    """Which corners the fixed cases reach and which each random case is drawn to reach: the
+    spec's alone (no seed), so made once per task and count (a service draws cases all day)."""
+    if random_count not in task.plans:
+        task.plans[random_count] = corners.make_plan(task, random_count, resolve_params)
+    return task.plans[random_count]
 
 
 def draw_params(task: Task, rng: np.random.Generator, slot: corners.Slot | None = None) -> dict[str, int]:

@@ -44,6 +44,7 @@ class Task:
         self.document = document or yamldoc.Document(spec_path, spec, {})
         self._reference: types.ModuleType | None = None
         self._content_hash: str | None = None
+        self.plans: dict = {}  # cases.plan's, by random case count
 
     def __repr__(self) -> str:
         return f"Task({self.id!r})"
