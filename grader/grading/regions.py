@@ -16,8 +16,10 @@ function or class whose name the template does not bind is ``added``: allowed in
 from __future__ import annotations
 
 import ast
+import copy
 import difflib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..spec.taskspec import BEGIN_MARKER, END_MARKER
 
@@ -90,14 +92,11 @@ def _key(node: ast.AST) -> str:
 
 def _shell(node: ast.AST) -> str:
     """The node without its statement lists: a def's header, an if's test..."""
-    values = {name: getattr(node, name) for name in BODIES if hasattr(node, name)}
-    for name in values:
-        setattr(node, name, [])
-    try:
-        return _key(node)
-    finally:
-        for name, value in values.items():
-            setattr(node, name, value)
+    shell = copy.copy(node)  # the node itself is left alone: a template's tree is shared by threads
+    for name in BODIES:
+        if hasattr(shell, name):
+            setattr(shell, name, [])
+    return _key(shell)
 
 
 def _start(node: ast.AST) -> int:
@@ -118,9 +117,36 @@ def _bound_names(body: list[ast.stmt]) -> set[str]:
     return names
 
 
+class _Template:
+    """A template parsed with its blanks hollowed out, and its statements' keys as asked for:
+    the same for every submission of a task, so made once (``_template``)."""
+
+    def __init__(self, text: str, pairs: list[tuple[int, int]]):
+        self.tree = _without_docstrings(ast.parse(_hollowed(text, pairs)))
+        self.names = _bound_names(self.tree.body)
+        self._keys: dict[tuple[str, ast.AST], str] = {}
+
+    def key(self, node: ast.AST) -> str:
+        if ("key", node) not in self._keys:
+            self._keys[("key", node)] = _key(node)
+        return self._keys[("key", node)]
+
+    def shell(self, node: ast.AST) -> str:
+        if ("shell", node) not in self._keys:
+            self._keys[("shell", node)] = _shell(node)
+        return self._keys[("shell", node)]
+
+
+@lru_cache(maxsize=32)
+def _template(text: str) -> _Template:
+    """``text`` as a ``_Template`` (its markers pair up); SyntaxError and the like when it does not parse."""
+    return _Template(text, marker_pairs(text))
+
+
 class _Comparison:
-    def __init__(self, template_names: set[str]):
-        self.template_names = template_names
+    def __init__(self, template: _Template):
+        self.template = template
+        self.template_names = template.names
         self.regions: list[dict] = []
         self.added: list[tuple[int, int]] = []
 
@@ -129,7 +155,7 @@ class _Comparison:
 
     def statements(self, template: list, student: list, top: bool, after_line: int) -> None:
         """Align two statement lists; ``after_line``: the student's line just before the list."""
-        matcher = difflib.SequenceMatcher(None, [_key(n) for n in template], [_key(n) for n in student],
+        matcher = difflib.SequenceMatcher(None, [self.template.key(n) for n in template], [_key(n) for n in student],
                                           autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
             if tag == "equal":
@@ -152,7 +178,7 @@ class _Comparison:
     def pair(self, template: ast.AST, student: ast.AST) -> None:
         """The same kind of statement (and the same name): its header, then each of its bodies."""
         bodies = [name for name in BODIES if getattr(student, name, None)]
-        if _shell(template) != _shell(student) or not bodies:
+        if self.template.shell(template) != _shell(student) or not bodies:
             first_body = getattr(student, "header_end", None) or \
                 min((getattr(student, n)[0].lineno for n in bodies), default=student.lineno + 1) - 1
             end = first_body if bodies and first_body >= student.lineno else (student.end_lineno or student.lineno)
@@ -169,13 +195,13 @@ def compare(template: str, student: str) -> Integrity:
     if template_pairs is None or student_pairs is None or len(template_pairs) != len(student_pairs):
         return Integrity(matched=False)
     try:
-        ours = _without_docstrings(ast.parse(_hollowed(template, template_pairs)))
+        ours = _template(template)
         theirs = _without_docstrings(ast.parse(_hollowed(student, student_pairs)))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Integrity(matched=False, student_blanks=student_pairs)
-    comparison = _Comparison(_bound_names(ours.body))
+    comparison = _Comparison(ours)
     try:
-        comparison.statements(ours.body, theirs.body, True, 0)
+        comparison.statements(ours.tree.body, theirs.body, True, 0)
     except (RecursionError, MemoryError):  # statements nested beyond Python's recursion: not comparable
         return Integrity(matched=False, student_blanks=student_pairs)
     regions = sorted(comparison.regions, key=lambda r: (r["start"], r["end"]))
