@@ -25,11 +25,13 @@ from hypothesis import strategies as st
 CONFIGS = H.CONV_CONFIGS
 
 
+@pytest.mark.parametrize("module", ["im2col", "conv_backward"])
 @pytest.mark.parametrize("cfg", CONFIGS, ids=H.ids(CONFIGS))
-def test_im2col_matches_naive(cfg):
+def test_im2col_matches_naive(cfg, module):
+    # conv_backward's reference has an im2col of its own (its forward's, and the misconceptions' self.col).
     inputs = H.make_inputs("im2col", cfg)
     x_before = inputs["x"].copy()
-    col = H.reference("im2col").im2col(inputs["x"], cfg.FH, cfg.FW, cfg.stride, cfg.pad)
+    col = H.reference(module).im2col(inputs["x"], cfg.FH, cfg.FW, cfg.stride, cfg.pad)
     assert col.dtype == np.float64
     assert col.shape == (cfg.N * cfg.out_h * cfg.out_w, cfg.C * cfg.FH * cfg.FW)
     np.testing.assert_allclose(col, H.naive().im2col(inputs["x"], cfg.FH, cfg.FW, cfg.stride, cfg.pad),
