@@ -167,6 +167,7 @@ class Worker:
         request_read, request_write = os.pipe()
         result_read, result_write = os.pipe()
         widen_pipe(result_write)
+        widen_pipe(request_write)  # a whole case set's request then goes in at once, without a writer thread
         stdout_read, stdout_write = os.pipe()
         stderr_read, stderr_write = os.pipe()
         try:

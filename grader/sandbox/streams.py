@@ -30,8 +30,8 @@ GRACE_SECONDS = 5.0
 
 
 def widen_pipe(fd: int) -> None:
-    """Let a pipe hold a whole case's outputs: the runner goes on with the next case while the
-    trusted side is busy (computing the reference, judging), and both sides wake up less."""
+    """Let a pipe hold a whole case's outputs (the runner goes on with the next case while the
+    trusted side is busy, and both sides wake up less), or a whole request (written at once)."""
     try:
         fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
     except OSError:
