@@ -199,10 +199,9 @@ def load_npy(payload: bytes) -> np.ndarray:
         if _count(axis, MAX_AXIS) is None:
             raise ValueError("an axis out of range")
         count *= axis  # a Python int: no overflow
-    data = payload[end:]
-    if len(data) != count * dtype.itemsize:
+    if len(payload) - end != count * dtype.itemsize:
         raise ValueError("size does not match the header")
-    array = np.frombuffer(data, dtype=dtype, count=count)
+    array = np.frombuffer(payload, dtype=dtype, count=count, offset=end)
     return array.reshape(shape, order="F" if fortran else "C").copy()
 
 
@@ -252,28 +251,33 @@ class ResultParser:
         if self.results.corrupt:
             return
         self._buffer += chunk
-        while len(self._buffer) >= 4:
-            (size,) = struct.unpack(">I", self._buffer[:4])
-            if not self._pending and size > MAX_RECORD:
-                self._corrupt("a record is larger than allowed")
-                return
-            if len(self._buffer) < 4 + size:
-                return
-            payload = bytes(self._buffer[4:4 + size])
-            del self._buffer[:4 + size]
-            try:
-                if self._pending:
-                    self._take_array(payload)
-                else:
-                    self._take_record(payload)
-            except Exception:  # noqa: BLE001 - whatever the bytes did to us, they are the student's
-                self._corrupt("the stream could not be read")
-            if self.results.corrupt:
-                return
+        taken = 0  # the frames taken from the buffer's start, dropped from it at once when done
+        with memoryview(self._buffer) as buffer:
+            while len(buffer) - taken >= 4:
+                size = int.from_bytes(buffer[taken:taken + 4], "big")
+                if not self._pending and size > MAX_RECORD:
+                    self._corrupt("a record is larger than allowed")
+                    break
+                if len(buffer) - taken < 4 + size:
+                    break
+                payload = bytes(buffer[taken + 4:taken + 4 + size])
+                taken += 4 + size
+                try:
+                    if self._pending:
+                        self._take_array(payload)
+                    else:
+                        self._take_record(payload)
+                except Exception:  # noqa: BLE001 - whatever the bytes did to us, they are the student's
+                    self._corrupt("the stream could not be read")
+                if self.results.corrupt:
+                    break
+        if self.results.corrupt:
+            self._buffer.clear()  # nothing after it is read
+        else:
+            del self._buffer[:taken]
 
     def _corrupt(self, why: str) -> None:
-        self.results.corrupt = why
-        self._buffer.clear()
+        self.results.corrupt = why  # (``feed`` then drops what is left of the buffer)
 
     def _take_array(self, payload: bytes) -> None:
         case, name = self._pending.pop(0)
