@@ -54,7 +54,7 @@ def compare(
         check.code = "SHAPE_MISMATCH"
         check.detail = {"expected": list(expected.shape), "got": list(got.shape)}
         return check, got
-    got64 = got.astype(np.float64)
+    got64 = got.astype(np.float64, copy=False)  # (read only here: the student's array is returned as it came)
     finite = np.isfinite(got64)
     if not finite.all():
         check.code = "NOT_FINITE"
@@ -66,7 +66,8 @@ def compare(
         return check, got
     error = np.abs(got64 - expected)
     check.max_abs_error = float(error.max()) if error.size else 0.0
-    allowed = tolerance["atol"] + tolerance["rtol"] * np.abs(expected)
+    # With rtol 0 (grader.yaml's default) the bound is atol alone, without an array of it.
+    allowed = tolerance["atol"] + tolerance["rtol"] * np.abs(expected) if tolerance["rtol"] else tolerance["atol"]
     if error.size and bool((error > allowed).any()):
         check.code = "WRONG_VALUES"
         check.detail = {"max_abs_error": check.max_abs_error, "atol": tolerance["atol"], "rtol": tolerance["rtol"]}
