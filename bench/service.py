@@ -94,9 +94,11 @@ class Service:
             self.process.wait()
 
 
-def tree_cpu_seconds(root: int) -> float:
+def tree_cpu_seconds(root: int) -> dict[str, float]:
     """CPU seconds of ``root`` and every live process below it, with what each has waited for
-    (a warm worker's children are counted in their worker): the whole service's cost."""
+    (a warm worker's children are counted in their worker): "service" (``root`` itself),
+    "sandboxes" (everything below it: bwrap, the warm workers and the children they waited
+    for) and "total", the whole service's cost."""
     tick = os.sysconf("SC_CLK_TCK")
     parents, times = {}, {}
     for entry in os.listdir("/proc"):
@@ -113,15 +115,15 @@ def tree_cpu_seconds(root: int) -> float:
         pid = stack.pop()
         total += times.get(pid, 0.0)
         stack += [child for child, parent in parents.items() if parent == pid]
-    return total
+    return {"service": times.get(root, 0.0), "sandboxes": total - times.get(root, 0.0), "total": total}
 
 
 def body(source: str) -> dict:
     return {"task": TASK, "source": source, "lang": "en"}
 
 
-def check_passed(response: httpx.Response) -> float:
-    """The grading's feedback must say passed; returns nothing measured by the service."""
+def check_passed(response: httpx.Response) -> dict:
+    """The grading's feedback must say passed; returns the grading."""
     if response.status_code != 200:
         sys.exit(f"bench: the service answered {response.status_code}: {response.text[:500]}")
     grading = response.json()
@@ -169,9 +171,12 @@ def latency_round(service: Service, source: str, submission: Path, runs: int) ->
     return samples
 
 
-async def closed_loop(url: str, source: str, concurrency: int, seconds: float) -> tuple[int, float, list[float]]:
-    """``concurrency`` clients, each posting its next distinct submission when the last is answered."""
+async def closed_loop(url: str, source: str, concurrency: int,
+                      seconds: float) -> tuple[int, float, list[float], list[float]]:
+    """``concurrency`` clients, each posting its next distinct submission when the last is answered;
+    the latencies and the CPU seconds of each student's process (its feedback's resource report)."""
     done: list[float] = []
+    student_cpu: list[float] = []
     counter = iter(range(10**9))
     stop_at = time.perf_counter() + seconds
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -184,14 +189,16 @@ async def closed_loop(url: str, source: str, concurrency: int, seconds: float) -
             if response.status_code == 503:
                 await asyncio.sleep(float(response.headers.get("retry-after", "1")))
                 continue
-            check_passed(response)
+            grading = check_passed(response)
             done.append(time.perf_counter() - started)
+            if grading["feedback"].get("resources", {}).get("cpu_seconds") is not None:
+                student_cpu.append(grading["feedback"]["resources"]["cpu_seconds"])
 
     async with httpx.AsyncClient(base_url=url, timeout=120, limits=limits) as client:
         started = time.perf_counter()
         await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-    return len(done), elapsed, done
+    return len(done), elapsed, done, student_cpu
 
 
 async def open_loop(url: str, source: str, rate: float, seconds: float) -> dict:
@@ -280,8 +287,10 @@ def main() -> None:
     try:
         samples = latency_round(service, source, submission, args.runs) if not args.skip_latency else None
         cpu_before = tree_cpu_seconds(service.process.pid)
-        count, elapsed, closed = asyncio.run(closed_loop(service.url, source, args.concurrency, args.seconds))
-        cpu_per_grading = (tree_cpu_seconds(service.process.pid) - cpu_before) / max(count, 1)
+        count, elapsed, closed, student_cpu = asyncio.run(closed_loop(service.url, source, args.concurrency,
+                                                                      args.seconds))
+        cpu_after = tree_cpu_seconds(service.process.pid)
+        cpu_per_grading = {part: (cpu_after[part] - cpu_before[part]) / max(count, 1) for part in cpu_after}
         rate = count / elapsed
         overload = asyncio.run(open_loop(service.url, source, 4 * rate, args.overload_seconds))
     finally:
@@ -296,8 +305,13 @@ def main() -> None:
         report_latency(samples)
     print(f"throughput: {count} distinct correct submissions in {elapsed:.1f} s at concurrency {args.concurrency}: "
           f"{rate:.1f} gradings/s (target >= 50); latency {describe(closed)}")
-    print(f"  CPU per grading, the service and its sandboxes together: {cpu_per_grading * 1000:.1f} ms, so "
-          f"{os.cpu_count()} idle cores could grade at most {(os.cpu_count() or 1) / cpu_per_grading:.1f}/s")
+    print(f"  CPU per grading, the service and its sandboxes together: {cpu_per_grading['total'] * 1000:.1f} ms "
+          f"(the service process {cpu_per_grading['service'] * 1000:.1f} ms, the sandboxes "
+          f"{cpu_per_grading['sandboxes'] * 1000:.1f} ms), so {os.cpu_count()} idle cores could grade at most "
+          f"{(os.cpu_count() or 1) / cpu_per_grading['total']:.1f}/s")
+    if student_cpu:
+        print(f"  of the sandboxes', each student's process (its resource report): "
+              f"p50 {percentile(student_cpu, 0.5) * 1000:.1f} ms")
     answered = overload["graded"] + overload["refused"]
     print(f"overload: {4 * rate:.1f}/s offered for {args.overload_seconds:.0f} s: {overload['offered']} requests, "
           f"{overload['graded']} graded, {overload['refused']} refused with 503 "
