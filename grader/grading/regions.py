@@ -72,9 +72,22 @@ def _hollowed(text: str, pairs: list[tuple[int, int]]) -> str:
     return "\n".join(lines)
 
 
+def _statements(tree: ast.Module):
+    """Every statement of ``tree`` (and its except handlers and match cases): where a def or a
+    class can be, without walking the expressions (most of a tree's nodes)."""
+    pending = [tree]
+    while pending:
+        node = pending.pop()
+        yield node
+        for _, value in ast.iter_fields(node):
+            if isinstance(value, list):
+                pending += [child for child in value if isinstance(child, (ast.stmt, ast.excepthandler,
+                                                                           ast.match_case))]
+
+
 def _without_docstrings(tree: ast.Module) -> ast.Module:
     """A docstring is a comment to a reader of the code: translated or edited, it changes nothing."""
-    for node in ast.walk(tree):
+    for node in _statements(tree):
         body = getattr(node, "body", None)
         if isinstance(node, (ast.Module, *DEFINITIONS)) and body and isinstance(body[0], ast.Expr) \
                 and isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str):
