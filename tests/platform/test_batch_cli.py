@@ -263,7 +263,9 @@ def test_ctrl_c_stops_a_batch_at_once_leaves_no_sandbox_and_the_rerun_continues(
                 str(folder), "--out", str(out), "--jobs", "2", *mode]
 
     with log.open("wb") as stderr:
-        first = subprocess.Popen(command(120), cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        # SIGINT as a terminal leaves it, whatever the suite inherited (a shell's background job ignores it).
+        first = subprocess.Popen(command(120), cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while "grading 8 of 8" not in log.read_text() and time.monotonic() < deadline:
         assert first.poll() is None, log.read_text()
