@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .. import cli
 from ..feedback.messages import LANGUAGES
-from ..sandbox import bwrap
+from ..sandbox import bwrap, reaping
 from ..sandbox import launch as sandbox
 from ..sandbox.errors import SandboxFailure
 from ..sandbox.limits import Limits
@@ -104,6 +104,8 @@ def run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader grade: --seed must be between 0 and 2**63-1")
     check_submission_path(args.submission)
+    # Before any sandbox: what the student's process used under bwrap comes here with its init.
+    reaping.become_subreaper()
     bwrap.start_probe()
     lang = args.lang or "en"
     try:

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import re
 
+from .text import error_lines
+
 FORMAT = "md"
 
 
 def results(document: dict) -> dict:
     """results.json for one feedback document (also for status "error", with score 0)."""
     cases = document.get("tests", []) + ([document["shrunk"]] if document.get("shrunk") else [])
-    tests = [_test(number, case) for number, case in enumerate(cases, 1)]
+    shown = (document.get("program_error") or {}).get("error")  # in the summary, once
+    tests = [_test(document.get("lang", "zh"), shown, number, case) for number, case in enumerate(cases, 1)]
     extra = {
         key: document.get(key) for key in ("task", "status", "gradable", "seed", "schema_version", "grader_version")
     }
@@ -48,18 +51,30 @@ def results(document: dict) -> dict:
 
 
 def _summary(document: dict) -> str:
+    """What the text rendering says about the whole submission: the summary, the notes on how the
+    file was read (each once), the known mistakes, the error that stopped every test with the
+    student's own lines, the hints from the hidden tests, and what importing printed."""
+    lang = document.get("lang", "zh")
     parts = [f"**{_escape(document.get('summary', ''))}**"]
     submission = document.get("submission") or {}
-    if submission.get("mode_message"):
-        parts.append(_escape(submission["mode_message"]))
-    parts += [f"- {_escape(note)}" for note in submission.get("notes", [])]
+    notes = [submission.get("mode_message")] + submission.get("notes", [])
+    outside = submission.get("outside_blanks")
+    if outside and outside["action"] != "rejected":  # a rejected file's program_error says it
+        notes.append(outside["message"])
+    parts += [f"- {_escape(note)}" for position, note in enumerate(notes) if note and note not in notes[:position]]
     parts += [f"> {_escape(d['message'])}" for d in document.get("diagnoses", [])]
+    problem = document.get("program_error")
+    if problem:
+        parts.append(_escape(problem["message"]))
+        if problem.get("error"):
+            parts.append(_code_block("\n".join(error_lines(lang, problem["error"]))))
+    parts += [f"- {_escape(hint['message'])}" for hint in document.get("hidden_hints", [])]
     if document.get("import_stdout"):
         parts.append(_code_block(document["import_stdout"]))
     return "\n\n".join(parts)
 
 
-def _test(number: int, case: dict) -> dict:
+def _test(lang: str, shown: dict | None, number: int, case: dict) -> dict:
     name = case["name"] + (f" - {case['title']}" if case.get("title") else "")
     tags = [case[key] for key in ("kind", "visibility", "code") if case.get(key)] + case.get("diagnoses", [])
     return {
@@ -69,13 +84,13 @@ def _test(number: int, case: dict) -> dict:
         "max_score": case["max_score"],
         "status": "passed" if case["status"] == "passed" else "failed",
         "visibility": "visible",
-        "output": _case_output(case),
+        "output": _case_output(lang, shown, case),
         "output_format": FORMAT,
         "tags": tags,
     }
 
 
-def _case_output(case: dict) -> str:
+def _case_output(lang: str, shown: dict | None, case: dict) -> str:
     parts = [_escape(case.get("message", ""))]
     if case.get("params"):
         parts.append("`" + " ".join(f"{k}={v}" for k, v in case["params"].items()) + "`")
@@ -103,6 +118,8 @@ def _case_output(case: dict) -> str:
     if lines:
         parts.append("\n".join(lines))
     parts += error_maps
+    if case.get("error") and case["error"] != shown:
+        parts.append(_code_block("\n".join(error_lines(lang, case["error"]))))
     if case.get("stdout"):
         parts.append(_code_block(case["stdout"]))
     return "\n\n".join(p for p in parts if p)

@@ -44,7 +44,9 @@ def params_text(params: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
-def _error_lines(lang: str, error: dict, paint: _Painter) -> list[str]:
+def error_lines(lang: str, error: dict, paint: _Painter = _Painter(colour=False)) -> list[str]:
+    """An error's lines of the student's code (a caret under the column), its chain of calls and
+    its hint: also the code block of Gradescope's output."""
     lines = []
     for item in error.get("context", []):
         marker = ">" if item["current"] else " "
@@ -153,7 +155,7 @@ def _detail_lines(lang: str, test: dict, paint: _Painter, show_params: bool = Tr
     if not failing:
         lines.append(INDENT + test["message"])
         if test.get("error"):
-            lines += _error_lines(lang, test["error"], paint)
+            lines += error_lines(lang, test["error"], paint)
     for check in failing:
         lines += _check_lines(lang, check, paint)
     if test.get("arrays"):
@@ -220,7 +222,7 @@ def render(document: dict, colour: bool = False) -> str:
     if problem:
         lines += ["", INDENT + problem["message"]]
         if problem.get("error"):
-            lines += _error_lines(lang, problem["error"], paint)
+            lines += error_lines(lang, problem["error"], paint)
     else:
         failed = [t for t in tests if t["status"] == "failed"]
         first = next((t for t in failed if t["visibility"] == "visible"), failed[0] if failed else None)

@@ -6,11 +6,13 @@ student's), and their statements are compared as syntax trees: comments, docstri
 lines and formatting do not count. Each statement list (the module, a class, a function, an if...) is
 aligned with the template's; what differs is reported as a region of the student's lines:
 ``changed`` (a statement or a def/class header that is not the template's) or ``removed`` (the
-template's statement is gone; reported at the student's line where it was). A new top-level
-function or class whose name the template does not bind is ``added``: allowed in every policy.
+template's statement is gone; reported at the student's line where it was). A new function or
+class whose name the template does not bind, at the top level or in one of the template's
+classes (a helper method), is ``added``: allowed in every policy.
 
 ``restore`` builds the module from the pristine template with the student's blanks put back
-(any number of them) and their added definitions appended, and maps its lines back to theirs.
+(any number of them) and their added definitions put back too (a method at the end of its
+class, a top-level one at the end of the module), and maps its lines back to theirs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import ast
 import copy
 import difflib
+from collections import namedtuple
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,16 +31,24 @@ DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 BODIES = ("body", "orelse", "finalbody", "handlers")  # (a match's cases compare whole: they have no lines)
 
 
+class Added(namedtuple("Added", "first last after")):
+    """A definition the student added: their lines ``first``..``last``; ``after``: the template's
+    line it goes after in a restored module (the end of its class), None at the top level (the end
+    of the module). (Its lines keep their indentation, as the blanks' do.)"""
+
+    __slots__ = ()
+
+
 @dataclass
 class Integrity:
     """``regions``: what changed outside the blanks ({"kind", "start", "end"}, the student's lines);
     ``matched``: the blanks could be paired with the template's (same number of marker pairs, and
-    the file parses with its blanks hollowed out); ``added``: the student's new top-level
-    definitions, as (first line, last line)."""
+    the file parses with its blanks hollowed out); ``added``: the student's new definitions
+    (``Added``), at the top level or in a class of the template."""
 
     matched: bool
     regions: list[dict] = field(default_factory=list)
-    added: list[tuple[int, int]] = field(default_factory=list)
+    added: list[Added] = field(default_factory=list)
     student_blanks: list[tuple[int, int]] = field(default_factory=list)  # (begin, end) marker line indexes
 
     @property
@@ -157,17 +168,20 @@ def _template(text: str) -> _Template:
 
 
 class _Comparison:
-    def __init__(self, template: _Template):
+    def __init__(self, template: _Template, template_blanks: list[tuple[int, int]]):
         self.template = template
         self.template_names = template.names
+        self.template_blanks = template_blanks
         self.regions: list[dict] = []
-        self.added: list[tuple[int, int]] = []
+        self.added: list[Added] = []
 
     def changed(self, node: ast.AST) -> None:
         self.regions.append({"kind": "changed", "start": _start(node), "end": node.end_lineno or node.lineno})
 
-    def statements(self, template: list, student: list, top: bool, after_line: int) -> None:
-        """Align two statement lists; ``after_line``: the student's line just before the list."""
+    def statements(self, template: list, student: list, top: bool, after_line: int,
+                   owner: ast.ClassDef | None = None) -> None:
+        """Align two statement lists; ``after_line``: the student's line just before the list;
+        ``owner``: the template's class whose body they are, if they are one."""
         matcher = difflib.SequenceMatcher(None, [self.template.key(n) for n in template], [_key(n) for n in student],
                                           autojunk=False)
         for tag, i1, i2, j1, j2 in matcher.get_opcodes():
@@ -181,12 +195,26 @@ class _Comparison:
                 if partner is not None:
                     ours.remove(partner)
                     self.pair(partner, node)
-                elif top and isinstance(node, DEFINITIONS) and node.name not in self.template_names:
-                    self.added.append((_start(node), node.end_lineno or node.lineno))
+                elif isinstance(node, DEFINITIONS) and (top or owner) and node.name not in \
+                        (self.template_names if top else _bound_names(owner.body)):
+                    self.add(node, owner)
                 else:
                     self.changed(node)
             for _ in ours:
                 self.regions.append({"kind": "removed", "start": where, "end": where})
+
+    def add(self, node: ast.AST, owner: ast.ClassDef | None) -> None:
+        first, last = _start(node), node.end_lineno or node.lineno
+        if owner is None:
+            self.added.append(Added(first, last, None))
+            return
+        # The class's last line in the template; a blank there ends at its End marker (hollowed,
+        # the blank's lines were empty and the class seemed to end at its Begin).
+        end = owner.end_lineno
+        for begin, blank_end in self.template_blanks:
+            if begin + 1 <= end <= blank_end + 1:
+                end = blank_end + 1
+        self.added.append(Added(first, last, end))
 
     def pair(self, template: ast.AST, student: ast.AST) -> None:
         """The same kind of statement (and the same name): its header, then each of its bodies."""
@@ -196,10 +224,11 @@ class _Comparison:
                 min((getattr(student, n)[0].lineno for n in bodies), default=student.lineno + 1) - 1
             end = first_body if bodies and first_body >= student.lineno else (student.end_lineno or student.lineno)
             self.regions.append({"kind": "changed", "start": _start(student), "end": max(end, student.lineno)})
+        owner = template if isinstance(template, ast.ClassDef) else None
         for name in BODIES:
             ours, theirs = getattr(template, name, None), getattr(student, name, None)
             if ours or theirs:
-                self.statements(ours or [], theirs or [], False, student.lineno)
+                self.statements(ours or [], theirs or [], False, student.lineno, owner if name == "body" else None)
 
 
 def compare(template: str, student: str) -> Integrity:
@@ -212,7 +241,7 @@ def compare(template: str, student: str) -> Integrity:
         theirs = _without_docstrings(ast.parse(_hollowed(student, student_pairs)))
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return Integrity(matched=False, student_blanks=student_pairs)
-    comparison = _Comparison(ours)
+    comparison = _Comparison(ours, template_pairs)
     try:
         comparison.statements(ours.tree.body, theirs.body, True, 0)
     except (RecursionError, MemoryError):  # statements nested beyond Python's recursion: not comparable
@@ -222,22 +251,37 @@ def compare(template: str, student: str) -> Integrity:
 
 
 def restored(template: str, student: str, integrity: Integrity) -> tuple[str, dict[int, int]]:
-    """The template with the student's blanks put back and their added definitions appended, and
+    """The template with the student's blanks and added definitions put back, and
     {module line: student line} for every line that is the student's (1-based)."""
     template_lines, student_lines = template.split("\n"), student.split("\n")
     module: list[str] = []
     line_map: dict[int, int] = {}
-    position = 0
-    for (begin, end), (their_begin, their_end) in zip(marker_pairs(template) or [], integrity.student_blanks):
-        module += template_lines[position:begin + 1]
-        for index in range(their_begin + 1, their_end):
-            module.append(student_lines[index])
-            line_map[len(module)] = index + 1
-        position = end
-    module += template_lines[position:]
-    for first, last in integrity.added:
-        module += ["", ""]
+
+    def take(first: int, last: int) -> None:
         for line in range(first, last + 1):
             module.append(student_lines[line - 1])
             line_map[len(module)] = line
+
+    pairs = marker_pairs(template) or []
+    blanks = {begin: (end, theirs) for (begin, end), theirs in zip(pairs, integrity.student_blanks)}
+    methods: dict[int, list[Added]] = {}
+    for added in integrity.added:
+        if added.after is not None:
+            methods.setdefault(added.after, []).append(added)
+    index = 0
+    while index < len(template_lines):
+        module.append(template_lines[index])
+        if index in blanks:
+            end, (their_begin, their_end) = blanks[index]
+            take(their_begin + 2, their_end)  # (1-based: the lines between their markers)
+            index = end
+            module.append(template_lines[index])
+        for added in methods.get(index + 1, []):
+            module.append("")
+            take(added.first, added.last)
+        index += 1
+    for added in integrity.added:
+        if added.after is None:
+            module += ["", ""]
+            take(added.first, added.last)
     return "\n".join(module) + ("\n" if not module or module[-1] != "" else ""), line_map

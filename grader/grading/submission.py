@@ -13,7 +13,7 @@ block  neither: it is the code of the template's one blank, re-indented and spli
 A whole file with the template's markers is held to the task's ``outside_blanks`` policy
 (``regions`` compares it with the template): ``warn`` grades it as written and reports what
 changed outside the blanks; ``reject`` makes it ungradable (OUTSIDE_BLANKS_CHANGED); ``restore``
-grades the template with the student's blanks (and new top-level definitions) put back.
+grades the template with the student's blanks (and the definitions they added) put back.
 """
 
 from __future__ import annotations

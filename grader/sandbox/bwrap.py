@@ -155,7 +155,7 @@ def _setpriv() -> Path:
 
 
 def runner_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: int | None = None,
-                   confine: bool = False) -> list[str]:
+                   confine: bool = False, info_fd: int | None = None) -> list[str]:
     """A single grading's command line: the runner in the sandbox, its results on ``result_fd``.
 
     ``uid``: as root, the runner runs as that uid, through setpriv with no capability left.
@@ -164,13 +164,16 @@ def runner_command(limits: Limits, uid: int | None, result_fd: int, seccomp_fd: 
     student create - a large kernel surface, no use here). ``confine``: the runner puts itself in a
     Landlock domain of its own before the student's code runs (``runner.confine``): as an ordinary
     uid, bwrap's own init process in the sandbox has the student's uid and no seccomp filter, and
-    could otherwise be traced, its memory written (/proc/1/mem) or signalled."""
+    could otherwise be traced, its memory written (/proc/1/mem) or signalled. ``info_fd``: where
+    bwrap writes the host pid of its init process in the sandbox (``launch.finish`` reads what it used)."""
     setpriv = _setpriv() if uid is not None else None
     args = _sandbox(limits, uid is not None, setpriv)
     extra = [confined.source("landlock")] if confine else []
     runner = confined.argv(layout.layout().python_executable, "runner", layout.SANDBOX_SITE, str(result_fd), *extra)
     if seccomp_fd is not None:
         args += ["--seccomp", str(seccomp_fd)]
+    if info_fd is not None:
+        args += ["--info-fd", str(info_fd)]
     if uid is None:
         return [*args, "--", *runner]
     return [*args, *_capabilities(_SWITCH_UID), "--",
@@ -213,12 +216,14 @@ def single_facts(own_uid: bool, seccomp_installed: bool) -> dict:
 def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
     """A single grading under bwrap, as ``launch.start`` runs it."""
     seccomp_fd = _readable_pipe(seccomp.program()) if seccomp.supported() else None
+    info_read, info_write = os.pipe()
     confine = uid is None and landlock_abi() > 0
     try:
-        command = runner_command(limits, uid, result_fd, seccomp_fd, confine)
+        command = runner_command(limits, uid, result_fd, seccomp_fd, confine, info_write)
     except BaseException:
-        if seccomp_fd is not None:
-            os.close(seccomp_fd)
+        for fd in (seccomp_fd, info_read, info_write):
+            if fd is not None:
+                os.close(fd)
         raise
     facts = single_facts(uid is not None, seccomp_fd is not None)
     # As an ordinary uid, bwrap itself must stay free to clone into its new namespaces:
@@ -228,6 +233,7 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
     rlimits = [
         pair for pair in sandbox_limits.rlimit_pairs(limits) if uid is not None or pair[0] != resource.RLIMIT_NPROC
     ]
-    passed = (result_fd,) if seccomp_fd is None else (result_fd, seccomp_fd)
+    passed = (result_fd, info_write) if seccomp_fd is None else (result_fd, info_write, seccomp_fd)
     return Plan(command, dict(layout.SANDBOX_ENV), passed, lambda: sandbox_limits.apply(rlimits), facts,
-                close_after_start=[] if seccomp_fd is None else [seccomp_fd])
+                close_after_start=[info_write] if seccomp_fd is None else [info_write, seccomp_fd],
+                cleanup=[lambda: os.close(info_read)], info_fd=info_read)

@@ -20,6 +20,7 @@ waits for it.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -31,6 +32,7 @@ from .limits import Limits
 from .streams import Outcome
 
 EXIT_PATIENCE_SECONDS = 0.25  # how long a sandbox whose streams have ended may take to exit by itself
+INIT_PATIENCE_SECONDS = 0.5  # how long bwrap's init may take to follow its outer process
 
 
 def expected_backend(requested: str) -> str | None:
@@ -65,9 +67,10 @@ class Launch:
     """A started sandbox whose runner waits for its request; ``send`` sets the deadline."""
 
     def __init__(self, process: subprocess.Popen, backend: str, facts: dict, limits: Limits,
-                 request_fd: int, result_fd: int, cleanup: list):
+                 request_fd: int, result_fd: int, cleanup: list, info_fd: int | None = None):
         self.process, self.backend, self.facts, self.limits = process, backend, facts, limits
         self.request_fd, self.result_fd, self.cleanup = request_fd, result_fd, cleanup
+        self.info_fd = info_fd  # bwrap's: the host pid of its init in the sandbox (``_init_usage``)
         self.started = time.monotonic()
         self.sent: float | None = None  # when the request was handed over: the student's run starts
         self.deadline: float | None = None
@@ -103,7 +106,7 @@ def start(limits: Limits, backend: str, uid_range: dict) -> Launch:
     os.close(request_read)
     os.close(result_write)
     plan.started()
-    return Launch(process, backend, plan.facts, limits, request_write, result_read, cleanup)
+    return Launch(process, backend, plan.facts, limits, request_write, result_read, cleanup, plan.info_fd)
 
 
 def _backend(name: str):
@@ -163,6 +166,11 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
         # parent (the runner by bwrap's init, init by bwrap), so the kernel's count of what the
         # student's process used reaches the grader; killed at once, it would be lost.
         usage = _wait(process, EXIT_PATIENCE_SECONDS)
+        if launch.backend == "bwrap":
+            # bwrap's outer process ends as soon as its init reports the runner's exit, without
+            # waiting for init: its own count holds bwrap alone. Init's holds the student's process
+            # (unless bwrap was killed: init's count may then end before the student's process).
+            usage = _init_usage(launch) if process.returncode >= 0 else None
     except subprocess.TimeoutExpired:
         pass
     finally:
@@ -184,10 +192,6 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
     _check_not_killed_from_outside(launch, collected)
     enforced = guarantees.enforced(guarantees.Setup(**launch.facts))
     elapsed = time.monotonic() - launch.sent
-    if launch.backend == "bwrap":
-        # bwrap's outer process ends as soon as its init reports the runner's exit, without
-        # waiting for init: its count holds bwrap alone, not the student's process.
-        usage = None
     if usage is not None:  # its processes ran from the sandbox's start (the interpreter starts before the request)
         usage = streams.Usage.plausible(usage.ru_utime + usage.ru_stime, usage.ru_maxrss,
                                         time.monotonic() - launch.started, launch.limits)
@@ -209,6 +213,28 @@ def _wait(process: subprocess.Popen, timeout: float):
             return usage
         if time.monotonic() >= deadline:
             raise subprocess.TimeoutExpired(process.args, timeout)
+        time.sleep(0.001)
+
+
+def _init_usage(launch: Launch):
+    """What bwrap's init process in the sandbox used with every process it waited for (the
+    runner: the student's), by ``wait4`` once it is handed to the grader, as an orphan comes to a
+    subreaper or a container's pid 1 (``reaping.become_subreaper``); None elsewhere. Its pid is
+    bwrap's word on ``--info-fd`` (bwrap is trusted, and outside the student's reach)."""
+    try:
+        pid = int(json.loads(os.read(launch.info_fd, 4096))["child-pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    deadline = time.monotonic() + INIT_PATIENCE_SECONDS
+    while True:
+        try:
+            reaped, _, usage = os.wait4(pid, os.WNOHANG)
+        except ChildProcessError:  # not handed here: the grader is neither a subreaper nor pid 1
+            return None
+        if reaped:
+            return usage
+        if time.monotonic() > deadline:
+            return None
         time.sleep(0.001)
 
 

@@ -14,12 +14,14 @@ class Plan:
     ``guarantees.Setup``, built once the sandbox runs). ``close_after_start``: descriptors only the
     child needed; ``cleanup``: what to undo once the sandbox has ended (or failed to start), in
     reverse order. ``status``: a pipe (read, write) on which ``prepare`` writes the facts it could
-    establish (names of ``Setup`` fields, comma-separated), or ``failed:`` and why it could not."""
+    establish (names of ``Setup`` fields, comma-separated), or ``failed:`` and why it could not.
+    ``info_fd``: where bwrap says the host pid of its first process in the sandbox (``--info-fd``)."""
 
     def __init__(self, command: list[str], env: dict[str, str], pass_fds: tuple[int, ...], prepare,
                  facts: dict, close_after_start: list[int] = (), cleanup: list = (),
-                 status: tuple[int, int] | None = None):
+                 status: tuple[int, int] | None = None, info_fd: int | None = None):
         self.command, self.env, self.pass_fds, self.prepare = command, env, pass_fds, prepare
+        self.info_fd = info_fd
         self.facts = dict(facts)
         self.close_after_start = list(close_after_start)
         self.cleanup = list(cleanup)

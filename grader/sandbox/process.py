@@ -68,7 +68,6 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
 
     workdir = Path(tempfile.mkdtemp(prefix="cnn-grader-"))
     opened: list[int] = []
-    cleanup = [lambda: _remove_work_folder(workdir), lambda: _close_all(opened)]
     try:
         scratch = workdir / "work"
         scratch.mkdir()
@@ -78,17 +77,19 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
         scratch.chmod(0o700)
         command, before_exec, facts, status = _confined_child(limits, uid, scratch, result_fd, opened)
     except BaseException:
-        for step in reversed(cleanup):
-            step()
+        _close_all(opened)
+        _remove_work_folder(workdir)
         raise
     env = dict(layout.SANDBOX_ENV, HOME=str(scratch))
-    return Plan(command, env, (result_fd,), before_exec, facts, cleanup=cleanup, status=status)
+    # The Landlock ruleset serves the child between fork and exec only.
+    return Plan(command, env, (result_fd,), before_exec, facts, close_after_start=opened,
+                cleanup=[lambda: _remove_work_folder(workdir)], status=status)
 
 
 def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: int, opened: list[int]):
     """The runner's command, the function the child runs before exec, the facts of the sandbox
-    known before it runs, and the status pipe on which the child adds the others. ``opened`` gets the descriptors
-    of the Landlock rules, to close once the sandbox has ended."""
+    known before it runs, and the status pipe on which the child adds the others. ``opened`` gets the descriptor
+    of the Landlock ruleset, to close once the child has started."""
     # Imported here, where only this backend pays for them; in the parent, so that the child's
     # before_exec (landlock, seccomp.install) finds them loaded between fork and exec.
     import ctypes
@@ -106,7 +107,6 @@ def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: i
         raise SandboxUnavailable("the process backend needs Landlock when the grader is not root: the student's code "
                                  "would run as the grader's own uid and could read every file the grader can, the "
                                  "reference included (use bwrap, or run the grader as root)")
-    read_only: list[tuple[int, bool]] = []
     # What bwrap shows (see layout.Layout), as Landlock rules: the interpreter, its standard
     # library but its package folders, numpy, the files the loader opens, and two devices.
     visible = [executable, *lay.numpy_dirs, numpy_site]
@@ -114,21 +114,20 @@ def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: i
     visible += [Path(source) for source, _ in layout.runtime_files(executable, stdlib, lay.numpy_dirs)]
     visible += [path for path in (layout.LOADER_CACHE, layout.LOCALE, Path("/dev/null"), Path("/dev/urandom"))
                 if path.exists()]
-    listable: list[int] = []
+    rules = None
     if abi:
+        # Added here, each path's descriptor closed at once: the child inherits one descriptor,
+        # the ruleset's (and a batch's concurrent sandboxes hold one each, not one per path).
+        rules = landlock.ruleset(abi)
+        opened.append(rules)
         for path in visible:
             try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                landlock.allow_path(rules, path, landlock.read_only_access(os.path.isdir(path)))
             except OSError:
-                continue
-            opened.append(fd)
-            read_only.append((fd, os.path.isdir(path)))
+                pass  # a path the grader cannot reach is left out: nothing is allowed there
         # The standard library's folder itself may be listed, as Python does to import from it;
         # its package folders' names are then listable too, never their files.
-        listable.append(os.open(stdlib, os.O_PATH | os.O_CLOEXEC))
-        opened += listable
-        scratch_fd = os.open(scratch, os.O_PATH | os.O_CLOEXEC)
-        opened.append(scratch_fd)
+        landlock.allow_path(rules, stdlib, landlock.READ_DIR)
     facts = {"backend": "process", "own_uid": uid is not None, "landlock_abi": abi}
     as_root = uid is not None
     libc = ctypes.CDLL(None, use_errno=True)
@@ -138,16 +137,15 @@ def _confined_child(limits: Limits, uid: int | None, scratch: Path, result_fd: i
     def before_exec():
         notes = []
         try:
-            writable = [scratch_fd] if abi else []
             if as_root and libc.unshare(_CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS) == 0:
                 notes.append("network_namespace")
             if as_root and _mount_scratch_tmpfs(libc, scratch, limits.scratch_mb, uid):
                 notes.append("scratch_tmpfs")
-                # The rule must name the tmpfs now mounted there, not the folder under it.
-                writable = [os.open(scratch, os.O_PATH | os.O_CLOEXEC)] if abi else []
-            # Landlock first: the rule fds would not fit under the open-files limit.
-            if abi:
-                landlock.restrict(abi, read_only, writable, listable)
+            if rules is not None:
+                # Here, in the child: the rule must name the tmpfs if one is now mounted there,
+                # not the folder under it. (The ruleset is this sandbox's alone.)
+                landlock.allow_path(rules, scratch, landlock.handled_fs(abi))
+                landlock.restrict_self(rules)
             if seccomp.supported():
                 seccomp.install()
                 notes.append("seccomp")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -71,8 +72,48 @@ def test_a_changed_def_header_and_a_new_top_level_definition():
     found = regions.compare(TEMPLATE, student)
     line = line_of(student, "    def forward(self, x, scale=1):")
     assert [r for r in found.regions if r["start"] == line] == [{"kind": "changed", "start": line, "end": line}]
-    assert found.added == [(line_of(student, "def helper(a):"), line_of(student, "    return a"))]
+    assert found.added == [(line_of(student, "def helper(a):"), line_of(student, "    return a"), None)]
     assert len(found.regions) == 1  # the helper is allowed, not a change
+
+
+# A helper method inside the template's class, used by the student's blank: the blank is the
+# class's last statement, so the method goes after its End marker.
+WITH_METHOD = CORRECT.replace(
+    "        dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)",
+    "        dout = self._rows(dout, FN)", 1).rstrip("\n") + (
+    "\n\n    def _rows(self, dout, FN):\n        # (N, FN, OH, OW) -> (N*OH*OW, FN)\n"
+    "        return dout.transpose(0, 2, 3, 1).reshape(-1, FN)\n")
+
+
+def test_a_helper_method_added_to_a_class_of_the_template_is_allowed():
+    found = regions.compare(TEMPLATE, WITH_METHOD)
+    assert found.regions == []
+    first, last = line_of(WITH_METHOD, "    def _rows(self, dout, FN):"), len(WITH_METHOD.rstrip("\n").split("\n"))
+    assert [(added.first, added.last) for added in found.added] == [(first, last)]
+    overriding = CORRECT.rstrip("\n") + "\n\n    def forward(self, x):\n        return x\n"
+    assert [r["kind"] for r in regions.compare(TEMPLATE, overriding).regions] == ["changed"]
+
+
+def test_restore_puts_a_helper_method_back_into_its_class(monkeypatch):
+    found = regions.compare(TEMPLATE, WITH_METHOD)
+    source, line_map = regions.restored(TEMPLATE, WITH_METHOD, found)
+    namespace: dict = {"__name__": "solution"}
+    monkeypatch.setitem(sys.modules, "utils", _utils())  # the task's support module, as the sandbox has it
+    exec(compile(source, "solution.py", "exec"), namespace)
+    layer = namespace["Convolution"](np.ones((2, 1, 2, 2)), np.zeros(2))
+    layer.forward(np.arange(9.0).reshape(1, 1, 3, 3))
+    assert layer.backward(np.ones((1, 2, 2, 2))).shape == (1, 1, 3, 3)
+    method_line = source.split("\n").index("    def _rows(self, dout, FN):") + 1
+    assert line_map[method_line] == line_of(WITH_METHOD, "    def _rows(self, dout, FN):")
+
+
+def _utils():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("utils", ROOT / "student_template" / "utils.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_redefining_a_name_the_template_binds_is_a_change():

@@ -263,7 +263,9 @@ def test_ctrl_c_stops_a_batch_at_once_leaves_no_sandbox_and_the_rerun_continues(
                 str(folder), "--out", str(out), "--jobs", "2", *mode]
 
     with log.open("wb") as stderr:
-        first = subprocess.Popen(command(120), cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+        # SIGINT as a terminal leaves it, whatever the suite inherited (a shell's background job ignores it).
+        first = subprocess.Popen(command(120), cwd=REPO, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True,
+                                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while "grading 8 of 8" not in log.read_text() and time.monotonic() < deadline:
         assert first.poll() is None, log.read_text()
@@ -304,3 +306,23 @@ def test_out_into_a_missing_folder_makes_it(tmp_path):
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
     assert by_file(out)["alice.py"]["status"] == "passed"
     assert out.with_suffix(".md").is_file() and (tmp_path / "pages" / "summary.html").is_file()
+
+
+def test_a_process_backend_batch_grades_several_at_once_under_a_small_open_files_limit(tmp_path):
+    # Every process-backend sandbox held a descriptor per Landlock rule (some 256) for its whole
+    # run: at --jobs 6 under the usual limit of 1024, half of a correct class got status error
+    # (EMFILE); under 128, every submission did.
+    if not shutil.which("prlimit"):
+        pytest.skip("prlimit (util-linux) is not installed")
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for number in range(4):
+        shutil.copy(CORRECT_CONV, folder / f"student{number}.py")
+    config = tmp_path / "grader.yaml"
+    config.write_text(f"tasks_root: {REPO}\nsandbox: process\n", encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    done = subprocess.run(["prlimit", "--nofile=128:", *GRADER, "--config", str(config), "batch", "--task",
+                           "conv_backward", str(folder), "--out", str(out), "--jobs", "4", "--lang", "en"],
+                          capture_output=True, text=True, timeout=600, cwd=REPO)
+    assert done.returncode == 0, done.stderr[-600:]
+    assert [line["status"] for line in by_file(out).values()] == ["passed"] * 4

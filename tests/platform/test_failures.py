@@ -161,6 +161,9 @@ def test_a_bwrap_killed_from_outside_while_it_grades_is_the_graders_failure(tmp_
             assert time.monotonic() < deadline and grading.poll() is None, "no sandbox was started"
             time.sleep(0.05)
         time.sleep(1)  # the student's sleep has most likely begun (either way it is not the student's doing)
+        # Found again: the first one seen may have been a short probe of bwrap that has ended since.
+        sandboxes = _bwrap_children(grading.pid)
+        assert sandboxes, "the sandbox ended before the student's sleep did"
         for pid in sandboxes:
             os.kill(pid, signal.SIGKILL)
         stdout, _ = grading.communicate(timeout=120)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.feedback import gradescope
 from grader.spec import yamldoc
 from platform_support import EXAMPLES, REPO, run_grader, valid
 
@@ -74,6 +75,23 @@ def test_a_submission_that_does_not_compile_is_a_valid_zero():
     feedback, results = grade_both(b"def broken(:\n")
     assert results["score"] == 0 and results["extra_data"]["gradable"] is False
     assert all(t["status"] == "failed" for t in results["tests"])
+
+
+def test_the_error_that_stopped_every_test_shows_the_students_line_once():
+    _, results = grade_both(b"def broken(:\n    return 1\n")
+    block = re.search(r"```\n(.*?)\n```", results["output"], re.S)
+    assert block, results["output"]
+    assert "def broken(:" in block.group(1) and "^" in block.group(1)
+    assert not any("def broken(:" in test["output"] for test in results["tests"])
+
+
+def test_the_summary_says_what_the_grader_noticed_about_the_file():
+    changed = (EXAMPLES / "conv_backward" / "correct.py").read_bytes() + b"\nEXTRA_OUTSIDE_THE_BLANKS = 1\n"
+    feedback, results = grade_both(changed)
+    outside = feedback["submission"]["outside_blanks"]
+    assert outside["action"] == "graded" and outside["message"] in results["output"].replace("\\", "")
+    feedback["hidden_hints"] = [{"code": "ONLY_LARGEST_FAIL", "message": "a hint from the hidden tests"}]
+    assert "- a hint from the hidden tests" in gradescope.results(feedback)["output"]
 
 
 def test_student_output_cannot_break_out_of_its_code_block():

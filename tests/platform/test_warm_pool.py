@@ -109,6 +109,23 @@ def test_a_child_has_every_rlimit_the_trusted_side_decided(tmp_path):
     assert verdict["status"] == "passed", verdict["tests"][0]["message"]
 
 
+def test_a_child_runs_under_the_smallest_open_files_limit_the_configuration_allows(tmp_path):
+    # The child moved its four descriptors above 16 before putting them at 0-3: under
+    # open_files 16 (the schema's minimum) that failed, and every submission got status error.
+    (tmp_path / "grader.yaml").write_text("limits: {wall_seconds: 4, cpu_seconds: 3, open_files: 16}\n",
+                                          encoding="utf-8")
+    settings = config.load(str(tmp_path / "grader.yaml"), str(REPO))
+    plan = batch.make_plan(taskspec.load("conv_backward", settings.root), settings, seed=5)
+    if plan.backend != "bwrap":
+        pytest.skip(f"warm workers need bwrap, which cannot run here: {plan.fallback_reason}")
+    sandboxes = batch.Sandboxes(plan, jobs=1, warm=True)
+    try:
+        verdict = batch.grade(plan, sandboxes, CORRECT_CONV.read_bytes(), "en")
+    finally:
+        sandboxes.close()
+    assert verdict["status"] == "passed", verdict.get("error") or verdict["tests"][0]["message"]
+
+
 # Run as a uid of its own when the tests are root: a child changes its worker only when both
 # have the same uid (the grader as an ordinary user, as in the container).
 WORKER_CHANGED_BY_ITS_CHILD = '''

@@ -37,8 +37,9 @@ _results: dict[str, dict] = {}
 _graded: list[bool] = []  # once per session, whichever mode asks first
 
 
-def pytest_collection_modifyitems(config, items):
-    for item in items:
+def pytest_collection_finish(session):
+    # After -k and -m have deselected: a run of one attack grades that attack, not the whole list.
+    for item in session.items:
         callspec = getattr(item, "callspec", None)
         if callspec and "attack" in callspec.params and "mode" in callspec.params:
             _selected.setdefault(callspec.params["mode"], []).append(callspec.params["attack"])

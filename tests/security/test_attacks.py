@@ -8,6 +8,7 @@ the test is a strict expected failure: it fails loudly the day the limitation go
 """
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -30,6 +31,33 @@ def _params():
 def test_attack_is_contained(mode, attack, graded_attacks):
     graded = graded_attacks(mode)[attack.name]
     assert not graded.problems, f"{attack.name} ({attack.why}) under {mode}:\n" + "\n".join(graded.problems)
+
+
+# The grader started with descriptors 3-299 open, as a busy one holds them (a batch's concurrent
+# process-backend sandboxes: 256 Landlock rule descriptors each until their child has started):
+# its pipes are then numbered above 255.
+BUSY_GRADER = (sys.executable, "-c", "import os, sys\nnull = os.open('/dev/null', os.O_RDONLY)\n"
+               "for fd in range(3, 300):\n    os.dup2(null, fd)\nos.execvp(sys.argv[1], sys.argv[1:])\n")
+REACHING_THE_CHANNEL = ("forge_junk_frames", "forge_records_on_every_fd", "steal_inherited_descriptors")
+
+
+@pytest.mark.parametrize("mode", attacklist.MODES)
+def test_the_result_channel_is_on_the_same_descriptor_however_many_the_grader_holds(mode):
+    # The forging attacks write on descriptors 0-255: in a busy batch the channel was above them
+    # and they failed with their own results' codes instead of PROTOCOL_ERROR.
+    problem = harness.mode_problem(mode)
+    if problem:
+        pytest.skip(f"mode {mode} cannot run here: {problem}")
+
+    def busy(mode, task, data, env_extra):
+        return harness.grade(mode, task, data, env_extra, wrapper=BUSY_GRADER)
+
+    attacks = [attack for attack in ATTACKS if attack.name in REACHING_THE_CHANNEL]
+    assert len(attacks) == len(REACHING_THE_CHANNEL)
+    with ThreadPoolExecutor(max_workers=len(attacks)) as pool:
+        graded = list(pool.map(lambda attack: harness.run_attack(attack, mode, attacklist, grade_with=busy), attacks))
+    problems = [f"{attack.name}: {problem}" for attack, result in zip(attacks, graded) for problem in result.problems]
+    assert problems == []
 
 
 @pytest.mark.parametrize("mode", attacklist.MODES)

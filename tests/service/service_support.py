@@ -79,6 +79,7 @@ class Server:
     config: Path
     env: dict = field(default_factory=dict)
     workers: int = 2
+    prefix: list[str] = field(default_factory=list)  # e.g. setpriv to an ordinary uid, as in the image
     process: subprocess.Popen | None = None
     url: str = ""
     log: Path | None = None
@@ -87,7 +88,7 @@ class Server:
         self.log = self.folder / f"serve-{time.monotonic_ns()}.log"
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "grader", "--config", str(self.config), "serve", "--port", "0",
+                [*self.prefix, sys.executable, "-m", "grader", "--config", str(self.config), "serve", "--port", "0",
                  "--workers", str(self.workers)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.folder,
                 env={**os.environ, "GRADER_TOKENS": "", "GRADER_WEBHOOK_SECRET": "", **self.env})

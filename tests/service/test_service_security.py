@@ -4,8 +4,9 @@ The harness of tests/security grades an attack, checks everything around it (the
 header expects, the feedback's schema, no file, process or connection left, no leak) and then
 grades a correct submission of the same task on the same service, which must pass (the
 innocent after the hostile). Here ``grade_with`` is a running `grader serve` (bwrap, the
-harness's tight limits), which holds a secret in its environment that must never reach an
-answer, and must outlive every attack.
+harness's tight limits) run as an ordinary uid, as the image runs it (`grader grade` and
+`grader batch` go through the list as root too, in tests/security and tests/platform), which
+holds a secret in its environment that must never reach an answer, and must outlive every attack.
 
 One service for the module, and the attacks graded over HTTP a few at a time (each attack and
 then its correct submission in one thread, ``CLIENTS`` threads against ``WORKERS`` gradings at
@@ -20,6 +21,7 @@ worker grades one after the whole list.
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -49,7 +51,7 @@ def _load(name: str, file: str):
 attacklist = _load("cnn_security_attacklist", "attacklist.py")
 harness = _load("cnn_security_harness", "harness.py")
 ATTACKS = {attack.name: attack for attack in attacklist.load()}
-MODE = "bwrap"
+MODE = "bwrap-unprivileged"  # the image's user is not root
 
 
 @pytest.fixture(scope="module")
@@ -58,12 +60,14 @@ def red_team_service():
     if problem:
         pytest.skip(f"{MODE} cannot run here: {problem}")
     folder = new_folder("redteam")
+    os.chown(folder, harness.UNPRIVILEGED_UID, harness.UNPRIVILEGED_UID)  # its database
     config = folder / "grader.yaml"
     tasks = sorted({attack.task for attack in ATTACKS.values()})
     config.write_text(harness.config_file(MODE).read_text() + f"tasks_root: {REPO}\n"
                       + f"service:\n  tasks: {tasks}\n  database: {folder / 'service.sqlite3'}\n"
                       + "  queue_limit: 64\n")
-    server = Server(folder, config, env={harness.SECRET_NAME: SERVICE_SECRET}, workers=WORKERS)
+    server = Server(folder, config, env={harness.SECRET_NAME: SERVICE_SECRET, **harness.cache_of(MODE)},
+                    workers=WORKERS, prefix=harness.command_prefix(MODE))
     try:
         yield server.start()
     finally:
@@ -121,6 +125,7 @@ def test_after_the_whole_list_the_service_is_alive_ready_and_every_worker_grades
                                                                                       graded_attacks):
     assert graded_attacks["__last_round__"] == []
     assert red_team_service.process.poll() is None, "the service died"
+    assert os.stat(f"/proc/{red_team_service.process.pid}").st_uid == harness.UNPRIVILEGED_UID, "not the image's mode"
     with red_team_service.client() as client:
         assert client.get("/readyz").json()["ready"] is True
 

@@ -1,9 +1,11 @@
 """Landlock (Linux >= 5.13): an unprivileged, irrevocable allow-list for the process backend.
 
-Owns the three syscalls and their structs. ``restrict`` is called in the sandboxed child
-just before exec: afterwards the process and everything it starts can read and execute only
-the listed trees, write only in its scratch folder, make no TCP connection or listener
-(ABI >= 4), and send no signal and reach no abstract unix socket outside itself (ABI >= 6).
+Owns the three syscalls and their structs. A ``ruleset``, the rules it ``allow``s, then
+``restrict_self`` (or all three at once: ``restrict``) in the sandboxed child just before exec
+(the process backend adds its read-only rules in the grader beforehand: ``process.plan``):
+afterwards the process and everything it starts can read and execute only the listed trees,
+write only in its scratch folder, make no TCP connection or listener (ABI >= 4), and send no
+signal and reach no abstract unix socket outside itself (ABI >= 6).
 """
 
 from __future__ import annotations
@@ -58,6 +60,47 @@ def handled_fs(abi: int) -> int:
     return handled
 
 
+def ruleset(abi: int) -> int:
+    """A new, empty ruleset (its descriptor, close-on-exec): everything it handles is refused
+    but what ``allow`` adds. Raises OSError if the kernel refuses."""
+    attr = _RulesetAttr(handled_fs(abi), NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
+                        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
+    size = 8 if abi < 4 else 16 if abi < 6 else 24
+    created = _libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    if created < 0:
+        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    return created
+
+
+def allow(rules: int, fd: int, access: int) -> None:
+    """Allow ``access`` beneath the file or folder ``fd`` (O_PATH is enough; it may be closed after)."""
+    rule = _PathBeneathAttr(access, fd)
+    if _libc.syscall(_SYS_ADD_RULE, ctypes.c_int(rules), ctypes.c_int(_RULE_PATH_BENEATH), ctypes.byref(rule),
+                     ctypes.c_uint32(0)) < 0:
+        raise OSError(ctypes.get_errno(), "landlock_add_rule")
+
+
+def allow_path(rules: int, path, access: int) -> None:
+    """``allow`` beneath ``path``, through a descriptor of its own closed at once."""
+    fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    try:
+        allow(rules, fd, access)
+    finally:
+        os.close(fd)
+
+
+def read_only_access(is_dir: bool) -> int:
+    return READ_ONLY if is_dir else EXECUTE | READ_FILE
+
+
+def restrict_self(rules: int) -> None:
+    """Put the calling process (and all it starts) under ``rules``, irrevocably."""
+    if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    if _libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(rules), ctypes.c_uint32(0)) < 0:
+        raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+
+
 def restrict(abi: int, read_only: list[tuple[int, bool]], writable: list[int], listable: list[int] = ()) -> None:
     """Apply the allow-list to the calling process. Raises OSError if the kernel refuses.
 
@@ -65,24 +108,14 @@ def restrict(abi: int, read_only: list[tuple[int, bool]], writable: list[int], l
     ``listable`` O_PATH fds of directories whose entries (and their folders' entries) may be
     listed, not read: Python lists a folder before it imports from it.
     """
-    attr = _RulesetAttr(handled_fs(abi), NET_BIND_TCP | NET_CONNECT_TCP if abi >= 4 else 0,
-                        SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL if abi >= 6 else 0)
-    size = 8 if abi < 4 else 16 if abi < 6 else 24
-    ruleset = _libc.syscall(_SYS_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
-    if ruleset < 0:
-        raise OSError(ctypes.get_errno(), "landlock_create_ruleset")
+    rules = ruleset(abi)
     try:
-        rules = [(fd, READ_ONLY if is_dir else EXECUTE | READ_FILE) for fd, is_dir in read_only]
-        rules += [(fd, handled_fs(abi)) for fd in writable]
-        rules += [(fd, READ_DIR) for fd in listable]
-        for fd, access in rules:
-            rule = _PathBeneathAttr(access, fd)
-            if _libc.syscall(_SYS_ADD_RULE, ctypes.c_int(ruleset), ctypes.c_int(_RULE_PATH_BENEATH),
-                             ctypes.byref(rule), ctypes.c_uint32(0)) < 0:
-                raise OSError(ctypes.get_errno(), "landlock_add_rule")
-        if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS)")
-        if _libc.syscall(_SYS_RESTRICT_SELF, ctypes.c_int(ruleset), ctypes.c_uint32(0)) < 0:
-            raise OSError(ctypes.get_errno(), "landlock_restrict_self")
+        for fd, is_dir in read_only:
+            allow(rules, fd, read_only_access(is_dir))
+        for fd in writable:
+            allow(rules, fd, handled_fs(abi))
+        for fd in listable:
+            allow(rules, fd, READ_DIR)
+        restrict_self(rules)
     finally:
-        os.close(ruleset)
+        os.close(rules)

@@ -1,19 +1,21 @@
 """The runner: the only grader code that runs inside the sandbox, next to the student's code.
 
-It is started as ``python -I -B -S -c RUNNER NUMPY_DIR RESULT_FD [LANDLOCK_SOURCE]`` with the
-request on stdin and the result channel on the inherited descriptor RESULT_FD (with
-LANDLOCK_SOURCE, it first confines itself: ``confine``). It must stay self-contained (the grader package is
-not in the sandbox) and must never be trusted: the student's code runs in this
-process and can change anything here. The trusted side therefore takes from it
-only raw arrays and short texts, and decides every verdict itself.
+It is started as ``python -I -B -S -c RUNNER NUMPY_DIR INHERITED_FD [LANDLOCK_SOURCE]`` with the
+request on stdin and the result channel on the inherited descriptor INHERITED_FD, which it moves
+to ``RESULT_FD`` before anything else (with LANDLOCK_SOURCE, it then confines itself:
+``confine``). It must stay self-contained (the grader package is not in the sandbox) and must
+never be trusted: the student's code runs in this process and can change anything here. The
+trusted side therefore takes from it only raw arrays and short texts, and decides every verdict
+itself.
 
 Frames on both streams: a 4-byte big-endian length, then the payload.
 Request (stdin): a JSON header, then one .npy frame per entry of header["arrays"].
-Results (RESULT_FD): JSON records {"type": "ready"|"import"|"case"|"done", ...}, in that order
-(cases only after an import without error); a "case" record is followed by one .npy frame per
-output whose "frame" is true.
+Results (descriptor ``RESULT_FD``): JSON records {"type": "ready"|"import"|"case"|"done", ...}, in
+that order (cases only after an import without error); a "case" record is followed by one .npy
+frame per output whose "frame" is true.
 """
 
+import fcntl
 import io
 import json
 import os
@@ -24,10 +26,27 @@ import sys
 import traceback
 
 MAX_TEXT = 2000
+# The result channel's descriptor in every sandbox (a single grading's runner, a warm worker's
+# child): the student's code sees 0, 1, 2 and this one, whatever the trusted side held when it
+# made the pipe (a batch's concurrent sandboxes put it above 255, and its number would tell how
+# busy the grader is).
+RESULT_FD = 3
 
 
 class MissingEntry(Exception):
     """The module does not define the function or class the task calls."""
+
+
+def settle_descriptors(fds):
+    """Make ``fds`` this process's descriptors 0, 1, 2, ... in that order and close the numbers
+    they had; each is first copied above those targets, so that none is overwritten before it
+    moved (the lowest free numbers: the open-files limit may be as low as 16)."""
+    high = [fcntl.fcntl(fd, fcntl.F_DUPFD, len(fds)) for fd in fds]
+    for target, fd in enumerate(high):
+        os.dup2(fd, target)
+        os.close(fd)
+    for fd in set(fds) - set(range(len(fds))):
+        os.close(fd)
 
 
 def read_exact(stream, size):
@@ -149,7 +168,9 @@ def confine(landlock_source):
 
 
 def main():
-    numpy_dir, result_fd = sys.argv[1], int(sys.argv[2])
+    numpy_dir = sys.argv[1]
+    settle_descriptors([0, 1, 2, int(sys.argv[2])])
+    sys.argv[2] = str(RESULT_FD)  # what a warm worker's child has too: nothing of the trusted side's numbers
     if len(sys.argv) > 3:
         confine(sys.argv[3])
     # numpy is imported while the trusted side is still computing the reference.
@@ -164,7 +185,7 @@ def main():
         resource.setrlimit(which, (soft, hard))
     raw_arrays = [read_frame(request_stream) for _ in header["arrays"]]
     sys.stdin.close()
-    serve(header, read_arrays(header, raw_arrays, numpy), ResultChannel(result_fd))
+    serve(header, read_arrays(header, raw_arrays, numpy), ResultChannel(RESULT_FD))
 
 
 # The header numpy's write_array gives a C-ordered array (the trusted side's input frames), read

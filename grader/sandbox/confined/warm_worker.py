@@ -42,7 +42,6 @@ children) to do that cleaning.
 """
 
 import ctypes
-import fcntl
 import gc
 import json
 import os
@@ -75,7 +74,8 @@ def load_module(name, source):
 def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_filter):
     """In the forked child: isolate, then serve the submission's request; never returns.
 
-    ``fds`` become the child's 0, 1, 2 (request, stdout, stderr) and 3 (the result channel).
+    ``fds`` become the child's 0, 1, 2 (request, stdout, stderr) and 3 (the result channel,
+    ``runner.RESULT_FD``), as in a single grading's runner.
     With ``shared`` (header, arrays) the worker read for the whole batch, the request pipe carries
     one frame: the submission's files, added to it. Without (None), it carries a single grading's
     whole request (``runner.main`` reads the same), its rlimits set again before any student code.
@@ -84,9 +84,7 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_
     try:
         os.setsid()
         single_filter.install()  # a single grading's filter (it refuses setsid: after it)
-        high = [fcntl.fcntl(fd, fcntl.F_DUPFD, 16) for fd in fds]
-        for target, fd in enumerate(high):
-            os.dup2(fd, target)
+        runner.settle_descriptors(fds)
         # Signal dispositions are a fresh interpreter's: the worker never installs a handler.
         os.closerange(4, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
         os.chdir(scratch)
@@ -107,7 +105,7 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_
         sys.stdout = open(1, "w", encoding="utf-8", closefd=False)
         sys.stderr = open(2, "w", encoding="utf-8", closefd=False)
         # The process a single grading's runner is: `python -c RUNNER NUMPY_DIR 3`, as __main__.
-        sys.argv = ["-c", settings["numpy_dir"], "3"]
+        sys.argv = ["-c", settings["numpy_dir"], str(runner.RESULT_FD)]
         runner.__name__ = "__main__"
         sys.modules["__main__"] = runner
         sys.path[:0] = [os.getcwd(), settings["numpy_dir"]]
@@ -123,7 +121,7 @@ def become_runner(fds, scratch, settings, shared, runner, landlock, abi, single_
             files = json.loads(runner.read_frame(sys.stdin.buffer))
             sys.stdin.close()
             header = dict(header, files=dict(header["files"], **files))
-        runner.serve(header, arrays, runner.ResultChannel(3))
+        runner.serve(header, arrays, runner.ResultChannel(runner.RESULT_FD))
         status = 0
     except BaseException:
         try:
