@@ -1,5 +1,5 @@
-import sys
+"""``python -m grader``: the same program as the ``grader`` executable."""
 
-from .cli import main
+from .cli import console
 
-sys.exit(main())
+console()

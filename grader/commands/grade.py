@@ -120,7 +120,7 @@ def run(args) -> int:
                                meanwhile=lambda: feedback.prepare(lang))
         _print(args, feedback.build(grading, lang))
         return cli.EXIT_OK
-    except cli.UsageError:
+    except (cli.UsageError, BrokenPipeError):  # (a reader gone: nobody to answer, ``cli.console`` ends quietly)
         raise
     except Exception as exc:  # the last-ditch answer: the platform always gets JSON
         from ..grading import failures  # only a failure pays for it

@@ -210,3 +210,16 @@ def test_docs_check_works_from_any_folder(tmp_path):
     completed = subprocess.run([*GRADER, "docs", "--check"], capture_output=True, cwd=tmp_path, timeout=120)
     assert completed.returncode == 0, completed.stdout + completed.stderr
     assert not (tmp_path / "docs").exists()
+
+
+@pytest.mark.parametrize("args", [("list",), ("template", "conv_backward"), ("grade", "--task", "im2col", "-")])
+def test_a_reader_that_goes_away_gets_no_traceback(args):
+    import subprocess
+
+    from core_support import GRADER
+
+    process = subprocess.Popen([*GRADER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, cwd=ROOT)
+    process.stdout.close()  # before the grader writes a byte: its first write meets a closed pipe
+    _, stderr = process.communicate((ROOT / "examples" / "im2col" / "correct.py").read_bytes(), timeout=120)
+    assert b"Traceback" not in stderr and process.returncode == 0, stderr.decode(errors="replace")
