@@ -104,14 +104,15 @@ def run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**63:
         raise cli.UsageError("grader grade: --seed must be between 0 and 2**63-1")
     check_submission_path(args.submission)
-    # Before any sandbox: what the student's process used under bwrap comes here with its init.
-    reaping.become_subreaper()
     bwrap.start_probe()
     lang = args.lang or "en"
     try:
         settings, task = load_context(args)
         lang = args.lang or settings.language
         launch = start_sandbox(settings, task)
+        # Before the sandbox can end (and after it started: ctypes is no cost of its start): what
+        # the student's process used under bwrap comes here with bwrap's init.
+        reaping.become_subreaper()
         # While the sandbox starts: the task's remaining checks, the submission.
         with sandbox.aborted_on_failure(launch):
             taskspec.check_semantics(task)
