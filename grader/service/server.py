@@ -29,10 +29,12 @@ import os
 import socket
 import sys
 
+import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from .. import cli
+from . import problems
 from .app import create_app
 from .lifecycle import Service
 from .settings import ServiceSettings, SettingsError
@@ -43,10 +45,21 @@ KEEP_ALIVE_SECONDS = 5
 
 
 def _protocol_with_head_deadline(head_seconds: float) -> type[H11Protocol]:
-    """uvicorn's h11 protocol, closing a connection whose next request head is late."""
+    """uvicorn's h11 protocol, closing a connection whose next request head is late, and
+    answering a request it cannot parse (a head over h11's limit, bad syntax) with a problem
+    document like every other error of the API, not uvicorn's plain text."""
 
     class HeadDeadline(H11Protocol):
         _head_timer: asyncio.TimerHandle | None = None
+
+        def send_400_response(self, msg: str) -> None:
+            body = problems.Problem("malformed-request", f"the HTTP request cannot be parsed: {msg}").body()
+            headers = [(b"content-type", problems.MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode()),
+                       (b"connection", b"close")]
+            for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
+                          h11.EndOfMessage()):
+                self.transport.write(self.conn.send(event))
+            self.transport.close()
 
         def connection_made(self, transport) -> None:
             super().connection_made(transport)

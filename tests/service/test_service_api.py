@@ -479,9 +479,11 @@ def test_slow_heads_hold_no_worker_and_their_connections_are_closed(service):
             sock.close()
 
 
-def test_an_unfinished_head_over_h11s_limit_is_refused_with_400(service):
-    code, _, _ = raw(service, b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (20 * 1024))
-    assert code == 400
+@pytest.mark.parametrize("head", [b"GET /livez HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * (20 * 1024),
+                                  b"GET /livez HTTP/1.1\r\nHost: x\r\nBad Header Name: 1\r\n\r\n"],
+                         ids=["over_h11s_limit", "bad_syntax"])
+def test_a_head_that_cannot_be_parsed_gets_a_400_problem_document(service, head):
+    raw_problem(raw(service, head), 400, "malformed-request")
 
 
 @pytest.mark.parametrize("query", ["wait=-1", "wait=abc", "wait=601", "wait=nan", "wait=inf"])
