@@ -39,9 +39,11 @@ _graded: list[bool] = []  # once per session, whichever mode asks first
 
 def pytest_collection_finish(session):
     # After -k and -m have deselected: a run of one attack grades that attack, not the whole list.
+    # Only the tests that read this pool: a hook of a conftest sees the whole session's items, and
+    # the batch red team (tests/platform) has "mode" and "attack" parameters of its own.
     for item in session.items:
         callspec = getattr(item, "callspec", None)
-        if callspec and "attack" in callspec.params and "mode" in callspec.params:
+        if callspec and "graded_attacks" in item.fixturenames and {"attack", "mode"} <= set(callspec.params):
             _selected.setdefault(callspec.params["mode"], []).append(callspec.params["attack"])
 
 
