@@ -16,7 +16,6 @@ exactly that, the claim is checked, and the case skips with the grader's message
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import secrets
@@ -42,17 +41,7 @@ ATTACKS = ("crash_segfault", "exhaust_memory_bomb", "steal_installed_packages", 
 SEED = 5
 
 
-def _attacklist():
-    name = "cnn_security_attacklist"  # the name the security suite loads it under
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, REPO / "tests" / "security" / "attacklist.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-attacklist = _attacklist()
+attacklist = sys.modules["cnn_security_attacklist"]  # (loaded by tests/conftest.py)
 
 
 def _interpreters() -> list:

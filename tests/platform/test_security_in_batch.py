@@ -14,7 +14,6 @@ than the batch's, and no session leader).
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
 import os
@@ -28,25 +27,14 @@ from pathlib import Path
 
 import pytest
 
-SECURITY = Path(__file__).resolve().parents[1] / "security"
 BATCH_MODES = ("bwrap", "bwrap-unprivileged", "process-unprivileged")
 CHUNK = 8  # attacks per batch
 JOBS = 2  # submissions graded at once in a batch
 PARALLEL = 3  # batches at once
 
 
-def _load(name: str, file: str):
-    """The security suite's helpers, under the names its own conftest gives them."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SECURITY / file)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-attacklist = _load("cnn_security_attacklist", "attacklist.py")
-harness = _load("cnn_security_harness", "harness.py")
+attacklist = sys.modules["cnn_security_attacklist"]  # (loaded by tests/conftest.py)
+harness = sys.modules["cnn_security_harness"]
 ATTACKS = attacklist.load()
 
 

@@ -1,36 +1,23 @@
 """Fixtures of the red-team suite: the attack list, the modes, and the gradings run in parallel.
 
-The helpers are loaded by path under names of their own (the tests folder is not a package).
+The helpers (attacklist.py, harness.py) are loaded by tests/conftest.py, for every suite.
 The gradings of every mode run in one thread pool, all the selected attacks of all modes at
 once, with correct submissions among them (their neighbours), the first time a test asks for a
 result: the suite's wall time is then about that of its slowest attacks, not their sum.
 """
 
-import importlib.util
 import itertools
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 
-HERE = Path(__file__).resolve().parent
 WORKERS_PER_MODE = 3
 NEIGHBOUR_EVERY = 8  # a correct grading among every so many attacks
 NEIGHBOUR_TASKS = ("im2col", "col2im", "conv_backward", "maxpool_backward")
 
-
-def _load(name: str, file: str):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / file)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-attacklist = _load("cnn_security_attacklist", "attacklist.py")
-harness = _load("cnn_security_harness", "harness.py")
+attacklist = sys.modules["cnn_security_attacklist"]  # (loaded by tests/conftest.py)
+harness = sys.modules["cnn_security_harness"]
 
 _selected: dict[str, list] = {}
 _results: dict[str, dict] = {}

@@ -309,15 +309,7 @@ def grade_with_service(server: Server, token: str, service_secret: str | None = 
     submission graded by ``server`` (its mode is the server's own configuration). The harness
     puts a fresh secret in the grader's environment for each attack; a running service has
     its own, ``service_secret``, which must not reach the answer either."""
-    import importlib.util
-
-    harness = sys.modules.get("cnn_security_harness")
-    if harness is None:
-        path = REPO / "tests" / "security" / "harness.py"
-        spec = importlib.util.spec_from_file_location("cnn_security_harness", path)
-        harness = importlib.util.module_from_spec(spec)
-        sys.modules["cnn_security_harness"] = harness
-        spec.loader.exec_module(harness)
+    harness = sys.modules["cnn_security_harness"]  # (loaded by tests/conftest.py)
 
     def grade_with(mode: str, task: str, data: bytes, env_extra: dict | None = None):
         import base64

@@ -21,7 +21,6 @@ The figures are printed (``-s``); no duration is asserted.
 from __future__ import annotations
 
 import base64
-import importlib.util
 import os
 import secrets
 import shutil
@@ -47,20 +46,10 @@ WORKERS = 4
 TASKS = ("conv_backward", "maxpool_backward", "im2col", "col2im")  # the red-team list's tasks
 KINDS = ("correct", "wrong", "correct", "wrong", "correct", "correct", "wrong", "attack")
 BUSY_RETRIES = 50  # a hang detector for a queue that never has room
-SECURITY = REPO / "tests" / "security"
 
 
-def _load(name: str, file: str):
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SECURITY / file)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-attacklist = _load("cnn_security_attacklist", "attacklist.py")
-harness = _load("cnn_security_harness", "harness.py")
+attacklist = sys.modules["cnn_security_attacklist"]  # (loaded by tests/conftest.py)
+harness = sys.modules["cnn_security_harness"]
 MODE = "bwrap"
 
 

@@ -20,7 +20,6 @@ worker grades one after the whole list.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import sys
@@ -30,7 +29,6 @@ import pytest
 
 from service_support import REPO, Server, grade_with_service, new_folder
 
-SECURITY = REPO / "tests" / "security"
 SERVICE_SECRET = "service-secret-0f1e2d3c4b5a"
 WORKERS = 4
 CLIENTS = 6
@@ -38,18 +36,8 @@ CLIENTS = 6
 pytestmark = pytest.mark.heavy
 
 
-def _load(name: str, file: str):
-    """The security suite's helpers, under the names its own conftest gives them."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, SECURITY / file)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-attacklist = _load("cnn_security_attacklist", "attacklist.py")
-harness = _load("cnn_security_harness", "harness.py")
+attacklist = sys.modules["cnn_security_attacklist"]  # (loaded by tests/conftest.py)
+harness = sys.modules["cnn_security_harness"]
 ATTACKS = {attack.name: attack for attack in attacklist.load()}
 MODE = "bwrap-unprivileged"  # the image's user is not root
 
