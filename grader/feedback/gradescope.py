@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 
-from .text import error_lines
+from .text import error_lines, submission_notes
 
 FORMAT = "md"
 
@@ -56,12 +56,7 @@ def _summary(document: dict) -> str:
     student's own lines, the hints from the hidden tests, and what importing printed."""
     lang = document.get("lang", "zh")
     parts = [f"**{_escape(document.get('summary', ''))}**"]
-    submission = document.get("submission") or {}
-    notes = [submission.get("mode_message")] + submission.get("notes", [])
-    outside = submission.get("outside_blanks")
-    if outside and outside["action"] != "rejected":  # a rejected file's program_error says it
-        notes.append(outside["message"])
-    parts += [f"- {_escape(note)}" for position, note in enumerate(notes) if note and note not in notes[:position]]
+    parts += [f"- {_escape(note)}" for note in submission_notes(document)]
     parts += [f"> {_escape(d['message'])}" for d in document.get("diagnoses", [])]
     problem = document.get("program_error")
     if problem:

@@ -17,7 +17,7 @@ import itertools
 from . import htmlpage, svgcharts
 from .htmlpage import esc
 from .messages import text
-from .text import ARRAY_SECTIONS, params_text, shape_text, stats_text
+from .text import ARRAY_SECTIONS, params_text, shape_text, stats_text, submission_notes
 
 
 def _badge(lang: str, status: str) -> str:
@@ -207,16 +207,7 @@ def render(document: dict) -> str:
     ]
     if status == "error":
         return htmlpage.page(lang, title, "".join(body))
-    submission = document.get("submission", {})
-    notes = [submission.get("mode_message")] + submission.get("notes", [])
-    outside = submission.get("outside_blanks")
-    if outside and outside["action"] != "rejected":  # a rejected file's program_error says it
-        notes.append(outside["message"])
-    body += [
-        f'<p class="note">{esc(note)}</p>'
-        for position, note in enumerate(notes)
-        if note and note not in notes[:position]
-    ]
+    body += [f'<p class="note">{esc(note)}</p>' for note in submission_notes(document)]
     tests = document["tests"]
     problem = document.get("program_error")
     if problem and len(tests) > 1 and all(t["code"] == problem["code"] for t in tests):

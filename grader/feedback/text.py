@@ -44,6 +44,17 @@ def params_text(params: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in params.items())
 
 
+def submission_notes(document: dict) -> list[str]:
+    """What every rendering says about how the file was read, each note once: the mode, the notes,
+    and the outside-the-blanks report (a rejected file's is said by its program_error)."""
+    submission = document.get("submission", {})
+    notes = [submission.get("mode_message")] + submission.get("notes", [])
+    outside = submission.get("outside_blanks")
+    if outside and outside["action"] != "rejected":
+        notes.append(outside["message"])
+    return [note for position, note in enumerate(notes) if note and note not in notes[:position]]
+
+
 def error_lines(lang: str, error: dict, paint: _Painter = _Painter(colour=False)) -> list[str]:
     """An error's lines of the student's code (a caret under the column), its chain of calls and
     its hint: also the code block of Gradescope's output."""
@@ -194,14 +205,7 @@ def render(document: dict, colour: bool = False) -> str:
     lines = [text(lang, "render.head", label=head, title=paint("bold", title), summary=document["summary"])]
     if status == "error":
         return "\n".join(lines) + "\n"
-    submission = document.get("submission", {})
-    notes = [submission.get("mode_message")] + submission.get("notes", [])
-    outside = submission.get("outside_blanks")
-    if outside and outside["action"] != "rejected":  # a rejected file's program_error says it
-        notes.append(outside["message"])
-    for position, note in enumerate(notes):
-        if note and note not in notes[:position]:
-            lines.append(paint("dim", note))
+    lines += [paint("dim", note) for note in submission_notes(document)]
     tests = document["tests"]
     width = max((_width(t["name"]) + (_width(text(lang, "render.hidden")) + 3 if t["visibility"] == "hidden" else 0)
                  for t in tests), default=0)

@@ -233,7 +233,6 @@ def plan(limits: Limits, uid: int | None, result_fd: int) -> Plan:
     rlimits = [
         pair for pair in sandbox_limits.rlimit_pairs(limits) if uid is not None or pair[0] != resource.RLIMIT_NPROC
     ]
-    passed = (result_fd, info_write) if seccomp_fd is None else (result_fd, info_write, seccomp_fd)
-    return Plan(command, dict(layout.SANDBOX_ENV), passed, lambda: sandbox_limits.apply(rlimits), facts,
-                close_after_start=[info_write] if seccomp_fd is None else [info_write, seccomp_fd],
-                cleanup=[lambda: os.close(info_read)], info_fd=info_read)
+    child_only = [info_write] + ([] if seccomp_fd is None else [seccomp_fd])  # bwrap reads or writes them
+    return Plan(command, dict(layout.SANDBOX_ENV), (result_fd, *child_only), lambda: sandbox_limits.apply(rlimits),
+                facts, close_after_start=child_only, cleanup=[lambda: os.close(info_read)], info_fd=info_read)

@@ -198,22 +198,35 @@ def finish(launch: Launch, request: bytes | None = None) -> Outcome:
     return collected.outcome(launch.backend, enforced, process.returncode, elapsed, usage)
 
 
+def _wait4(pid: int, seconds: float):
+    """(status, rusage) of the child ``pid`` once it has ended (``wait4``: the kernel's count of
+    what it and every process it waited for used); None if it is not this process's child (any
+    more). TimeoutError after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            reaped, status, usage = os.wait4(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if reaped:
+            return status, usage
+        if time.monotonic() >= deadline:
+            raise TimeoutError
+        time.sleep(0.001)
+
+
 def _wait(process: subprocess.Popen, timeout: float):
     """Wait for the sandbox's first process like ``Popen.wait``, and return what it and every
     process it waited for used (``wait4``'s rusage: the kernel's count, not the sandbox's)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        except ChildProcessError:  # already waited for
-            process.wait(timeout=timeout)
-            return None
-        if pid:
-            process.returncode = os.waitstatus_to_exitcode(status)
-            return usage
-        if time.monotonic() >= deadline:
-            raise subprocess.TimeoutExpired(process.args, timeout)
-        time.sleep(0.001)
+    try:
+        ended = _wait4(process.pid, timeout)
+    except TimeoutError:
+        raise subprocess.TimeoutExpired(process.args, timeout) from None
+    if ended is None:  # already waited for
+        process.wait(timeout=timeout)
+        return None
+    process.returncode = os.waitstatus_to_exitcode(ended[0])
+    return ended[1]
 
 
 def _init_usage(launch: Launch):
@@ -225,17 +238,11 @@ def _init_usage(launch: Launch):
         pid = int(json.loads(os.read(launch.info_fd, 4096))["child-pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    deadline = time.monotonic() + INIT_PATIENCE_SECONDS
-    while True:
-        try:
-            reaped, _, usage = os.wait4(pid, os.WNOHANG)
-        except ChildProcessError:  # not handed here: the grader is neither a subreaper nor pid 1
-            return None
-        if reaped:
-            return usage
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.001)
+    try:
+        ended = _wait4(pid, INIT_PATIENCE_SECONDS)
+    except TimeoutError:
+        return None
+    return ended and ended[1]  # (None: not handed here, the grader is neither a subreaper nor pid 1)
 
 
 def interrupt(launch: Launch) -> None:
